@@ -1,0 +1,146 @@
+//! Naming rules shared by every entity: slugs (vendor, role, location kind) and hostnames.
+
+use crate::{CoreError, Result};
+
+const MAX_SLUG: usize = 64;
+
+/// A slug is lower-case ASCII letters and digits joined by single `-` or `_`
+/// (`cisco`, `core`, `wireless-controller`): stable keys for filters and policies.
+pub fn validate_slug(field: &'static str, value: &str) -> Result<()> {
+    let expected =
+        "a slug: lower-case letters, digits, single '-' or '_' between them, at most 64 characters";
+    let mut prev_sep = true;
+    let ok = !value.is_empty()
+        && value.len() <= MAX_SLUG
+        && value.chars().all(|c| {
+            let sep = c == '-' || c == '_';
+            let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || (sep && !prev_sep);
+            prev_sep = sep;
+            ok
+        })
+        && !prev_sep;
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(field, expected, value))
+    }
+}
+
+/// Turns a display value such as `WirelessController`, `Data Center` or `Cisco Systems` into a
+/// slug (`wireless-controller`, `data-center`, `cisco-systems`), as upstream files need.
+pub fn slugify(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    let mut prev: Option<char> = None;
+    for c in value.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            let camel_break = c.is_ascii_uppercase()
+                && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            if camel_break && !out.ends_with('-') {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        prev = Some(c);
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out.truncate(MAX_SLUG);
+    out.trim_end_matches('-').to_string()
+}
+
+/// One DNS label: 1–63 letters, digits or hyphens, not starting or ending with a hyphen.
+pub fn is_hostname_label(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+}
+
+/// A node name is a single hostname label (RFC 1123).
+pub fn validate_hostname(field: &'static str, value: &str) -> Result<()> {
+    if is_hostname_label(value) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            field,
+            "a hostname: 1-63 letters, digits or '-', not starting or ending with '-'",
+            value,
+        ))
+    }
+}
+
+/// A DNS domain: dot-separated hostname labels, at most 253 characters.
+pub fn validate_domain(field: &'static str, value: &str) -> Result<()> {
+    let ok = value.len() <= 253 && value.split('.').all(is_hostname_label);
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            field,
+            "a DNS domain: dot-separated labels of letters, digits or '-'",
+            value,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in [
+            "cisco",
+            "core",
+            "wireless-controller",
+            "rack_a1",
+            "l3-switch",
+        ] {
+            validate_slug("role", ok).unwrap();
+        }
+        for bad in [
+            "",
+            "Cisco",
+            "core-",
+            "-core",
+            "a--b",
+            "a b",
+            "é",
+            &"a".repeat(65),
+        ] {
+            let err = validate_slug("role", bad).unwrap_err();
+            assert_eq!(err.field(), "role");
+        }
+    }
+
+    #[test]
+    fn slugify_upstream_values() {
+        assert_eq!(slugify("Cisco"), "cisco");
+        assert_eq!(slugify("WirelessController"), "wireless-controller");
+        assert_eq!(slugify("Data Center"), "data-center");
+        assert_eq!(slugify("  Top of Rack / L3 "), "top-of-rack-l3");
+        assert_eq!(slugify("IOS-XE"), "ios-xe");
+        for v in ["Core", "WirelessController", "a  b", "A/B/C"] {
+            validate_slug("role", &slugify(v)).unwrap();
+        }
+    }
+
+    #[test]
+    fn hostnames_and_domains() {
+        validate_hostname("name", "core-sw-01").unwrap();
+        assert!(validate_hostname("name", "core_sw").is_err());
+        assert!(validate_hostname("name", "-sw").is_err());
+        assert!(validate_hostname("name", "a.b").is_err());
+        assert!(validate_hostname("name", &"a".repeat(64)).is_err());
+        validate_domain("domain", "dc1.example.net").unwrap();
+        assert!(validate_domain("domain", "bad..example").is_err());
+        assert!(validate_domain("domain", "").is_err());
+    }
+}
