@@ -86,14 +86,14 @@ impl LinkDraft {
                 self.node_a_id.to_string(),
             ));
         }
-        if let Some(bps) = self.bandwidth_bps {
-            if bps <= 0 {
-                return Err(CoreError::invalid(
-                    "bandwidth_bps",
-                    "a positive number of bits per second",
-                    bps.to_string(),
-                ));
-            }
+        if let Some(bps) = self.bandwidth_bps
+            && bps <= 0
+        {
+            return Err(CoreError::invalid(
+                "bandwidth_bps",
+                "a positive number of bits per second",
+                bps.to_string(),
+            ));
         }
         self.circuit_id = clean(self.circuit_id);
         self.provider = clean(self.provider);

@@ -188,14 +188,14 @@ impl NodeDraft {
         );
         self.custom_data = Some(custom_data(self.custom_data)?);
         let fqdn = fqdn(&self.name, self.domain.as_deref());
-        if let Some(given) = &self.fqdn {
-            if !given.eq_ignore_ascii_case(&fqdn) {
-                return Err(CoreError::invalid(
-                    "fqdn",
-                    format!("{fqdn:?} (derived from name and domain)"),
-                    given,
-                ));
-            }
+        if let Some(given) = &self.fqdn
+            && !given.eq_ignore_ascii_case(&fqdn)
+        {
+            return Err(CoreError::invalid(
+                "fqdn",
+                format!("{fqdn:?} (derived from name and domain)"),
+                given,
+            ));
         }
         self.fqdn = Some(fqdn);
         Ok(self)
