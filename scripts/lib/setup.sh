@@ -1,0 +1,31 @@
+# shellcheck shell=bash
+# Installs what the test suite and the benchmarks need on a fresh Debian machine.
+# Idempotent: a second run installs nothing.
+
+ensure_packages() {
+    local missing=()
+    command -v sqlite3 >/dev/null || missing+=(sqlite3)
+    command -v jq >/dev/null || missing+=(jq)
+    command -v curl >/dev/null || missing+=(curl)
+    [ -n "$(find /usr/lib/postgresql -maxdepth 3 -name initdb 2>/dev/null)" ] || missing+=(postgresql)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing: ${missing[*]}"
+        if [ "$(id -u)" != 0 ]; then
+            echo "missing packages (${missing[*]}); install them or run as root" >&2
+            return 1
+        fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# A venv at .venv with the reference tools the differential tests compare against.
+ensure_python_tools() {
+    local venv=.venv
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv"
+    fi
+    if ! "$venv/bin/python" -c 'import hier_config' 2>/dev/null; then
+        "$venv/bin/pip" install -q --disable-pip-version-check 'hier_config==3.7.1'
+    fi
+}
