@@ -1,0 +1,316 @@
+//! Evaluating a compiled rule set against one node: gather the node's facts into slots once,
+//! then run every rule on the slots.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::compile::{Act, Cond, Op, PolicySet, Slot};
+use crate::schema::Root;
+use crate::value::{self, Val};
+
+/// What a rule sees of one node. Values are borrowed; nothing is copied to evaluate.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeFacts<'a> {
+    /// The node as JSON (PRODUCT.md §1 field names), including `custom_data`.
+    pub node: &'a Value,
+    /// The node's location with `path` and an `ancestors` array (root first), if it has one.
+    pub location: Option<&'a Value>,
+    /// Polled state; `None` until the node has been polled.
+    pub status: Option<&'a Value>,
+    /// The stored running configuration, if any (`config.running`).
+    pub running_config: Option<&'a str>,
+}
+
+impl<'a> NodeFacts<'a> {
+    pub fn new(node: &'a Value) -> Self {
+        Self {
+            node,
+            location: None,
+            status: None,
+            running_config: None,
+        }
+    }
+}
+
+/// Outcome of one rule for one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Error,
+    /// The rule's condition is false for this node.
+    NotApplicable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// One rule × node result. `expected`/`actual` are set on failures; `message` explains
+/// failures, errors and proposed changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleResult<'s> {
+    pub rule: &'s str,
+    pub outcome: Outcome,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+    pub message: Option<String>,
+}
+
+/// A `SET` whose condition held and whose value differs from the node's current one. It is
+/// only reported; the caller decides whether to apply it (see [`ProposedChange::apply_to`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposedChange<'s> {
+    pub rule: &'s str,
+    /// `custom_data.<path>`
+    pub target: &'s str,
+    #[serde(skip)]
+    pub keys: &'s [String],
+    /// The current value (`null` when absent).
+    pub old: Value,
+    pub new: Value,
+}
+
+/// Everything the rule set says about one node, in rule order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeEvaluation<'s> {
+    pub results: Vec<RuleResult<'s>>,
+    pub changes: Vec<ProposedChange<'s>>,
+    /// Templates assigned by `APPLY`, in rule order, each once.
+    pub templates: Vec<&'s str>,
+}
+
+impl NodeEvaluation<'_> {
+    /// True when no rule failed or errored.
+    pub fn is_compliant(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Pass | Outcome::NotApplicable))
+    }
+}
+
+fn read_slot<'a>(slot: &Slot, facts: &NodeFacts<'a>) -> Val<'a> {
+    let root = match slot.fact.root {
+        Root::Node => Some(facts.node),
+        Root::Location => facts.location,
+        Root::Status => facts.status,
+        Root::RunningConfig => return facts.running_config.map_or(Val::Null, Val::Str),
+    };
+    let mut current = root;
+    for (key, index) in slot.fact.path.iter().zip(&slot.indexes) {
+        current = match current {
+            Some(Value::Object(map)) => map.get(key),
+            Some(Value::Array(items)) => index.and_then(|i| items.get(i)),
+            _ => None,
+        };
+    }
+    current.map_or(Val::Null, Val::from_json)
+}
+
+fn operand<'v>(op: &'v Op, slots: &[Val<'v>]) -> Val<'v> {
+    match op {
+        Op::Slot(i) => slots.get(*i).copied().unwrap_or(Val::Null),
+        Op::Const(c) => c.as_val(),
+    }
+}
+
+fn holds(cond: &Cond, slots: &[Val<'_>]) -> bool {
+    match cond {
+        Cond::Const(b) => *b,
+        Cond::All(children) => children.iter().all(|c| holds(c, slots)),
+        Cond::Any(children) => children.iter().any(|c| holds(c, slots)),
+        Cond::Not(inner) => !holds(inner, slots),
+        Cond::Compare(left, op, right) => {
+            value::compare(*op, operand(left, slots), operand(right, slots))
+        }
+        Cond::Contains(haystack, needle) => {
+            value::contains(operand(haystack, slots), operand(needle, slots))
+        }
+        Cond::Matches(subject, regex) => match operand(subject, slots) {
+            Val::Str(s) => regex.is_match(s),
+            _ => false,
+        },
+        Cond::IsNull(op, negated) => operand(op, slots).is_null() != *negated,
+    }
+}
+
+impl PolicySet {
+    /// Evaluates every rule against one node.
+    pub fn evaluate<'s>(&'s self, facts: &NodeFacts<'_>) -> NodeEvaluation<'s> {
+        let slots: Vec<Val<'_>> = self.slots.iter().map(|s| read_slot(s, facts)).collect();
+        let mut evaluation = NodeEvaluation {
+            results: Vec::with_capacity(self.rules.len()),
+            changes: Vec::new(),
+            templates: Vec::new(),
+        };
+        for rule in &self.rules {
+            let id = rule.info.id.as_str();
+            let result = if holds(&rule.condition, &slots) {
+                act(id, &rule.action, &slots, facts.node, &mut evaluation)
+            } else {
+                RuleResult::bare(id, Outcome::NotApplicable)
+            };
+            evaluation.results.push(result);
+        }
+        evaluation
+    }
+}
+
+impl<'s> RuleResult<'s> {
+    fn bare(rule: &'s str, outcome: Outcome) -> Self {
+        Self {
+            rule,
+            outcome,
+            expected: None,
+            actual: None,
+            message: None,
+        }
+    }
+}
+
+fn act<'s>(
+    rule: &'s str,
+    action: &'s Act,
+    slots: &[Val<'_>],
+    node: &Value,
+    evaluation: &mut NodeEvaluation<'s>,
+) -> RuleResult<'s> {
+    match action {
+        Act::AssertIs {
+            field,
+            field_name,
+            expected,
+        } => {
+            let actual = operand(field, slots);
+            let expected = operand(expected, slots);
+            if value::equals(actual, expected) {
+                return RuleResult::bare(rule, Outcome::Pass);
+            }
+            let (expected, actual) = (expected.to_json(), actual.to_json());
+            RuleResult {
+                rule,
+                outcome: Outcome::Fail,
+                message: Some(format!("`{field_name}` is {actual}, expected {expected}")),
+                expected: Some(expected),
+                actual: Some(actual),
+            }
+        }
+        Act::Assert {
+            condition,
+            text,
+            fields,
+        } => {
+            if holds(condition, slots) {
+                return RuleResult::bare(rule, Outcome::Pass);
+            }
+            let actual: Map<String, Value> = fields
+                .iter()
+                .map(|(name, op)| (name.clone(), operand(op, slots).to_json()))
+                .collect();
+            RuleResult {
+                rule,
+                outcome: Outcome::Fail,
+                expected: Some(Value::String(text.clone())),
+                actual: Some(Value::Object(actual)),
+                message: Some(format!("`{text}` does not hold")),
+            }
+        }
+        Act::Set {
+            keys,
+            target,
+            value: new,
+        } => {
+            let new = operand(new, slots).to_json();
+            match current_custom_data(node, keys) {
+                Err(blocker) => RuleResult {
+                    message: Some(format!("cannot set `{target}`: {blocker} is not an object")),
+                    ..RuleResult::bare(rule, Outcome::Error)
+                },
+                Ok(old) => {
+                    let old = old.cloned().unwrap_or(Value::Null);
+                    if value::equals(Val::from_json(&old), Val::from_json(&new)) {
+                        return RuleResult::bare(rule, Outcome::Pass);
+                    }
+                    let message = format!("would set `{target}` from {old} to {new}");
+                    evaluation.changes.push(ProposedChange {
+                        rule,
+                        target,
+                        keys,
+                        old,
+                        new,
+                    });
+                    RuleResult {
+                        message: Some(message),
+                        ..RuleResult::bare(rule, Outcome::Pass)
+                    }
+                }
+            }
+        }
+        Act::Apply(template) => {
+            if !evaluation.templates.contains(&template.as_str()) {
+                evaluation.templates.push(template);
+            }
+            RuleResult::bare(rule, Outcome::Pass)
+        }
+    }
+}
+
+/// The value at `custom_data.<keys>`, or the dotted name of the first non-object on the way.
+fn current_custom_data<'a>(node: &'a Value, keys: &[String]) -> Result<Option<&'a Value>, String> {
+    let mut current = match node.get("custom_data") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    let mut walked = String::from("custom_data");
+    for key in keys {
+        match current {
+            Value::Object(map) => match map.get(key) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(v) => current = v,
+            },
+            other => {
+                return Err(format!(
+                    "`{walked}` ({})",
+                    Val::from_json(other).type_name()
+                ));
+            }
+        }
+        walked.push('.');
+        walked.push_str(key);
+    }
+    Ok(Some(current))
+}
+
+impl ProposedChange<'_> {
+    /// Writes the new value into a node's `custom_data` object, creating intermediate objects.
+    /// Fails without changing anything when a value on the way is not an object: a blocker
+    /// can only be an existing value, met before anything is created.
+    pub fn apply_to(&self, custom_data: &mut Value) -> Result<(), crate::PolicyError> {
+        let mut walked = String::from("custom_data");
+        let mut current = custom_data;
+        for key in self.keys {
+            if current.is_null() {
+                *current = Value::Object(Map::new());
+            }
+            let Value::Object(map) = current else {
+                return Err(crate::PolicyError::SetBlocked {
+                    target: self.target.to_owned(),
+                    blocker: walked,
+                });
+            };
+            walked.push('.');
+            walked.push_str(key);
+            current = map.entry(key.clone()).or_insert(Value::Null);
+        }
+        *current = self.new.clone();
+        Ok(())
+    }
+}
