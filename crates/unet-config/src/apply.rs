@@ -1,0 +1,139 @@
+//! A model of how a device applies commands, used to predict the config after a remediation
+//! (and to check the core property: `apply(running, remediate(running, intended)) == intended`).
+
+use crate::normalize::collapse_whitespace;
+use crate::remediate::{Command, Remediation, sequence_number};
+use crate::rules::Syntax;
+use crate::tree::{ConfigTree, NodeId, ROOT};
+
+/// The config `running` becomes once `remediation` is applied.
+pub fn apply(running: &ConfigTree, remediation: &Remediation) -> ConfigTree {
+    let mut tree = running.clone();
+    for command in &remediation.commands {
+        apply_command(&mut tree, ROOT, command);
+    }
+    tree
+}
+
+fn normalised_key(tree: &ConfigTree, text: &str) -> String {
+    let text = collapse_whitespace(text);
+    tree.key_of(&text).unwrap_or_else(|| text.into_owned())
+}
+
+fn apply_command(tree: &mut ConfigTree, parent: NodeId, command: &Command) {
+    if command.negation {
+        remove_matching(tree, parent, &command.text);
+        return;
+    }
+    let rules = tree.rules();
+    let key = normalised_key(tree, &command.text);
+    let existing = tree.find_child(parent, &key);
+    let id = match existing {
+        Some(id) => {
+            if rules.replaces_on_entry(&tree.node(id).text) && !command.children.is_empty() {
+                for child in tree.node(id).children.clone() {
+                    tree.detach(child);
+                }
+            }
+            id
+        }
+        None => add_new(tree, parent, &command.text, &key),
+    };
+    for child in &command.children {
+        apply_command(tree, id, child);
+    }
+}
+
+/// A positive command the parent does not have yet.
+fn add_new(tree: &mut ConfigTree, parent: NodeId, text: &str, key: &str) -> NodeId {
+    let rules = tree.rules();
+    // Setting `X` clears an explicit `no X`.
+    let negated = format!("{}{key}", rules.driver.negation);
+    if let Some(old) = tree.find_child(parent, &negated) {
+        tree.detach(old);
+    }
+    if let Some(identity) = rules.idempotent_identity(text) {
+        let same_setting = tree.node(parent).children.iter().copied().find(|&c| {
+            tree.node(c).children.is_empty()
+                && rules.idempotent_identity(&tree.node(c).text).as_ref() == Some(&identity)
+        });
+        if let Some(id) = same_setting {
+            tree.retext(id, text, key);
+            return id;
+        }
+    }
+    if tree.node(parent).ordered
+        && let Some(seq) = sequence_number(key)
+    {
+        return insert_by_sequence(tree, parent, seq, text, key);
+    }
+    let text = collapse_whitespace(text);
+    tree.insert_child_at(parent, usize::MAX, &text, key)
+}
+
+/// ACL entries with sequence numbers land in numeric order; an entry with the same number
+/// is overwritten.
+fn insert_by_sequence(
+    tree: &mut ConfigTree,
+    parent: NodeId,
+    seq: &str,
+    text: &str,
+    key: &str,
+) -> NodeId {
+    let number = |s: &str| {
+        s.trim_start_matches("seq ")
+            .parse::<u64>()
+            .unwrap_or(u64::MAX)
+    };
+    let wanted = number(seq);
+    let children = tree.node(parent).children.clone();
+    let mut position = children.len();
+    for (index, &c) in children.iter().enumerate() {
+        let current = sequence_number(tree.node(c).key()).map_or(u64::MAX, number);
+        if current == wanted {
+            tree.detach(c);
+            position = index;
+            break;
+        }
+        if current > wanted {
+            position = index;
+            break;
+        }
+    }
+    tree.insert_child_at(parent, position, text, key)
+}
+
+/// `no X` / `default X` / `delete X` removes `X`, or everything `X` is a prefix of
+/// (`no description` removes any description, `no 10` removes ACL entry 10).
+fn remove_matching(tree: &mut ConfigTree, parent: NodeId, negation: &str) {
+    let rules = tree.rules();
+    let target = negation
+        .strip_prefix(rules.driver.negation)
+        .or_else(|| negation.strip_prefix("default "))
+        .unwrap_or(negation);
+    let target = match rules.driver.syntax {
+        Syntax::JunosSet => format!("set {target}"),
+        Syntax::Indented => target.to_string(),
+    };
+    let key = normalised_key(tree, &target);
+    let doomed: Vec<NodeId> = tree
+        .node(parent)
+        .children
+        .iter()
+        .copied()
+        .filter(|&c| {
+            let child = tree.node(c).key();
+            child == key
+                || (child.starts_with(&key) && child.as_bytes().get(key.len()) == Some(&b' '))
+        })
+        .collect();
+    if doomed.is_empty() {
+        // Negating a `no X` line re-enables X: the command is then positive.
+        if let Some(old) = tree.find_child(parent, &format!("{}{key}", rules.driver.negation)) {
+            tree.detach(old);
+        }
+    }
+    for id in doomed {
+        tree.detach(id);
+    }
+}

@@ -1,0 +1,344 @@
+//! Rule sets of the Cisco-style indented dialects: IOS/IOS-XE, NX-OS, IOS-XR and Arista EOS.
+
+use crate::platform::Platform;
+use crate::rules::{
+    Driver, Ignore, InterfaceType, LiteralBlock, LiteralEnd, NegateWith, SectionalExit, Syntax,
+    Weight,
+};
+
+const fn iface(canonical: &'static str, min_prefix: usize) -> InterfaceType {
+    InterfaceType {
+        canonical,
+        min_prefix,
+        aliases: &[],
+    }
+}
+
+/// Volatile header lines every Cisco-style `show running-config` prints.
+const COMMON_IGNORE: &[Ignore] = &[
+    Ignore::Prefix("Building configuration"),
+    Ignore::Prefix("Current configuration"),
+    Ignore::Prefix("ntp clock-period"),
+    Ignore::Prefix("version "),
+    Ignore::Exact("end"),
+];
+
+/// Settings with exactly one value per parent, shared by the Cisco-style dialects.
+const COMMON_IDEMPOTENT: &[&str] = &[
+    r"^description ",
+    r"^hostname ",
+    r"^ip address (?:\S+ \S+|\S+/\d+|dhcp)$",
+    r"^ipv6 address (?:dhcp|autoconfig)$",
+    r"^switchport mode ",
+    r"^switchport access vlan ",
+    r"^switchport trunk native vlan ",
+    r"^switchport trunk allowed vlan (?:\d|none|all)",
+    r"^switchport voice vlan ",
+    r"^spanning-tree mode ",
+    r"^ip domain[- ]name ",
+    r"^bgp router-id ",
+    r"^router-id ",
+    r"^(neighbor \S+) remote-as ",
+    r"^(neighbor \S+) description ",
+    r"^(neighbor \S+) update-source ",
+    r"^(neighbor \S+) peer-group ",
+    r"^mtu ",
+    r"^ip mtu ",
+    r"^speed ",
+    r"^duplex ",
+    r"^bandwidth ",
+    r"^snmp-server location ",
+    r"^snmp-server contact ",
+    r"^ip default-gateway ",
+    r"^enable secret ",
+    r"^service-policy (input|output) ",
+    r"^ip access-group \S+ (in|out)$",
+    r"^(?:ip )?vrf (?:forwarding|member) ",
+    r"^encapsulation dot1[qQ] ",
+    r"^channel-group \d+ mode ",
+    r"^(standby \d+) ip ",
+    r"^ntp source ",
+    r"^logging source-interface ",
+    r"^ip ssh version ",
+    r"^clock timezone ",
+    r"^timers bgp ",
+    r"^maximum-paths ",
+    r"^set local-preference ",
+    r"^set metric ",
+    r"^(banner \S+)",
+    r"^logging buffered ",
+];
+
+/// Removing any value of these takes only the keyword.
+const COMMON_NEGATE_WITH: &[NegateWith] = &[
+    NegateWith {
+        pattern: r"^description .*",
+        with: "no description",
+    },
+    NegateWith {
+        pattern: r"^ip address (?:\S+ \S+|\S+/\d+|dhcp)$",
+        with: "no ip address",
+    },
+    NegateWith {
+        pattern: r"^(switchport trunk allowed vlan) .*",
+        with: "no $1",
+    },
+    NegateWith {
+        pattern: r"^(logging (?:console|buffered|monitor|trap))\b.*",
+        with: "no $1",
+    },
+    NegateWith {
+        pattern: r"^(snmp-server community \S+)\b.*",
+        with: "no $1",
+    },
+    NegateWith {
+        pattern: r"^(username \S+)\b.*",
+        with: "no $1",
+    },
+    NegateWith {
+        pattern: r"^(enable secret)\b.*",
+        with: "no $1",
+    },
+    NegateWith {
+        pattern: r"^(banner \S+)[\s\S]*",
+        with: "no $1",
+    },
+];
+
+/// Definitions are created before their users and deleted after them.
+const COMMON_WEIGHTS: &[Weight] = &[
+    Weight {
+        pattern: r"^no (?:switchport|shutdown)$",
+        weight: 100,
+    },
+    Weight {
+        pattern: r"^(?:feature|vlan|vrf definition|vrf context|ip vrf) ",
+        weight: 150,
+    },
+    Weight {
+        pattern: r"^switchport trunk encapsulation ",
+        weight: 180,
+    },
+    Weight {
+        pattern: r"^switchport mode ",
+        weight: 200,
+    },
+    Weight {
+        pattern: r"^(?:ip access-list|ipv6 access-list|ipv4 access-list|mac access-list|ip prefix-list|ipv6 prefix-list|route-map|class-map|policy-map|object-group|ip as-path|ip community-list|prefix-set|route-policy|community-set|as-path-set) ",
+        weight: 300,
+    },
+    Weight {
+        pattern: r"^(?:router|address-family) ",
+        weight: 600,
+    },
+    Weight {
+        pattern: r"^no (?:ip access-list|ipv6 access-list|ipv4 access-list|mac access-list|ip prefix-list|ipv6 prefix-list|route-map|class-map|policy-map|object-group|ip as-path|ip community-list|prefix-set|route-policy|community-set|as-path-set) ",
+        weight: 800,
+    },
+    Weight {
+        pattern: r"^no (?:vlan|vrf definition|vrf context|ip vrf) ",
+        weight: 850,
+    },
+    Weight {
+        pattern: r"^no feature ",
+        weight: 900,
+    },
+];
+
+const ACCESS_LISTS: &str = r"^(?:ip|ipv6|ipv4|mac) access-list ";
+
+const BANNER_DELIMITED: &[LiteralBlock] = &[LiteralBlock {
+    keyword: "banner ",
+    pattern: r"^banner \S+ \S",
+    end: LiteralEnd::DelimiterAfter,
+}];
+
+const PHYSICAL_IOS: &str = r"^interface (?:GigabitEthernet|FastEthernet|TenGigabitEthernet|TwentyFiveGigE|TwoGigabitEthernet|FortyGigabitEthernet|HundredGigE|FourHundredGigE|AppGigabitEthernet|Ethernet)\d";
+
+pub static CISCO_IOS: Driver = Driver {
+    platform: Platform::CiscoIos,
+    syntax: Syntax::Indented,
+    comments: &["!"],
+    ignore: COMMON_IGNORE,
+    negation: "no ",
+    negate_with: COMMON_NEGATE_WITH,
+    default_when: &[PHYSICAL_IOS],
+    sectional_exits: &[
+        SectionalExit {
+            pattern: r"^address-family ",
+            exit: "exit-address-family",
+        },
+        SectionalExit {
+            pattern: r"^template peer-policy ",
+            exit: "exit-peer-policy",
+        },
+        SectionalExit {
+            pattern: r"^template peer-session ",
+            exit: "exit-peer-session",
+        },
+    ],
+    idempotent: COMMON_IDEMPOTENT,
+    weights: COMMON_WEIGHTS,
+    ordered: &[ACCESS_LISTS],
+    replace_on_entry: &[],
+    literal_blocks: BANNER_DELIMITED,
+    interfaces: &[
+        iface("GigabitEthernet", 2),
+        iface("FastEthernet", 2),
+        iface("TenGigabitEthernet", 2),
+        iface("TwentyFiveGigE", 3),
+        iface("TwoGigabitEthernet", 2),
+        iface("FourHundredGigE", 3),
+        iface("FortyGigabitEthernet", 2),
+        iface("HundredGigE", 2),
+        iface("AppGigabitEthernet", 2),
+        iface("Ethernet", 2),
+        iface("Port-channel", 2),
+        iface("Loopback", 2),
+        iface("Vlan", 2),
+        iface("Tunnel", 2),
+        iface("Serial", 2),
+        iface("BDI", 3),
+        iface("Null", 2),
+    ],
+};
+
+pub static CISCO_NXOS: Driver = Driver {
+    platform: Platform::CiscoNxos,
+    syntax: Syntax::Indented,
+    comments: &["!"],
+    ignore: COMMON_IGNORE,
+    negation: "no ",
+    negate_with: COMMON_NEGATE_WITH,
+    default_when: &[r"^interface Ethernet\d"],
+    sectional_exits: &[],
+    idempotent: COMMON_IDEMPOTENT,
+    weights: COMMON_WEIGHTS,
+    ordered: &[ACCESS_LISTS],
+    replace_on_entry: &[],
+    literal_blocks: BANNER_DELIMITED,
+    interfaces: &[
+        iface("Ethernet", 2),
+        iface("port-channel", 2),
+        iface("loopback", 2),
+        iface("Vlan", 2),
+        iface("mgmt", 2),
+        iface("nve", 3),
+        iface("Tunnel", 2),
+    ],
+};
+
+pub static CISCO_IOSXR: Driver = Driver {
+    platform: Platform::CiscoIosxr,
+    syntax: Syntax::Indented,
+    comments: &["!"],
+    ignore: &[
+        Ignore::Prefix("Building configuration"),
+        Ignore::Prefix("Current configuration"),
+        Ignore::Prefix("ntp clock-period"),
+        Ignore::Prefix("version "),
+        Ignore::Exact("end"),
+        Ignore::Exact("exit"),
+        Ignore::Prefix("Mon "),
+        Ignore::Prefix("Tue "),
+        Ignore::Prefix("Wed "),
+        Ignore::Prefix("Thu "),
+        Ignore::Prefix("Fri "),
+        Ignore::Prefix("Sat "),
+        Ignore::Prefix("Sun "),
+    ],
+    negation: "no ",
+    negate_with: COMMON_NEGATE_WITH,
+    default_when: &[],
+    sectional_exits: &[
+        SectionalExit {
+            pattern: r"^route-policy ",
+            exit: "end-policy",
+        },
+        SectionalExit {
+            pattern: r"^(?:prefix|community|extcommunity \S+|large-community|as-path|rd)-set ",
+            exit: "end-set",
+        },
+        SectionalExit {
+            pattern: r"^extcommunity-set ",
+            exit: "end-set",
+        },
+    ],
+    idempotent: COMMON_IDEMPOTENT,
+    weights: COMMON_WEIGHTS,
+    ordered: &[
+        ACCESS_LISTS,
+        r"^route-policy ",
+        r"^(?:prefix|community|large-community|as-path|rd)-set ",
+        r"^extcommunity-set ",
+    ],
+    replace_on_entry: &[
+        r"^route-policy ",
+        r"^(?:prefix|community|large-community|as-path|rd)-set ",
+        r"^extcommunity-set ",
+    ],
+    literal_blocks: BANNER_DELIMITED,
+    interfaces: &[
+        iface("GigabitEthernet", 2),
+        InterfaceType {
+            canonical: "TenGigE",
+            min_prefix: 2,
+            aliases: &["TenGigabitEthernet"],
+        },
+        InterfaceType {
+            canonical: "TwentyFiveGigE",
+            min_prefix: 3,
+            aliases: &["TF"],
+        },
+        InterfaceType {
+            canonical: "FourHundredGigE",
+            min_prefix: 3,
+            aliases: &["FH"],
+        },
+        iface("FortyGigE", 2),
+        iface("HundredGigE", 2),
+        InterfaceType {
+            canonical: "Bundle-Ether",
+            min_prefix: 2,
+            aliases: &["BE"],
+        },
+        iface("Loopback", 2),
+        iface("MgmtEth", 2),
+        iface("BVI", 2),
+        iface("tunnel-ip", 7),
+        iface("Null", 2),
+    ],
+};
+
+pub static ARISTA_EOS: Driver = Driver {
+    platform: Platform::AristaEos,
+    syntax: Syntax::Indented,
+    comments: &["!"],
+    ignore: COMMON_IGNORE,
+    negation: "no ",
+    negate_with: COMMON_NEGATE_WITH,
+    default_when: &[r"^interface Ethernet\d"],
+    sectional_exits: &[],
+    idempotent: COMMON_IDEMPOTENT,
+    weights: COMMON_WEIGHTS,
+    ordered: &[
+        ACCESS_LISTS,
+        r"^ip prefix-list \S+$",
+        r"^ipv6 prefix-list \S+$",
+    ],
+    replace_on_entry: &[],
+    literal_blocks: &[LiteralBlock {
+        keyword: "banner ",
+        pattern: r"^banner (?:login|motd)$",
+        end: LiteralEnd::Line("EOF"),
+    }],
+    interfaces: &[
+        iface("Ethernet", 2),
+        iface("Port-Channel", 2),
+        iface("Loopback", 2),
+        iface("Management", 2),
+        iface("Vlan", 2),
+        iface("Vxlan", 2),
+        iface("Tunnel", 2),
+    ],
+};

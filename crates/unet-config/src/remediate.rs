@@ -1,0 +1,244 @@
+//! Remediation: the commands that take the running config to the intended one, in an order
+//! the device accepts; rollback is the remediation of the opposite direction.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::diff::{Change, ChangeKind, diff};
+use crate::rules::{Rules, Syntax};
+use crate::tree::{ConfigTree, NodeId};
+
+/// One command, with the commands to enter under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Command {
+    pub text: String,
+    /// The command removes configuration (`no …`, `default …`, `delete …`).
+    pub negation: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Command>,
+    /// Command that leaves this section (`exit-address-family`), printed after the children.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Remediation {
+    pub commands: Vec<Command>,
+    #[serde(skip)]
+    syntax: Syntax,
+}
+
+impl Remediation {
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Commands as a device accepts them pasted: indented by parent (Junos: flat `set`/`delete`).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let indent = self.syntax == Syntax::Indented;
+        for command in &self.commands {
+            render(command, 0, indent, &mut out);
+        }
+        out
+    }
+}
+
+fn render(command: &Command, depth: usize, indent: bool, out: &mut String) {
+    let pad = if indent {
+        " ".repeat(depth)
+    } else {
+        String::new()
+    };
+    out.push_str(&pad);
+    out.push_str(&command.text);
+    out.push('\n');
+    for child in &command.children {
+        render(child, depth + 1, indent, out);
+    }
+    if let Some(exit) = command.exit {
+        out.push_str(&pad);
+        out.push_str(exit);
+        out.push('\n');
+    }
+}
+
+/// Commands that turn `running` into `intended`.
+pub fn remediate(running: &ConfigTree, intended: &ConfigTree) -> Remediation {
+    let changes = diff(running, intended).changes;
+    let builder = Builder {
+        rules: running.rules(),
+        running,
+        intended,
+    };
+    Remediation {
+        commands: builder.level(&changes),
+        syntax: running.rules().driver.syntax,
+    }
+}
+
+/// Commands that undo [`remediate`]`(running, intended)`: take `intended` back to `running`.
+pub fn rollback(running: &ConfigTree, intended: &ConfigTree) -> Remediation {
+    remediate(intended, running)
+}
+
+struct Builder<'a> {
+    rules: &'static Rules,
+    running: &'a ConfigTree,
+    intended: &'a ConfigTree,
+}
+
+impl Builder<'_> {
+    /// Commands for the changes of one level: negations first, then additions, then weights.
+    fn level(&self, changes: &[Change]) -> Vec<Command> {
+        let mut negations = Vec::new();
+        let mut others = Vec::new();
+        for change in changes {
+            match change.kind {
+                ChangeKind::Removed => negations.push(self.negation(&change.text)),
+                ChangeKind::Added => others.push(self.added(change)),
+                ChangeKind::Replaced => others.push(self.leaf(&change.text)),
+                ChangeKind::Changed if change.ordered => {
+                    self.ordered(change, &mut negations, &mut others)
+                }
+                ChangeKind::Changed => {
+                    let children = self.level(&change.children);
+                    if !children.is_empty() {
+                        others.push(self.section(&change.text, children));
+                    }
+                }
+            }
+        }
+        // Re-adding `X` already undoes a removed `no X`, and vice versa: send each text once.
+        let mut seen = HashSet::new();
+        let mut commands: Vec<Command> = negations
+            .into_iter()
+            .chain(others)
+            .filter(|c| seen.insert(c.text.clone()))
+            .collect();
+        commands.sort_by_key(|c| self.rules.weight(&c.text));
+        commands
+    }
+
+    fn negation(&self, text: &str) -> Command {
+        Command {
+            text: self.rules.negate(text),
+            negation: true,
+            children: Vec::new(),
+            exit: None,
+        }
+    }
+
+    fn leaf(&self, text: &str) -> Command {
+        Command {
+            text: text.to_string(),
+            negation: false,
+            children: Vec::new(),
+            exit: None,
+        }
+    }
+
+    fn section(&self, text: &str, children: Vec<Command>) -> Command {
+        let exit = self.rules.sectional_exit(text);
+        Command {
+            text: text.to_string(),
+            negation: false,
+            children,
+            exit,
+        }
+    }
+
+    fn added(&self, change: &Change) -> Command {
+        if change.children.is_empty() {
+            return self.leaf(&change.text);
+        }
+        let children = change.children.iter().map(|c| self.added(c)).collect();
+        self.section(&change.text, children)
+    }
+
+    /// A whole intended section, in intended order, as commands.
+    fn full_section(&self, id: NodeId) -> Command {
+        let node = self.intended.node(id);
+        if node.children.is_empty() {
+            return self.leaf(&node.text);
+        }
+        let children = node
+            .children
+            .iter()
+            .map(|&c| self.full_section(c))
+            .collect();
+        self.section(&node.text, children)
+    }
+
+    /// An ordered section (ACL) whose entries differ. Cheapest safe form first:
+    /// entries addressed by sequence number, then appending, then replacing the section.
+    fn ordered(&self, change: &Change, negations: &mut Vec<Command>, others: &mut Vec<Command>) {
+        let (Some(r), Some(i)) = (change.running, change.intended) else {
+            return;
+        };
+        let running = &self.running.node(r).children;
+        let intended = &self.intended.node(i).children;
+        let sequenced = |tree: &ConfigTree, ids: &[NodeId]| {
+            ids.iter().all(|&c| {
+                tree.node(c).children.is_empty() && sequence_number(&tree.node(c).text).is_some()
+            })
+        };
+        if sequenced(self.running, running) && sequenced(self.intended, intended) {
+            let mut children: Vec<Command> = Vec::new();
+            let mut added = Vec::new();
+            for entry in &change.children {
+                match entry.kind {
+                    ChangeKind::Removed => {
+                        let seq = sequence_number(&entry.text).unwrap_or(&entry.text);
+                        children.push(Command {
+                            text: format!("{}{seq}", self.rules.driver.negation),
+                            negation: true,
+                            children: Vec::new(),
+                            exit: None,
+                        });
+                    }
+                    _ => added.push(self.leaf(&entry.text)),
+                }
+            }
+            children.extend(added);
+            others.push(self.section(&change.text, children));
+            return;
+        }
+        let appended = change.children.iter().all(|c| c.kind == ChangeKind::Added)
+            && running.len() < intended.len();
+        if appended && self.prefix_kept(running, intended) {
+            let children = change.children.iter().map(|c| self.added(c)).collect();
+            others.push(self.section(&change.text, children));
+            return;
+        }
+        if !self.rules.replaces_on_entry(&change.text) {
+            negations.push(self.negation(&self.running.node(r).text));
+        }
+        others.push(self.full_section(i));
+    }
+
+    /// The running entries are the first entries of the intended section, unchanged.
+    fn prefix_kept(&self, running: &[NodeId], intended: &[NodeId]) -> bool {
+        let pair = crate::diff::Pair {
+            running: self.running,
+            intended: self.intended,
+        };
+        running
+            .iter()
+            .zip(intended)
+            .all(|(&a, &b)| pair.equal(a, b))
+    }
+}
+
+/// `10 permit ip any any` → `10`; `seq 10 permit …` → `seq 10`.
+pub(crate) fn sequence_number(entry: &str) -> Option<&str> {
+    let numeric = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+    let mut words = entry.splitn(3, ' ');
+    let first = words.next()?;
+    if numeric(first) {
+        return Some(first);
+    }
+    let second = words.next()?;
+    (first == "seq" && numeric(second)).then(|| &entry[..first.len() + 1 + second.len()])
+}

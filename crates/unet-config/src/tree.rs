@@ -1,0 +1,329 @@
+//! The config tree: an arena of lines, children in order, and one hash index from
+//! (parent, normalised key) to child so matching a line is O(1).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::drivers::rules;
+use crate::error::ConfigError;
+use crate::platform::Platform;
+use crate::rules::{Rules, Syntax};
+
+pub type NodeId = u32;
+pub const ROOT: NodeId = 0;
+
+/// Deepest nesting the parsers accept; real configs stay under ten.
+pub const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// The line as written, whitespace collapsed (banners keep their inner lines).
+    pub text: Box<str>,
+    /// Comparison key when it differs from `text` (canonical interface names).
+    pub key: Option<Box<str>>,
+    /// 1-based line in the source; 0 for lines that were not parsed from a file.
+    pub line: u32,
+    pub parent: NodeId,
+    pub children: Vec<NodeId>,
+    /// Children are compared as a sequence (ACL entries).
+    pub ordered: bool,
+}
+
+impl Node {
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// A parsed configuration of one platform.
+#[derive(Debug, Clone)]
+pub struct ConfigTree {
+    platform: Platform,
+    pub(crate) nodes: Vec<Node>,
+    index: HashMap<(NodeId, u64), NodeId, BuildHasherDefault<PairHasher>>,
+}
+
+/// Read-only view of one line of a [`ConfigTree`].
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    tree: &'a ConfigTree,
+    id: NodeId,
+}
+
+impl<'a> Line<'a> {
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+    pub fn text(&self) -> &'a str {
+        &self.tree.node(self.id).text
+    }
+    /// The normalised text lines are matched by.
+    pub fn key(&self) -> &'a str {
+        self.tree.node(self.id).key()
+    }
+    pub fn line_number(&self) -> u32 {
+        self.tree.node(self.id).line
+    }
+    pub fn is_ordered(&self) -> bool {
+        self.tree.node(self.id).ordered
+    }
+    pub fn children(&self) -> impl ExactSizeIterator<Item = Line<'a>> + 'a {
+        let tree = self.tree;
+        tree.node(self.id)
+            .children
+            .iter()
+            .map(move |&id| Line { tree, id })
+    }
+    pub fn child(&self, key: &str) -> Option<Line<'a>> {
+        self.tree.find_child(self.id, key).map(|id| Line {
+            tree: self.tree,
+            id,
+        })
+    }
+}
+
+impl ConfigTree {
+    pub fn new(platform: Platform) -> ConfigTree {
+        let root = Node {
+            text: "".into(),
+            key: None,
+            line: 0,
+            parent: ROOT,
+            children: Vec::new(),
+            ordered: false,
+        };
+        ConfigTree {
+            platform,
+            nodes: vec![root],
+            index: HashMap::default(),
+        }
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub(crate) fn rules(&self) -> &'static Rules {
+        rules(self.platform)
+    }
+
+    pub fn root(&self) -> Line<'_> {
+        Line {
+            tree: self,
+            id: ROOT,
+        }
+    }
+
+    pub fn line(&self, id: NodeId) -> Line<'_> {
+        Line { tree: self, id }
+    }
+
+    /// Number of lines (sections count once), excluding the root.
+    pub fn len(&self) -> usize {
+        self.count(ROOT)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes[ROOT as usize].children.is_empty()
+    }
+
+    fn count(&self, id: NodeId) -> usize {
+        let mut total = 0;
+        let mut stack = vec![id];
+        while let Some(current) = stack.pop() {
+            let children = &self.node(current).children;
+            total += children.len();
+            stack.extend_from_slice(children);
+        }
+        total
+    }
+
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub(crate) fn find_child(&self, parent: NodeId, key: &str) -> Option<NodeId> {
+        let id = *self.index.get(&(parent, hash_key(key)))?;
+        if self.node(id).key() == key && self.node(id).parent == parent {
+            return Some(id);
+        }
+        // Hash collision or stale slot: fall back to a scan of this parent only.
+        self.node(parent)
+            .children
+            .iter()
+            .copied()
+            .find(|&c| self.node(c).key() == key)
+    }
+
+    /// Append `text` under `parent`. In unordered sections a line equal to an existing one
+    /// merges with it (its children join the existing section), as the device does.
+    pub(crate) fn add_child(
+        &mut self,
+        parent: NodeId,
+        text: Box<str>,
+        key: Option<Box<str>>,
+        line: u32,
+    ) -> NodeId {
+        if self.node(parent).children.is_empty() && parent != ROOT {
+            let ordered = self.rules().is_ordered(&self.node(parent).text);
+            self.nodes[parent as usize].ordered = ordered;
+        }
+        let key_text = key.as_deref().unwrap_or(&text);
+        let slot = (parent, hash_key(key_text));
+        if !self.node(parent).ordered
+            && let Some(existing) = self.find_child(parent, key_text)
+        {
+            return existing;
+        }
+        let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
+        self.index.entry(slot).or_insert(id);
+        self.nodes.push(Node {
+            text,
+            key,
+            line,
+            parent,
+            children: Vec::new(),
+            ordered: false,
+        });
+        self.nodes[parent as usize].children.push(id);
+        id
+    }
+
+    /// Add a line given as text under `parent` (whitespace collapsed, key computed).
+    /// Fails when the new line would nest deeper than [`MAX_DEPTH`].
+    pub fn push_line(
+        &mut self,
+        parent: NodeId,
+        text: &str,
+        line: u32,
+    ) -> Result<NodeId, ConfigError> {
+        if self.depth(parent) >= MAX_DEPTH {
+            return Err(ConfigError::NestingTooDeep {
+                line,
+                limit: MAX_DEPTH,
+            });
+        }
+        let text = crate::normalize::collapse_whitespace(text);
+        let key = self.key_of(&text).map(String::into_boxed_str);
+        Ok(self.add_child(parent, text.into(), key, line))
+    }
+
+    /// The comparison key of an already collapsed line, when it differs from the line.
+    pub(crate) fn key_of(&self, text: &str) -> Option<String> {
+        crate::normalize::interface_key(self.rules(), text)
+    }
+
+    fn depth(&self, mut id: NodeId) -> usize {
+        let mut depth = 0;
+        while id != ROOT && depth <= MAX_DEPTH {
+            id = self.node(id).parent;
+            depth += 1;
+        }
+        depth
+    }
+
+    /// Remove `id` (and its subtree) from its parent.
+    pub(crate) fn detach(&mut self, id: NodeId) {
+        let parent = self.node(id).parent;
+        self.nodes[parent as usize].children.retain(|&c| c != id);
+        let slot = (parent, hash_key(self.node(id).key()));
+        if self.index.get(&slot) == Some(&id) {
+            self.index.remove(&slot);
+            let replacement = self.nodes[parent as usize]
+                .children
+                .iter()
+                .copied()
+                .find(|&c| self.node(c).key() == self.node(id).key());
+            if let Some(other) = replacement {
+                self.index.insert(slot, other);
+            }
+        }
+    }
+
+    /// Replace the text of a line in place (an idempotent command taking a new value).
+    pub(crate) fn retext(&mut self, id: NodeId, text: &str, key: &str) {
+        let parent = self.node(id).parent;
+        let old_slot = (parent, hash_key(self.node(id).key()));
+        if self.index.get(&old_slot) == Some(&id) {
+            self.index.remove(&old_slot);
+        }
+        let node = &mut self.nodes[id as usize];
+        node.text = text.into();
+        node.key = (key != text).then(|| key.into());
+        self.index.entry((parent, hash_key(key))).or_insert(id);
+    }
+
+    pub(crate) fn insert_child_at(
+        &mut self,
+        parent: NodeId,
+        position: usize,
+        text: &str,
+        key: &str,
+    ) -> NodeId {
+        let id = self.add_child(parent, text.into(), (key != text).then(|| key.into()), 0);
+        let children = &mut self.nodes[parent as usize].children;
+        if children.last() == Some(&id) {
+            children.pop();
+            let at = position.min(children.len());
+            children.insert(at, id);
+        }
+        id
+    }
+
+    /// The config as text, one space of indentation per level (Junos: `set` lines).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(ROOT, &mut out);
+        out
+    }
+
+    pub(crate) fn render_into(&self, from: NodeId, out: &mut String) {
+        let indent = self.rules().driver.syntax == Syntax::Indented;
+        let mut stack: Vec<(NodeId, usize)> = self
+            .node(from)
+            .children
+            .iter()
+            .rev()
+            .map(|&c| (c, 0))
+            .collect();
+        while let Some((id, depth)) = stack.pop() {
+            if indent {
+                out.extend(std::iter::repeat_n(' ', depth));
+            }
+            out.push_str(&self.node(id).text);
+            out.push('\n');
+            stack.extend(self.node(id).children.iter().rev().map(|&c| (c, depth + 1)));
+        }
+    }
+}
+
+/// FNV-1a: fast for the short keys of config lines, no per-process seed needed.
+pub(crate) fn hash_key(key: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// Hasher for the (parent, key hash) pairs, which are already well mixed.
+#[derive(Default)]
+pub(crate) struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(29) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
