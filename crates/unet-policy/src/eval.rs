@@ -123,6 +123,8 @@ fn operand<'v>(op: &'v Op, slots: &[Val<'v>]) -> Val<'v> {
 }
 
 fn holds(cond: &Cond, slots: &[Val<'_>]) -> bool {
+    #[cfg(test)]
+    tests::VISITS.with(|v| v.set(v.get() + 1));
     match cond {
         Cond::Const(b) => *b,
         Cond::All(children) => children.iter().all(|c| holds(c, slots)),
@@ -312,5 +314,77 @@ impl ProposedChange<'_> {
         }
         *current = self.new.clone();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde_json::json;
+
+    use super::*;
+
+    thread_local! {
+        /// Conditions visited by `holds` on this thread, to observe short-circuiting.
+        pub(super) static VISITS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn visits(condition: &str) -> (bool, usize) {
+        let text = format!("WHEN {condition} THEN APPLY \"t\"");
+        let compiled = PolicySet::compile([("t.rules", text.as_str())]);
+        assert!(
+            !compiled.diagnostics.has_errors(),
+            "{}",
+            compiled.diagnostics
+        );
+        let node = json!({"vendor": "cisco", "custom_data": {"mtu": 9000}});
+        VISITS.with(|v| v.set(0));
+        let evaluation = compiled.set.evaluate(&NodeFacts::new(&node));
+        let held = evaluation.results.first().map(|r| r.outcome) == Some(Outcome::Pass);
+        (held, VISITS.with(Cell::get))
+    }
+
+    #[test]
+    fn and_stops_at_the_first_false_operand() {
+        // The whole AND, then only its first child.
+        assert_eq!(
+            visits("FALSE AND node.vendor == \"cisco\" AND TRUE"),
+            (false, 2)
+        );
+        assert_eq!(
+            visits("node.vendor == \"juniper\" AND custom_data.mtu > 1"),
+            (false, 2)
+        );
+        assert_eq!(
+            visits("TRUE AND node.vendor == \"cisco\" AND TRUE"),
+            (true, 4)
+        );
+    }
+
+    #[test]
+    fn or_stops_at_the_first_true_operand() {
+        assert_eq!(visits("TRUE OR FALSE OR FALSE"), (true, 2));
+        assert_eq!(
+            visits("node.vendor == \"cisco\" OR custom_data.mtu > 1"),
+            (true, 2)
+        );
+        assert_eq!(
+            visits("FALSE OR FALSE OR node.vendor == \"cisco\""),
+            (true, 4)
+        );
+    }
+
+    #[test]
+    fn a_guard_on_a_missing_field_protects_the_rest() {
+        // Missing fields are null, never an error, and the guard short-circuits.
+        assert_eq!(
+            visits("custom_data.absent IS NOT NULL AND custom_data.absent.deep > 1"),
+            (false, 2)
+        );
+        assert_eq!(
+            visits("custom_data.absent IS NULL OR custom_data.absent > 1"),
+            (true, 2)
+        );
     }
 }

@@ -113,9 +113,10 @@ impl Lexer<'_> {
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
                 b'#' => self.skip_line(),
+                // After MATCHES a slash always opens a regex, even `//` or `/*`.
+                b'/' if self.after_matches() => self.regex(),
                 b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
                 b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
-                b'/' if self.after_matches() => self.regex(),
                 b'"' | b'\'' => self.string(b),
                 b'-' | b'0'..=b'9' if !self.after_dot() => self.number(),
                 _ if is_word_start(b) || (self.after_dot() && is_word_continue(b)) => {
