@@ -198,3 +198,27 @@ fn hostile_input_errors_without_panicking() {
     fs::write(dir.path().join("nodes.json"), [0xff, 0xfe, 0x00]).unwrap();
     assert!(read_path(&dir.path().join("nodes.json")).is_err());
 }
+
+#[test]
+fn fixtures_read_and_pass_validation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    for (name, locations, nodes, links) in [
+        ("small-office", 4, 6, 6),
+        ("campus", 22, 32, 61),
+        ("datacenter", 73, 207, 857),
+    ] {
+        let records = read_path(&root.join(name)).unwrap();
+        assert_eq!(records.locations.len(), locations, "{name}");
+        assert_eq!(records.nodes.len(), nodes, "{name}");
+        assert_eq!(records.links.len(), links, "{name}");
+        for l in records.locations {
+            l.draft.validated().unwrap();
+        }
+        for n in records.nodes {
+            n.draft.validated().unwrap();
+        }
+        for l in records.links {
+            l.draft.validated().unwrap();
+        }
+    }
+}
