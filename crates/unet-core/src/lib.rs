@@ -17,7 +17,7 @@ pub use error::{CoreError, Result};
 pub use link::{Link, LinkDraft};
 pub use location::{Location, LocationDraft};
 pub use names::{is_hostname_label, slugify, validate_domain, validate_hostname, validate_slug};
-pub use node::{Node, NodeDraft, NodeStatus, Platform};
+pub use node::{Node, NodeDraft, NodeStatus, Platform, fqdn};
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
 pub use timestamp::Timestamp;
 pub use uuid::Uuid;

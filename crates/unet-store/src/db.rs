@@ -1,0 +1,295 @@
+//! The one door every statement goes through: it binds portable values, counts statements
+//! (so tests can prove a list call runs a constant number of them) and logs slow ones with
+//! their SQL text, never their bound values.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
+use unet_core::{Timestamp, Uuid};
+
+use crate::{Backend, Result};
+
+/// A value bound to a statement: only text and 64-bit integers are portable through `Any`.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Uuid> for Arg {
+    fn from(v: Uuid) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<Option<Uuid>> for Arg {
+    fn from(v: Option<Uuid>) -> Self {
+        Arg::Text(v.map(|u| u.to_string()))
+    }
+}
+impl From<Timestamp> for Arg {
+    fn from(v: Timestamp) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+
+/// SQL text with its arguments, built piece by piece; `bind` writes the `$n` placeholder, which
+/// both backends accept.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    pub(crate) fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+        self.args.push(arg.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// `(…, …, …)` of placeholders, for multi-row `VALUES` and `IN` lists.
+    pub(crate) fn bind_tuple(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        self.text.push('(');
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(arg);
+        }
+        self.text.push(')');
+        self
+    }
+}
+
+/// SQLite allows 32,766 bound parameters per statement; stay well below on both backends.
+pub(crate) const MAX_BINDS: usize = 30_000;
+
+#[derive(Clone)]
+pub(crate) struct Db {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+    statements: Arc<AtomicU64>,
+    slow_query_threshold: Duration,
+}
+
+impl Db {
+    pub(crate) fn new(pool: AnyPool, backend: Backend, slow_query_threshold: Duration) -> Self {
+        Db {
+            pool,
+            backend,
+            statements: Arc::new(AtomicU64::new(0)),
+            slow_query_threshold,
+        }
+    }
+
+    pub(crate) fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    fn query(sql: &Sql) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
+        for arg in &sql.args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v.clone()),
+                Arg::Int(v) => query.bind(*v),
+            };
+        }
+        query
+    }
+
+    fn finish(&self, sql: &Sql, started: Instant) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        let elapsed = started.elapsed();
+        if elapsed > self.slow_query_threshold {
+            tracing::warn!(
+                target: "unet::db",
+                event = "slow_query",
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                sql = %sql.text,
+                "slow statement"
+            );
+        }
+    }
+
+    pub(crate) async fn fetch_all(
+        &self,
+        conn: &mut AnyConnection,
+        sql: Sql,
+    ) -> Result<Vec<AnyRow>> {
+        let started = Instant::now();
+        let rows = Self::query(&sql).fetch_all(&mut *conn).await;
+        self.finish(&sql, started);
+        Ok(rows?)
+    }
+
+    pub(crate) async fn fetch_optional(
+        &self,
+        conn: &mut AnyConnection,
+        sql: Sql,
+    ) -> Result<Option<AnyRow>> {
+        let started = Instant::now();
+        let row = Self::query(&sql).fetch_optional(&mut *conn).await;
+        self.finish(&sql, started);
+        Ok(row?)
+    }
+
+    pub(crate) async fn execute(&self, conn: &mut AnyConnection, sql: Sql) -> Result<u64> {
+        let started = Instant::now();
+        let done = Self::query(&sql).execute(&mut *conn).await;
+        self.finish(&sql, started);
+        Ok(done?.rows_affected())
+    }
+
+    /// A scalar `COUNT(*)`-like integer from the first column of the first row.
+    pub(crate) async fn fetch_count(&self, conn: &mut AnyConnection, sql: Sql) -> Result<u64> {
+        let row = self.fetch_optional(conn, sql).await?;
+        let n: i64 = match row {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// Column readers that turn malformed stored values into decode errors instead of panics.
+pub(crate) fn get_uuid(row: &AnyRow, column: &str) -> Result<Uuid> {
+    let text: String = row.try_get(column)?;
+    parse_uuid(column, &text)
+}
+
+pub(crate) fn get_opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| parse_uuid(column, &t)).transpose()
+}
+
+pub(crate) fn get_timestamp(row: &AnyRow, column: &str) -> Result<Timestamp> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e| decode_error(column, e))
+}
+
+pub(crate) fn get_json(row: &AnyRow, column: &str) -> Result<serde_json::Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| decode_error(column, e))
+}
+
+pub(crate) fn get_opt_json(row: &AnyRow, column: &str) -> Result<Option<serde_json::Value>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| decode_error(column, e)))
+        .transpose()
+}
+
+pub(crate) fn get_parsed<T>(row: &AnyRow, column: &str) -> Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e| decode_error(column, e))
+}
+
+fn parse_uuid(column: &str, text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| decode_error(column, e))
+}
+
+fn decode_error(
+    column: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> crate::StoreError {
+    crate::StoreError::Database(sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// Maps a unique-constraint violation to a conflict with a message the operator understands;
+/// other errors pass through.
+pub(crate) fn on_unique_violation(
+    err: crate::StoreError,
+    message: impl FnOnce() -> String,
+) -> crate::StoreError {
+    match &err {
+        crate::StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            crate::StoreError::conflict(message())
+        }
+        _ => err,
+    }
+}
+
+/// Runs `build` once per chunk of `items`, each chunk small enough for the bind limit given
+/// `binds_per_item`; used for multi-row inserts and `IN (…)` lookups.
+pub(crate) fn chunks<T>(items: &[T], binds_per_item: usize) -> std::slice::Chunks<'_, T> {
+    let per_chunk = (MAX_BINDS / binds_per_item.max(1)).clamp(1, 1000);
+    items.chunks(per_chunk)
+}
+
+/// Appends ` IN ($a, $b, …)` for the ids.
+pub(crate) fn push_in(sql: &mut Sql, ids: &[Uuid]) {
+    sql.push(" IN ");
+    sql.bind_tuple(ids.iter().map(|id| Arg::from(*id)));
+}
+
+impl Db {
+    /// Runs a multi-statement script (a migration), counted and timed like any statement.
+    pub(crate) async fn execute_script(
+        &self,
+        conn: &mut AnyConnection,
+        script: &'static str,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let done = sqlx::raw_sql(script).execute(&mut *conn).await;
+        self.finish(&Sql::new(script), started);
+        done?;
+        Ok(())
+    }
+}

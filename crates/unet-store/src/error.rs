@@ -1,0 +1,74 @@
+use thiserror::Error;
+use unet_core::{CoreError, EntityType, Uuid};
+
+/// Everything the store can refuse or fail with. `code()` is the stable machine-readable kind
+/// the HTTP layer and the CLI map to status codes and exit codes.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{entity} {ident:?} not found")]
+    NotFound { entity: EntityType, ident: String },
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+    /// Duplicate name, (node, interface) already used by another link, and the like.
+    #[error("{message}")]
+    Conflict { message: String },
+    /// A delete refused because other records point at this one.
+    #[error("{entity} {id} is still referenced by {by}; remove those first or delete with cascade")]
+    Referenced {
+        entity: EntityType,
+        id: Uuid,
+        by: String,
+    },
+    #[error(
+        "stale revision: the request expected revision {expected}, the stored record is at revision {actual}; fetch it again and retry"
+    )]
+    StaleRevision { expected: i64, actual: i64 },
+    /// A reference to a record that exists neither in the database nor in the same import.
+    #[error("{record}: {field} {id} does not exist")]
+    Dangling {
+        field: &'static str,
+        id: Uuid,
+        record: String,
+    },
+    #[error("{ident:?} matches more than one record: {}", candidates.join(", "))]
+    Ambiguous {
+        ident: String,
+        candidates: Vec<String>,
+    },
+    #[error("migration: {0}")]
+    Migration(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Stable machine code for the error kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Invalid(_) => "validation_failed",
+            StoreError::Conflict { .. } => "conflict",
+            StoreError::Referenced { .. } => "referenced",
+            StoreError::StaleRevision { .. } => "stale_revision",
+            StoreError::Dangling { .. } => "dangling_reference",
+            StoreError::Ambiguous { .. } => "ambiguous",
+            StoreError::Migration(_) => "migration",
+            StoreError::Database(_) => "database",
+        }
+    }
+
+    pub(crate) fn not_found(entity: EntityType, ident: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            ident: ident.to_string(),
+        }
+    }
+
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,186 @@
+//! μNet's inventory store: locations, nodes, links and their change history in SQLite or
+//! PostgreSQL, chosen by the URL alone and served by one code path (`sqlx::Any`).
+//!
+//! Every mutation goes through this crate and writes its `configuration_changes` row in the
+//! same transaction. Every statement goes through [`db::Db`], which counts it and logs it when
+//! slow, so list calls can be shown to run a constant number of statements.
+
+mod changes;
+mod cursor;
+mod db;
+mod error;
+mod exchange;
+
+mod links;
+mod locations;
+mod migrate;
+mod nodes;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Transaction};
+
+pub use error::{Result, StoreError};
+pub use exchange::{
+    ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,
+    ProgressFn, Sourced,
+};
+pub use migrate::MigrationStatus;
+
+use db::Db;
+
+/// Which database a store talks to, decided by the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Database(sqlx::Error::Configuration(
+                format!(
+                    "unsupported database URL {:?}: expected sqlite:PATH or postgres://…",
+                    url.split('@').next_back().unwrap_or_default()
+                )
+                .into(),
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// How long SQLite waits for a lock held by another connection or process.
+    pub busy_timeout: Duration,
+    /// Statements slower than this are logged (target `unet::db`, event `slow_query`).
+    pub slow_query_threshold: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            slow_query_threshold: Duration::from_millis(250),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A handle on the inventory database; cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.db.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects without migrating. A missing SQLite file is created; SQLite connections run
+    /// in WAL mode with foreign keys on and the configured busy timeout.
+    pub async fn open(url: &str, opts: StoreOptions) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let busy_ms = opts.busy_timeout.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // busy_timeout first: switching to WAL needs a lock another
+                        // connection may hold for a moment.
+                        let pragmas = format!(
+                            "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                        );
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url(url, backend))
+            .await?;
+        Ok(Store {
+            db: Db::new(pool, backend, opts.slow_query_threshold),
+        })
+    }
+
+    /// Opens and applies every pending migration (quick start, CLI, tests).
+    pub async fn open_and_migrate(url: &str, opts: StoreOptions) -> Result<Store> {
+        let store = Store::open(url, opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// The connection pool, for health checks and pool figures.
+    pub fn pool(&self) -> &AnyPool {
+        &self.db.pool
+    }
+
+    /// Statements this store has run since it was opened (every statement goes through one
+    /// function that counts).
+    pub fn statements_executed(&self) -> u64 {
+        self.db.statements_executed()
+    }
+
+    /// Closes every pooled connection (SQLite checkpoints the WAL on the last close).
+    pub async fn close(&self) {
+        self.db.pool.close().await;
+    }
+
+    async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool.acquire().await?)
+    }
+
+    /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so that
+    /// two writers queue on the busy timeout instead of failing on a lock upgrade.
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>> {
+        Ok(match self.db.backend {
+            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.db.pool.begin().await?,
+        })
+    }
+}
+
+/// SQLite creates a missing file only when asked (`mode=rwc`); a URL that sets a mode keeps it.
+fn connect_url(url: &str, backend: Backend) -> String {
+    if backend != Backend::Sqlite || url.contains("mode=") || url.contains(":memory:") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
+/// Connection type the entity modules run statements on (a pooled connection or a transaction).
+pub(crate) type Conn = AnyConnection;

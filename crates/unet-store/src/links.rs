@@ -1,0 +1,404 @@
+//! Links between node interfaces. `link_endpoints` holds one row per (node, interface) a link
+//! occupies, so the database refuses a second link on the same interface.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use unet_core::{
+    ChangeContext, EntityType, Link, LinkDraft, LinkFilter, Page, PageRequest, Timestamp, Uuid,
+};
+
+use crate::changes::{self, Change};
+use crate::db::{
+    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, on_unique_violation,
+    push_in,
+};
+use crate::locations::{check_revision, check_same_id, delete_rows};
+use crate::{Conn, Result, Store, StoreError, cursor};
+
+pub(crate) const COLUMNS: &str = "id, name, node_a_id, interface_a, node_z_id, interface_z, \
+     bandwidth_bps, circuit_id, provider, description, custom_data, created_at, updated_at, revision";
+const BINDS: usize = 14;
+
+pub(crate) fn from_row(row: &AnyRow) -> Result<Link> {
+    Ok(Link {
+        id: get_uuid(row, "id")?,
+        name: row.try_get("name")?,
+        node_a_id: get_uuid(row, "node_a_id")?,
+        interface_a: row.try_get("interface_a")?,
+        node_z_id: get_opt_uuid(row, "node_z_id")?,
+        interface_z: row.try_get("interface_z")?,
+        bandwidth_bps: row.try_get("bandwidth_bps")?,
+        circuit_id: row.try_get("circuit_id")?,
+        provider: row.try_get("provider")?,
+        description: row.try_get("description")?,
+        custom_data: get_json(row, "custom_data")?,
+        created_at: get_timestamp(row, "created_at")?,
+        updated_at: get_timestamp(row, "updated_at")?,
+        revision: row.try_get("revision")?,
+    })
+}
+
+fn values(l: &Link) -> [Arg; BINDS] {
+    [
+        l.id.into(),
+        l.name.clone().into(),
+        l.node_a_id.into(),
+        l.interface_a.as_str().into(),
+        l.node_z_id.into(),
+        l.interface_z.clone().into(),
+        l.bandwidth_bps.into(),
+        l.circuit_id.clone().into(),
+        l.provider.clone().into(),
+        l.description.clone().into(),
+        l.custom_data.to_string().into(),
+        l.created_at.into(),
+        l.updated_at.into(),
+        l.revision.into(),
+    ]
+}
+
+/// The (node, interface) pairs a link occupies.
+pub(crate) fn endpoints(l: &Link) -> impl Iterator<Item = (Uuid, &str)> {
+    std::iter::once((l.node_a_id, l.interface_a.as_str()))
+        .chain(l.node_z_id.zip(l.interface_z.as_deref()).into_iter())
+}
+
+pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
+    for chunk in chunks(rows, BINDS) {
+        let mut sql = Sql::new(format!("INSERT INTO links ({COLUMNS}) VALUES "));
+        for (i, l) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_tuple(values(l));
+        }
+        db.execute(conn, sql).await?;
+    }
+    insert_endpoints(db, conn, rows).await
+}
+
+async fn insert_endpoints(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
+    let pairs: Vec<(Uuid, &str, Uuid)> = rows
+        .iter()
+        .flat_map(|l| endpoints(l).map(move |(node, iface)| (node, iface, l.id)))
+        .collect();
+    for chunk in chunks(&pairs, 3) {
+        let mut sql = Sql::new("INSERT INTO link_endpoints (node_id, interface, link_id) VALUES ");
+        for (i, (node, iface, link)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_tuple([Arg::from(*node), (*iface).into(), Arg::from(*link)]);
+        }
+        db.execute(conn, sql).await.map_err(|e| {
+            on_unique_violation(e, || "an interface is already used by another link".into())
+        })?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, l: &Link) -> Result<()> {
+    let mut sql = Sql::new("UPDATE links SET ");
+    let names = COLUMNS.split(", ").map(str::trim);
+    for (i, (column, value)) in names.zip(values(l)).enumerate().skip(1) {
+        if i > 1 {
+            sql.push(", ");
+        }
+        sql.push(column).push(" = ").bind(value);
+    }
+    sql.push(" WHERE id = ").bind(l.id);
+    db.execute(conn, sql).await?;
+    let mut sql = Sql::new("DELETE FROM link_endpoints WHERE link_id = ");
+    sql.bind(l.id);
+    db.execute(conn, sql).await?;
+    insert_endpoints(db, conn, std::slice::from_ref(l)).await
+}
+
+pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Link>> {
+    let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE id = "));
+    sql.bind(id);
+    db.fetch_optional(conn, sql)
+        .await?
+        .map(|r| from_row(&r))
+        .transpose()
+}
+
+pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Link>> {
+    let mut out = Vec::new();
+    for chunk in chunks(ids, 1) {
+        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE id"));
+        push_in(&mut sql, chunk);
+        for row in db.fetch_all(conn, sql).await? {
+            out.push(from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Links with any of the nodes on either side.
+pub(crate) async fn touching(db: &Db, conn: &mut Conn, node_ids: &[Uuid]) -> Result<Vec<Link>> {
+    let mut out = Vec::new();
+    for chunk in chunks(node_ids, 2) {
+        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE node_a_id"));
+        push_in(&mut sql, chunk);
+        sql.push(" OR node_z_id");
+        push_in(&mut sql, chunk);
+        for row in db.fetch_all(conn, sql).await? {
+            out.push(from_row(&row)?);
+        }
+    }
+    out.sort_by_key(|l| l.id);
+    out.dedup_by_key(|l| l.id);
+    Ok(out)
+}
+
+/// Links already holding any of these (node, interface) pairs: (node, interface, link id).
+pub(crate) async fn endpoint_holders(
+    db: &Db,
+    conn: &mut Conn,
+    pairs: &[(Uuid, String)],
+) -> Result<Vec<(Uuid, String, Uuid)>> {
+    let mut out = Vec::new();
+    for chunk in chunks(pairs, 2) {
+        let mut sql = Sql::new(
+            "SELECT node_id, interface, link_id FROM link_endpoints WHERE (node_id, interface) IN (",
+        );
+        for (i, (node, iface)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_tuple([Arg::from(*node), iface.as_str().into()]);
+        }
+        sql.push(")");
+        for row in db.fetch_all(conn, sql).await? {
+            out.push((
+                get_uuid(&row, "node_id")?,
+                row.try_get("interface")?,
+                get_uuid(&row, "link_id")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn same_content(stored: &Link, d: &LinkDraft) -> bool {
+    stored.name == d.name
+        && stored.node_a_id == d.node_a_id
+        && stored.interface_a == d.interface_a
+        && stored.node_z_id == d.node_z_id
+        && stored.interface_z == d.interface_z
+        && stored.bandwidth_bps == d.bandwidth_bps
+        && stored.circuit_id == d.circuit_id
+        && stored.provider == d.provider
+        && stored.description == d.description
+        && Some(&stored.custom_data) == d.custom_data.as_ref()
+}
+
+pub(crate) fn from_draft(
+    id: Uuid,
+    d: LinkDraft,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    revision: i64,
+) -> Link {
+    Link {
+        id,
+        name: d.name,
+        node_a_id: d.node_a_id,
+        interface_a: d.interface_a,
+        node_z_id: d.node_z_id,
+        interface_z: d.interface_z,
+        bandwidth_bps: d.bandwidth_bps,
+        circuit_id: d.circuit_id,
+        provider: d.provider,
+        description: d.description,
+        custom_data: d.custom_data.unwrap_or_else(|| serde_json::json!({})),
+        created_at,
+        updated_at,
+        revision,
+    }
+}
+
+/// How a link is named in messages: its name, else its A side.
+pub(crate) fn label(name: Option<&str>, node_a: Uuid, interface_a: &str) -> String {
+    match name {
+        Some(n) => format!("link {n:?}"),
+        None => format!("link from {node_a} {interface_a}"),
+    }
+}
+
+/// Both nodes exist and neither interface is held by another link.
+async fn check_link(db: &Db, conn: &mut Conn, link: &Link) -> Result<()> {
+    let record = label(link.name.as_deref(), link.node_a_id, &link.interface_a);
+    for (field, node) in [
+        ("node_a_id", Some(link.node_a_id)),
+        ("node_z_id", link.node_z_id),
+    ] {
+        if let Some(node) = node
+            && crate::nodes::fetch(db, conn, node).await?.is_none()
+        {
+            return Err(StoreError::Dangling {
+                field,
+                id: node,
+                record,
+            });
+        }
+    }
+    let pairs: Vec<(Uuid, String)> = endpoints(link).map(|(n, i)| (n, i.to_string())).collect();
+    for (node, iface, holder) in endpoint_holders(db, conn, &pairs).await? {
+        if holder != link.id {
+            return Err(StoreError::conflict(format!(
+                "{record}: interface {iface:?} of node {node} is already used by link {holder}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn filter_sql(sql: &mut Sql, f: &LinkFilter) {
+    sql.push(" WHERE 1 = 1");
+    if let Some(node) = f.node_id {
+        sql.push(" AND (node_a_id = ")
+            .bind(node)
+            .push(" OR node_z_id = ")
+            .bind(node)
+            .push(")");
+    }
+    if let Some(circuit) = &f.circuit_id {
+        sql.push(" AND circuit_id = ").bind(circuit);
+    }
+    if let Some(provider) = &f.provider {
+        sql.push(" AND provider = ").bind(provider);
+    }
+    if let Some(q) = &f.q {
+        let pattern = cursor::like_pattern(q);
+        sql.push(" AND (");
+        for (i, column) in ["name", "interface_a", "interface_z", "circuit_id"]
+            .iter()
+            .enumerate()
+        {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("LOWER(")
+                .push(column)
+                .push(") LIKE ")
+                .bind(pattern.as_str())
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
+}
+
+impl Store {
+    pub async fn create_link(&self, ctx: &ChangeContext, d: LinkDraft) -> Result<Link> {
+        let d = d.validated()?;
+        let mut tx = self.begin_write().await?;
+        let id = d.id.unwrap_or_else(Uuid::new_v4);
+        if fetch(&self.db, &mut tx, id).await?.is_some() {
+            return Err(StoreError::conflict(format!("link {id} already exists")));
+        }
+        let now = Timestamp::now();
+        let link = from_draft(id, d, now, now, 1);
+        check_link(&self.db, &mut tx, &link).await?;
+        insert(&self.db, &mut tx, std::slice::from_ref(&link)).await?;
+        let change = Change::new(EntityType::Link, id, None, Some(&link));
+        changes::record(&self.db, &mut tx, ctx, ctx.source, now, vec![change]).await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    pub async fn get_link(&self, id: Uuid) -> Result<Link> {
+        let mut conn = self.read_conn().await?;
+        fetch(&self.db, &mut conn, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(EntityType::Link, id))
+    }
+
+    /// A link by UUID, else by name (ambiguous when several links share it).
+    pub async fn resolve_link(&self, ident: &str) -> Result<Link> {
+        let ident = ident.trim();
+        if let Ok(id) = Uuid::parse_str(ident) {
+            return self.get_link(id).await;
+        }
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE name = "));
+        sql.bind(ident).push(" ORDER BY id LIMIT 11");
+        let rows = self.db.fetch_all(&mut conn, sql).await?;
+        let mut found = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        match found.len() {
+            0 => Err(StoreError::not_found(EntityType::Link, ident)),
+            1 => Ok(found.remove(0)),
+            _ => Err(StoreError::Ambiguous {
+                ident: ident.to_string(),
+                candidates: found.into_iter().map(|l| l.id.to_string()).collect(),
+            }),
+        }
+    }
+
+    pub async fn update_link(
+        &self,
+        ctx: &ChangeContext,
+        id: Uuid,
+        d: LinkDraft,
+        if_revision: Option<i64>,
+    ) -> Result<Link> {
+        let d = d.validated()?;
+        check_same_id(id, d.id)?;
+        let mut tx = self.begin_write().await?;
+        let current = fetch(&self.db, &mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(EntityType::Link, id))?;
+        check_revision(if_revision.or(d.revision), current.revision)?;
+        if same_content(&current, &d) {
+            return Ok(current);
+        }
+        let now = Timestamp::now();
+        let updated = from_draft(id, d, current.created_at, now, current.revision + 1);
+        check_link(&self.db, &mut tx, &updated).await?;
+        rewrite(&self.db, &mut tx, &updated).await?;
+        let change = Change::new(EntityType::Link, id, Some(&current), Some(&updated));
+        changes::record(&self.db, &mut tx, ctx, ctx.source, now, vec![change]).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes a link (nothing references links, so there is nothing to cascade).
+    pub async fn delete_link(&self, ctx: &ChangeContext, id: Uuid) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let link = fetch(&self.db, &mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(EntityType::Link, id))?;
+        delete_rows(&self.db, &mut tx, "links", &[id]).await?;
+        let change = Change::new(EntityType::Link, id, Some(&link), None::<&Link>);
+        changes::record(
+            &self.db,
+            &mut tx,
+            ctx,
+            ctx.source,
+            Timestamp::now(),
+            vec![change],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_links(&self, f: &LinkFilter, p: &PageRequest) -> Result<Page<Link>> {
+        let limit = cursor::fetch_limit(p)?;
+        let after = cursor::decode(p, 1)?;
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links"));
+        filter_sql(&mut sql, f);
+        if let Some(key) = after {
+            sql.push(" AND id > ").bind(key[0].as_str());
+        }
+        sql.push(" ORDER BY id LIMIT ").bind(limit);
+        let rows = self.db.fetch_all(&mut conn, sql).await?;
+        let mut count = Sql::new("SELECT COUNT(*) FROM links");
+        filter_sql(&mut count, f);
+        let total = self.db.fetch_count(&mut conn, count).await?;
+        let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        Ok(cursor::finish(items, p, total, |l| vec![l.id.to_string()]))
+    }
+}
