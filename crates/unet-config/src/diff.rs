@@ -199,6 +199,9 @@ impl Pair<'_> {
     fn ordered_children(&self, r: NodeId, i: NodeId) -> Vec<Change> {
         let rs = &self.running.node(r).children;
         let is = &self.intended.node(i).children;
+        if sequenced(self.running, rs) && sequenced(self.intended, is) {
+            return self.sequenced_children(r, i);
+        }
         let same = |a: NodeId, b: NodeId| self.equal(a, b);
         let head = rs.iter().zip(is).take_while(|&(&a, &b)| same(a, b)).count();
         let tail = rs[head..]
@@ -214,6 +217,36 @@ impl Pair<'_> {
         out.extend(
             is[head..is.len() - tail]
                 .iter()
+                .map(|&ic| subtree(self.intended, ic, ChangeKind::Added)),
+        );
+        out
+    }
+
+    /// Entries carrying sequence numbers sit where their number says, so they compare as a
+    /// set: only entries whose text differs are reported.
+    fn sequenced_children(&self, r: NodeId, i: NodeId) -> Vec<Change> {
+        let mut out: Vec<Change> = self
+            .running
+            .node(r)
+            .children
+            .iter()
+            .filter(|&&rc| {
+                self.intended
+                    .find_child(i, self.running.node(rc).key())
+                    .is_none()
+            })
+            .map(|&rc| subtree(self.running, rc, ChangeKind::Removed))
+            .collect();
+        out.extend(
+            self.intended
+                .node(i)
+                .children
+                .iter()
+                .filter(|&&ic| {
+                    self.running
+                        .find_child(r, self.intended.node(ic).key())
+                        .is_none()
+                })
                 .map(|&ic| subtree(self.intended, ic, ChangeKind::Added)),
         );
         out
@@ -240,6 +273,14 @@ impl Pair<'_> {
     }
 }
 
+/// Every entry is a leaf with a sequence number (`10 permit …`, `seq 10 …`).
+pub(crate) fn sequenced(tree: &ConfigTree, ids: &[NodeId]) -> bool {
+    ids.iter().all(|&c| {
+        let node = tree.node(c);
+        node.children.is_empty() && crate::remediate::sequence_number(&node.text).is_some()
+    })
+}
+
 /// A whole subtree as added (from the intended tree) or removed (from the running tree).
 fn subtree(tree: &ConfigTree, id: NodeId, kind: ChangeKind) -> Change {
     let node = tree.node(id);
@@ -258,5 +299,49 @@ fn subtree(tree: &ConfigTree, id: NodeId, kind: ChangeKind) -> Change {
             .collect(),
         running: from_running.then_some(id),
         intended: (!from_running).then_some(id),
+    }
+}
+
+/// `running` rendered with the lines of each unordered section in the order `intended` has
+/// them (unmatched lines last), so a line-based unified diff shows only real changes.
+pub fn render_aligned(running: &ConfigTree, intended: &ConfigTree) -> String {
+    let mut out = String::new();
+    aligned(running, ROOT, intended, Some(ROOT), 0, &mut out);
+    out
+}
+
+fn aligned(
+    running: &ConfigTree,
+    r: NodeId,
+    intended: &ConfigTree,
+    i: Option<NodeId>,
+    depth: usize,
+    out: &mut String,
+) {
+    let indent = running.rules().driver.syntax == crate::rules::Syntax::Indented;
+    let node = running.node(r);
+    let mut order: Vec<(NodeId, Option<NodeId>)> = Vec::with_capacity(node.children.len());
+    match i {
+        Some(i) if !node.ordered => {
+            for &ic in &intended.node(i).children {
+                if let Some(rc) = running.find_child(r, intended.node(ic).key()) {
+                    order.push((rc, Some(ic)));
+                }
+            }
+            for &rc in &node.children {
+                if intended.find_child(i, running.node(rc).key()).is_none() {
+                    order.push((rc, None));
+                }
+            }
+        }
+        _ => order.extend(node.children.iter().map(|&rc| (rc, None))),
+    }
+    for (rc, ic) in order {
+        if indent {
+            out.extend(std::iter::repeat_n(' ', depth));
+        }
+        out.push_str(&running.node(rc).text);
+        out.push('\n');
+        aligned(running, rc, intended, ic, depth + 1, out);
     }
 }

@@ -17,7 +17,7 @@ mod slice;
 mod tree;
 
 pub use apply::apply;
-pub use diff::{Change, ChangeKind, Diff, diff};
+pub use diff::{Change, ChangeKind, Diff, diff, render_aligned};
 pub use drivers::driver;
 pub use error::ConfigError;
 pub use parse::parse;

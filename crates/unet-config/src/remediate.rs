@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::diff::{Change, ChangeKind, diff};
+use crate::diff::{Change, ChangeKind, diff, sequenced};
 use crate::rules::{Rules, Syntax};
 use crate::tree::{ConfigTree, NodeId};
 
@@ -20,6 +20,9 @@ pub struct Command {
     /// Command that leaves this section (`exit-address-family`), printed after the children.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<&'static str>,
+    /// Sort weight forced by the engine (a section's negation travels with its re-creation).
+    #[serde(skip)]
+    pub(crate) weight: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,9 +102,7 @@ impl Builder<'_> {
                 ChangeKind::Removed => negations.push(self.negation(&change.text)),
                 ChangeKind::Added => others.push(self.added(change)),
                 ChangeKind::Replaced => others.push(self.leaf(&change.text)),
-                ChangeKind::Changed if change.ordered => {
-                    self.ordered(change, &mut negations, &mut others)
-                }
+                ChangeKind::Changed if change.ordered => self.ordered(change, &mut others),
                 ChangeKind::Changed => {
                     let children = self.level(&change.children);
                     if !children.is_empty() {
@@ -117,7 +118,7 @@ impl Builder<'_> {
             .chain(others)
             .filter(|c| seen.insert(c.text.clone()))
             .collect();
-        commands.sort_by_key(|c| self.rules.weight(&c.text));
+        commands.sort_by_key(|c| c.weight.unwrap_or_else(|| self.rules.weight(&c.text)));
         commands
     }
 
@@ -127,6 +128,7 @@ impl Builder<'_> {
             negation: true,
             children: Vec::new(),
             exit: None,
+            weight: None,
         }
     }
 
@@ -136,6 +138,7 @@ impl Builder<'_> {
             negation: false,
             children: Vec::new(),
             exit: None,
+            weight: None,
         }
     }
 
@@ -146,6 +149,7 @@ impl Builder<'_> {
             negation: false,
             children,
             exit,
+            weight: None,
         }
     }
 
@@ -173,17 +177,12 @@ impl Builder<'_> {
 
     /// An ordered section (ACL) whose entries differ. Cheapest safe form first:
     /// entries addressed by sequence number, then appending, then replacing the section.
-    fn ordered(&self, change: &Change, negations: &mut Vec<Command>, others: &mut Vec<Command>) {
+    fn ordered(&self, change: &Change, others: &mut Vec<Command>) {
         let (Some(r), Some(i)) = (change.running, change.intended) else {
             return;
         };
         let running = &self.running.node(r).children;
         let intended = &self.intended.node(i).children;
-        let sequenced = |tree: &ConfigTree, ids: &[NodeId]| {
-            ids.iter().all(|&c| {
-                tree.node(c).children.is_empty() && sequence_number(&tree.node(c).text).is_some()
-            })
-        };
         if sequenced(self.running, running) && sequenced(self.intended, intended) {
             let mut children: Vec<Command> = Vec::new();
             let mut added = Vec::new();
@@ -196,6 +195,7 @@ impl Builder<'_> {
                             negation: true,
                             children: Vec::new(),
                             exit: None,
+                            weight: None,
                         });
                     }
                     _ => added.push(self.leaf(&entry.text)),
@@ -212,10 +212,16 @@ impl Builder<'_> {
             others.push(self.section(&change.text, children));
             return;
         }
+        // Replace the section: its removal must stay right before its re-creation.
+        let weight = self.rules.weight(&change.text);
         if !self.rules.replaces_on_entry(&change.text) {
-            negations.push(self.negation(&self.running.node(r).text));
+            let mut negation = self.negation(&self.running.node(r).text);
+            negation.weight = Some(weight);
+            others.push(negation);
         }
-        others.push(self.full_section(i));
+        let mut section = self.full_section(i);
+        section.weight = Some(weight);
+        others.push(section);
     }
 
     /// The running entries are the first entries of the intended section, unchanged.

@@ -67,6 +67,11 @@ const COMMON_IDEMPOTENT: &[&str] = &[
     r"^set metric ",
     r"^(banner \S+)",
     r"^logging buffered ",
+    r"^ip dhcp snooping vlan ",
+    // NX-OS lists every VLAN on one line: the new list replaces it, never `no vlan <all>`.
+    r"^vlan \d+[,-][\d,-]*$",
+    r"^(username \S+) ",
+    r"^(snmp-server community \S+) ",
 ];
 
 /// Removing any value of these takes only the keyword.
@@ -142,6 +147,11 @@ const COMMON_WEIGHTS: &[Weight] = &[
     Weight {
         pattern: r"^no feature ",
         weight: 900,
+    },
+    // A neighbor goes last: its address-family settings are removed first.
+    Weight {
+        pattern: r"^no neighbor \S+ remote-as ",
+        weight: 950,
     },
 ];
 

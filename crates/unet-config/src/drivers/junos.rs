@@ -19,6 +19,7 @@ pub static JUNIPER_JUNOS: Driver = Driver {
         r"^set system domain-name ",
         r"^set system time-zone ",
         r"^set (.+) description ",
+        r"^set (.+) encrypted-password ",
         r"^set (.+) mtu ",
         r"^set (.+) vlan-id ",
         r"^set (.+) peer-as ",
