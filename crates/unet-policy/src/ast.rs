@@ -109,7 +109,7 @@ pub struct Pattern {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct RegexFlags {
     /// `i`
     pub case_insensitive: bool,

@@ -1,15 +1,16 @@
 //! Turns parsed rules into a `PolicySet`: every field reference becomes a slot index, every
-//! literal a typed constant and every pattern a compiled regex, so evaluating a node does no
-//! name lookups per rule.
+//! literal a typed constant and every pattern a compiled regex (one per distinct pattern), so
+//! evaluating a node does no name lookups per rule.
 
 use std::collections::HashMap;
 
 use regex::{Regex, RegexBuilder};
 
-use crate::ast::{Action, CompareOp, Condition, FieldRef, Operand, Pattern, PolicyFile};
+use crate::ast::{Action, Condition, FieldRef, Operand, Pattern, PolicyFile, RegexFlags};
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 use crate::error::PolicyError;
 use crate::parser::parse;
+use crate::program::{Act, Compiled, CompiledRule, Cond, Op, PolicySet, RuleInfo};
 use crate::schema::{FactPath, Resolution, resolve};
 use crate::value::Constant;
 
@@ -17,90 +18,6 @@ use crate::value::Constant;
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// Regex syntax nesting cap.
 pub const REGEX_NEST_LIMIT: u32 = 64;
-
-/// A value read by a compiled rule: a slot of the node's gathered facts, or a constant.
-#[derive(Debug, Clone)]
-pub(crate) enum Op {
-    Slot(usize),
-    Const(Constant),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Cond {
-    Const(bool),
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
-    Not(Box<Cond>),
-    Compare(Op, CompareOp, Op),
-    Contains(Op, Op),
-    Matches(Op, Regex),
-    IsNull(Op, bool),
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Act {
-    AssertIs {
-        field: Op,
-        field_name: String,
-        expected: Op,
-    },
-    Assert {
-        condition: Cond,
-        /// Printed condition, reported as `expected` on failure.
-        text: String,
-        /// Fields the condition reads, reported as `actual` on failure.
-        fields: Vec<(String, Op)>,
-    },
-    Set {
-        /// Keys below `custom_data`.
-        keys: Vec<String>,
-        /// `custom_data.<keys>` for reports.
-        target: String,
-        value: Op,
-    },
-    Apply(String),
-}
-
-/// One rule's identity and canonical text.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RuleInfo {
-    /// The rule name, or `file:line` when the rule has none.
-    pub id: String,
-    pub name: Option<String>,
-    pub file: String,
-    pub line: u32,
-    /// The rule in canonical form.
-    pub text: String,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct CompiledRule {
-    pub info: RuleInfo,
-    pub condition: Cond,
-    pub action: Act,
-}
-
-/// How to read one slot from a node's facts.
-#[derive(Debug, Clone)]
-pub(crate) struct Slot {
-    pub fact: FactPath,
-    /// Array index for each path key that is a number.
-    pub indexes: Vec<Option<usize>>,
-}
-
-/// A compiled, immutable rule set; share it between threads and evaluate any number of nodes.
-#[derive(Debug, Clone, Default)]
-pub struct PolicySet {
-    pub(crate) rules: Vec<CompiledRule>,
-    pub(crate) slots: Vec<Slot>,
-}
-
-/// Everything a load produced: the rules that compiled, and all errors and warnings.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    pub set: PolicySet,
-    pub diagnostics: Diagnostics,
-}
 
 impl PolicySet {
     /// Compiles `(source_name, text)` pairs in the order given (see [`crate::policy_files`]).
@@ -149,6 +66,8 @@ impl PolicySet {
 struct Compiler {
     set: PolicySet,
     slot_ids: HashMap<FactPath, usize>,
+    /// Compiled patterns by source and flags; rule sets repeat patterns, and `Regex` clones share.
+    regexes: HashMap<(String, RegexFlags), Regex>,
     /// Rule id → where it was first defined, to reject duplicate names.
     ids: HashMap<String, String>,
     diagnostics: Vec<Diagnostic>,
@@ -236,12 +155,8 @@ impl Compiler {
         if let Some(id) = self.slot_ids.get(&fact) {
             return *id;
         }
-        let id = self.set.slots.len();
-        let indexes = fact.path.iter().map(|key| key.parse().ok()).collect();
-        self.set.slots.push(Slot {
-            fact: fact.clone(),
-            indexes,
-        });
+        let id = self.slot_ids.len();
+        self.set.facts.insert(&fact, id);
         self.slot_ids.insert(fact, id);
         id
     }
@@ -306,6 +221,10 @@ impl Compiler {
 
     fn regex(&mut self, ctx: &FileContext<'_>, pattern: &Pattern) -> Option<Regex> {
         let flags = pattern.flags;
+        let key = (pattern.source.clone(), flags);
+        if let Some(regex) = self.regexes.get(&key) {
+            return Some(regex.clone());
+        }
         let built = RegexBuilder::new(&pattern.source)
             .case_insensitive(flags.case_insensitive)
             .multi_line(flags.multi_line)
@@ -316,7 +235,10 @@ impl Compiler {
             .nest_limit(REGEX_NEST_LIMIT)
             .build();
         match built {
-            Ok(regex) => Some(regex),
+            Ok(regex) => {
+                self.regexes.insert(key, regex.clone());
+                Some(regex)
+            }
             Err(error) => {
                 self.diagnostics.push(ctx.diagnostic(
                     pattern.span.start,

@@ -4,8 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::compile::{Act, Cond, Op, PolicySet, Slot};
-use crate::schema::Root;
+use crate::program::{Act, Cond, Op, PolicySet};
 use crate::value::{self, Val};
 
 /// What a rule sees of one node. Values are borrowed; nothing is copied to evaluate.
@@ -97,24 +96,6 @@ impl NodeEvaluation<'_> {
     }
 }
 
-fn read_slot<'a>(slot: &Slot, facts: &NodeFacts<'a>) -> Val<'a> {
-    let root = match slot.fact.root {
-        Root::Node => Some(facts.node),
-        Root::Location => facts.location,
-        Root::Status => facts.status,
-        Root::RunningConfig => return facts.running_config.map_or(Val::Null, Val::Str),
-    };
-    let mut current = root;
-    for (key, index) in slot.fact.path.iter().zip(&slot.indexes) {
-        current = match current {
-            Some(Value::Object(map)) => map.get(key),
-            Some(Value::Array(items)) => index.and_then(|i| items.get(i)),
-            _ => None,
-        };
-    }
-    current.map_or(Val::Null, Val::from_json)
-}
-
 fn operand<'v>(op: &'v Op, slots: &[Val<'v>]) -> Val<'v> {
     match op {
         Op::Slot(i) => slots.get(*i).copied().unwrap_or(Val::Null),
@@ -147,7 +128,7 @@ fn holds(cond: &Cond, slots: &[Val<'_>]) -> bool {
 impl PolicySet {
     /// Evaluates every rule against one node.
     pub fn evaluate<'s>(&'s self, facts: &NodeFacts<'_>) -> NodeEvaluation<'s> {
-        let slots: Vec<Val<'_>> = self.slots.iter().map(|s| read_slot(s, facts)).collect();
+        let slots = self.facts.gather(facts);
         let mut evaluation = NodeEvaluation {
             results: Vec::with_capacity(self.rules.len()),
             changes: Vec::new(),

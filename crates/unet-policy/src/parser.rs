@@ -9,6 +9,8 @@ use crate::lexer::{Token, TokenKind, tokenize};
 
 /// Parentheses and `NOT` nest at most this deep, so hostile input cannot exhaust the stack.
 pub const MAX_NESTING: usize = 64;
+/// A field reference has at most this many dotted parts (evaluation walks them recursively).
+pub const MAX_FIELD_PARTS: usize = 32;
 
 /// Parses one source text. Rules that fail to parse are left out of the file and reported.
 pub fn parse(file: &str, text: &str) -> (PolicyFile, Vec<Diagnostic>) {
@@ -413,6 +415,14 @@ impl Parser<'_> {
             self.pos += 1;
             if self.peek().kind != TokenKind::Word {
                 return self.expected("a field name after `.`");
+            }
+            if segments.len() == MAX_FIELD_PARTS {
+                return Err(SyntaxError {
+                    at: first.span.start,
+                    message: Some(format!(
+                        "field has more than {MAX_FIELD_PARTS} dotted parts"
+                    )),
+                });
             }
             let token = self.bump();
             segments.push(self.word(&token).to_owned());

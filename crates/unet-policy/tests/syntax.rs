@@ -326,6 +326,17 @@ fn nesting_is_capped_so_hostile_input_cannot_overflow_the_stack() {
 }
 
 #[test]
+fn field_paths_are_capped() {
+    let long = format!("WHEN node{} == 1 THEN APPLY \"x\"", ".a".repeat(40));
+    assert_eq!(
+        errors(&long),
+        [(1, 6, "field has more than 32 dotted parts".to_owned())]
+    );
+    let ok = format!("WHEN node{} == 1 THEN APPLY \"x\"", ".a".repeat(31));
+    assert_eq!(errors(&ok), []);
+}
+
+#[test]
 fn oversized_regexes_are_rejected_at_load() {
     let text = "WHEN node.name MATCHES /(\\w{100}){100}/ THEN APPLY \"x\"";
     let errs = errors(text);
