@@ -2,7 +2,7 @@
 //! (and to check the core property: `apply(running, remediate(running, intended)) == intended`).
 
 use crate::normalize::collapse_whitespace;
-use crate::remediate::{Command, Remediation, sequence_number};
+use crate::remediate::{Command, CommandKind, Remediation, STEP, sequence_number};
 use crate::rules::Syntax;
 use crate::tree::{ConfigTree, NodeId, ROOT};
 
@@ -21,9 +21,11 @@ fn normalised_key(tree: &ConfigTree, text: &str) -> String {
 }
 
 fn apply_command(tree: &mut ConfigTree, parent: NodeId, command: &Command) {
-    if command.negation {
-        remove_matching(tree, parent, &command.text);
-        return;
+    match command.kind {
+        CommandKind::Negate => return remove_matching(tree, parent, &command.text),
+        // Renumbering changes no line; entries are then addressed as 10, 20… below.
+        CommandKind::Resequence => return,
+        CommandKind::Set => {}
     }
     let rules = tree.rules();
     let key = normalised_key(tree, &command.text);
@@ -39,8 +41,66 @@ fn apply_command(tree: &mut ConfigTree, parent: NodeId, command: &Command) {
         }
         None => add_new(tree, parent, &command.text, &key),
     };
+    if renumbered_entries(tree, id, &command.children) {
+        apply_by_number(tree, id, &command.children);
+        return;
+    }
     for child in &command.children {
         apply_command(tree, id, child);
+    }
+}
+
+/// An ordered section printed without sequence numbers, edited by number after a resequence.
+fn renumbered_entries(tree: &ConfigTree, id: NodeId, commands: &[Command]) -> bool {
+    let node = tree.node(id);
+    node.ordered
+        && !node.children.is_empty()
+        && node
+            .children
+            .iter()
+            .all(|&c| sequence_number(tree.node(c).key()).is_none())
+        && commands.iter().all(|c| {
+            let entry = match c.kind {
+                CommandKind::Negate => c
+                    .text
+                    .strip_prefix(tree.rules().driver.negation)
+                    .unwrap_or(&c.text),
+                _ => &c.text,
+            };
+            sequence_number(entry).is_some()
+        })
+}
+
+/// Entries are numbered 10, 20… in order; `no N` removes entry N, `N text` inserts `text`
+/// where N falls. The device prints the entries without their numbers.
+fn apply_by_number(tree: &mut ConfigTree, section: NodeId, commands: &[Command]) {
+    let mut numbered: Vec<(u64, NodeId)> = (1..)
+        .zip(tree.node(section).children.clone())
+        .map(|(k, id)| (k * STEP, id))
+        .collect();
+    for command in commands {
+        let (number, rest) = command.text.split_once(' ').unwrap_or((&command.text, ""));
+        let (number, rest) = match command.kind {
+            CommandKind::Negate => (rest.split(' ').next().unwrap_or_default(), ""),
+            _ => (number, rest),
+        };
+        let Ok(number) = number.parse::<u64>() else {
+            continue;
+        };
+        if command.kind == CommandKind::Negate {
+            if let Some(index) = numbered.iter().position(|&(n, _)| n == number) {
+                tree.detach(numbered.remove(index).1);
+            }
+            continue;
+        }
+        let position = numbered
+            .iter()
+            .position(|&(n, _)| n > number)
+            .unwrap_or(numbered.len());
+        let key = normalised_key(tree, rest);
+        let text = collapse_whitespace(rest);
+        let id = tree.insert_child_at(section, position, &text, &key);
+        numbered.insert(position, (number, id));
     }
 }
 

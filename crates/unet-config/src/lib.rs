@@ -22,7 +22,7 @@ pub use drivers::driver;
 pub use error::ConfigError;
 pub use parse::parse;
 pub use platform::Platform;
-pub use remediate::{Command, Remediation, remediate, rollback};
+pub use remediate::{Command, CommandKind, Remediation, remediate, rollback};
 pub use rules::{Driver, Syntax};
 pub use slice::SliceExpr;
 pub use tree::{ConfigTree, Line, MAX_DEPTH, NodeId};

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::diff::{Change, ChangeKind, diff, sequenced};
+use crate::diff::{Change, ChangeKind, Pair, diff, sequenced};
 use crate::rules::{Rules, Syntax};
 use crate::tree::{ConfigTree, NodeId};
 
@@ -13,8 +13,7 @@ use crate::tree::{ConfigTree, NodeId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Command {
     pub text: String,
-    /// The command removes configuration (`no …`, `default …`, `delete …`).
-    pub negation: bool,
+    pub kind: CommandKind,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Command>,
     /// Command that leaves this section (`exit-address-family`), printed after the children.
@@ -23,6 +22,17 @@ pub struct Command {
     /// Sort weight forced by the engine (a section's negation travels with its re-creation).
     #[serde(skip)]
     pub(crate) weight: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// Adds or changes configuration (or enters a section).
+    Set,
+    /// Removes configuration (`no …`, `default …`, `delete …`).
+    Negate,
+    /// Renumbers the entries of an ordered section; the configuration itself is unchanged.
+    Resequence,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,7 +135,7 @@ impl Builder<'_> {
     fn negation(&self, text: &str) -> Command {
         Command {
             text: self.rules.negate(text),
-            negation: true,
+            kind: CommandKind::Negate,
             children: Vec::new(),
             exit: None,
             weight: None,
@@ -135,7 +145,7 @@ impl Builder<'_> {
     fn leaf(&self, text: &str) -> Command {
         Command {
             text: text.to_string(),
-            negation: false,
+            kind: CommandKind::Set,
             children: Vec::new(),
             exit: None,
             weight: None,
@@ -146,7 +156,7 @@ impl Builder<'_> {
         let exit = self.rules.sectional_exit(text);
         Command {
             text: text.to_string(),
-            negation: false,
+            kind: CommandKind::Set,
             children,
             exit,
             weight: None,
@@ -175,8 +185,9 @@ impl Builder<'_> {
         self.section(&node.text, children)
     }
 
-    /// An ordered section (ACL) whose entries differ. Cheapest safe form first:
-    /// entries addressed by sequence number, then appending, then replacing the section.
+    /// An ordered section (ACL) whose entries differ. Cheapest safe form first: entries
+    /// addressed by their sequence numbers, appending, entries addressed after renumbering,
+    /// and last replacing the whole section.
     fn ordered(&self, change: &Change, others: &mut Vec<Command>) {
         let (Some(r), Some(i)) = (change.running, change.intended) else {
             return;
@@ -190,13 +201,7 @@ impl Builder<'_> {
                 match entry.kind {
                     ChangeKind::Removed => {
                         let seq = sequence_number(&entry.text).unwrap_or(&entry.text);
-                        children.push(Command {
-                            text: format!("{}{seq}", self.rules.driver.negation),
-                            negation: true,
-                            children: Vec::new(),
-                            exit: None,
-                            weight: None,
-                        });
+                        children.push(self.negate_entry(seq));
                     }
                     _ => added.push(self.leaf(&entry.text)),
                 }
@@ -205,15 +210,32 @@ impl Builder<'_> {
             others.push(self.section(&change.text, children));
             return;
         }
-        let appended = change.children.iter().all(|c| c.kind == ChangeKind::Added)
-            && running.len() < intended.len();
-        if appended && self.prefix_kept(running, intended) {
-            let children = change.children.iter().map(|c| self.added(c)).collect();
+        let pair = Pair {
+            running: self.running,
+            intended: self.intended,
+        };
+        let head = running
+            .iter()
+            .zip(intended)
+            .take_while(|&(&a, &b)| pair.equal(a, b))
+            .count();
+        if head == running.len() {
+            let children = intended[head..]
+                .iter()
+                .map(|&c| self.full_section(c))
+                .collect();
             others.push(self.section(&change.text, children));
             return;
         }
-        // Replace the section: its removal must stay right before its re-creation.
         let weight = self.rules.weight(&change.text);
+        if let Some(commands) = self.renumbered(change, &pair, head) {
+            others.extend(commands.into_iter().map(|mut c| {
+                c.weight = Some(weight);
+                c
+            }));
+            return;
+        }
+        // Replace the section: its removal must stay right before its re-creation.
         if !self.rules.replaces_on_entry(&change.text) {
             let mut negation = self.negation(&self.running.node(r).text);
             negation.weight = Some(weight);
@@ -224,19 +246,67 @@ impl Builder<'_> {
         others.push(section);
     }
 
-    /// The running entries are the first entries of the intended section, unchanged.
-    fn prefix_kept(&self, running: &[NodeId], intended: &[NodeId]) -> bool {
-        let pair = crate::diff::Pair {
-            running: self.running,
-            intended: self.intended,
+    /// Entries without printed sequence numbers: renumber the section 10, 20…, remove the
+    /// changed run by number and insert the new entries into the gap it leaves, so the
+    /// section is never absent. `None` when the platform cannot renumber or the gap is too small.
+    fn renumbered(&self, change: &Change, pair: &Pair<'_>, head: usize) -> Option<Vec<Command>> {
+        let resequence = self.rules.resequence(&change.text)?;
+        let running = &self.running.node(change.running?).children;
+        let intended = &self.intended.node(change.intended?).children;
+        let leaves = |tree: &ConfigTree, ids: &[NodeId]| {
+            ids.iter().all(|&c| {
+                tree.node(c).children.is_empty() && sequence_number(&tree.node(c).text).is_none()
+            })
         };
-        running
+        if !leaves(self.running, running) || !leaves(self.intended, intended) {
+            return None;
+        }
+        let tail = running[head..]
             .iter()
-            .zip(intended)
-            .all(|(&a, &b)| pair.equal(a, b))
+            .rev()
+            .zip(intended[head..].iter().rev())
+            .take_while(|&(&a, &b)| pair.equal(a, b))
+            .count();
+        let removed = running.len() - head - tail;
+        let added = &intended[head..intended.len() - tail];
+        // Free numbers between the kept head (ends at head*10) and tail (starts after the removed run).
+        let low = u64::try_from(head).ok()? * STEP;
+        let high = u64::try_from(head + removed + 1).ok()? * STEP;
+        let count = u64::try_from(added.len()).ok()?;
+        if count >= high - low {
+            return None;
+        }
+        let gap = (high - low) / (count + 1);
+        let mut children: Vec<Command> = (1..=removed)
+            .map(|k| self.negate_entry(&((head + k) as u64 * STEP).to_string()))
+            .collect();
+        for (k, &entry) in (1..).zip(added) {
+            let number = low + gap * k;
+            children.push(self.leaf(&format!("{number} {}", self.intended.node(entry).text)));
+        }
+        let renumber = Command {
+            text: resequence,
+            kind: CommandKind::Resequence,
+            children: Vec::new(),
+            exit: None,
+            weight: None,
+        };
+        Some(vec![renumber, self.section(&change.text, children)])
+    }
+
+    fn negate_entry(&self, seq: &str) -> Command {
+        Command {
+            text: format!("{}{seq}", self.rules.driver.negation),
+            kind: CommandKind::Negate,
+            children: Vec::new(),
+            exit: None,
+            weight: None,
+        }
     }
 }
 
+/// Step of the sequence numbers a renumbered section gets.
+pub(crate) const STEP: u64 = 10;
 /// `10 permit ip any any` → `10`; `seq 10 permit …` → `seq 10`.
 pub(crate) fn sequence_number(entry: &str) -> Option<&str> {
     let numeric = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());

@@ -82,7 +82,7 @@ pub struct Driver {
     pub ignore: &'static [Ignore],
     /// Prefix that negates a command (`no `; Junos `delete `).
     pub negation: &'static str,
-    /// Lines that begin with `negation` are themselves negations: removing them re-enables.
+    /// Lines removed with a fixed command rather than `negation` + line.
     pub negate_with: &'static [NegateWith],
     /// Lines negated with `default …` instead of `no …` (physical interfaces cannot be deleted).
     pub default_when: &'static [&'static str],
@@ -97,6 +97,9 @@ pub struct Driver {
     /// remediation re-sends the whole body without negating the section first.
     pub replace_on_entry: &'static [&'static str],
     pub literal_blocks: &'static [LiteralBlock],
+    /// Ordered sections printed without sequence numbers that the device can renumber
+    /// (`ip access-list resequence NAME 10 10`), after which entries are addressed as 10, 20….
+    pub resequence: &'static [NegateWith],
     pub interfaces: &'static [InterfaceType],
 }
 
@@ -113,6 +116,7 @@ pub struct Rules {
     ordered: RegexSet,
     replace_on_entry: RegexSet,
     literal_set: RegexSet,
+    resequence: Vec<Regex>,
 }
 
 fn set(patterns: impl IntoIterator<Item = &'static str>) -> RegexSet {
@@ -137,6 +141,7 @@ impl Rules {
             ordered: set(driver.ordered.iter().copied()),
             replace_on_entry: set(driver.replace_on_entry.iter().copied()),
             literal_set: set(driver.literal_blocks.iter().map(|l| l.pattern)),
+            resequence: driver.resequence.iter().map(|r| one(r.pattern)).collect(),
         }
     }
 
@@ -155,12 +160,8 @@ impl Rules {
     /// The command that removes `line` from the device.
     pub fn negate(&self, line: &str) -> String {
         let neg = self.driver.negation;
-        for (rule, re) in self.driver.negate_with.iter().zip(&self.negate_with) {
-            if let Some(caps) = re.captures(line) {
-                let mut out = String::new();
-                caps.expand(rule.with, &mut out);
-                return out;
-            }
+        if let Some(fixed) = substitute(self.driver.negate_with, &self.negate_with, line) {
+            return fixed;
         }
         if self.driver.syntax == Syntax::JunosSet {
             let path = line.strip_prefix("set ").unwrap_or(line);
@@ -173,6 +174,11 @@ impl Rules {
             return format!("default {line}");
         }
         format!("{neg}{line}")
+    }
+
+    /// The command that renumbers the ordered section `section` in steps of 10, if any.
+    pub fn resequence(&self, section: &str) -> Option<String> {
+        substitute(self.driver.resequence, &self.resequence, section)
     }
 
     /// `Some(identity)` when `line` is an idempotent command: same identity, same setting.
@@ -239,4 +245,14 @@ impl Rules {
     pub fn has_interfaces(&self) -> bool {
         !self.driver.interfaces.is_empty()
     }
+}
+
+/// The first rule whose pattern matches `line`, its `with` expanded from the captures.
+fn substitute(rules: &[NegateWith], compiled: &[Regex], line: &str) -> Option<String> {
+    rules.iter().zip(compiled).find_map(|(rule, re)| {
+        let caps = re.captures(line)?;
+        let mut out = String::new();
+        caps.expand(rule.with, &mut out);
+        Some(out)
+    })
 }

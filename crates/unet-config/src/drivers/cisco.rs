@@ -192,6 +192,10 @@ pub static CISCO_IOS: Driver = Driver {
     ordered: &[ACCESS_LISTS],
     replace_on_entry: &[],
     literal_blocks: BANNER_DELIMITED,
+    resequence: &[NegateWith {
+        pattern: r"^ip access-list extended (\S+)$",
+        with: "ip access-list resequence $1 10 10",
+    }],
     interfaces: &[
         iface("GigabitEthernet", 2),
         iface("FastEthernet", 2),
@@ -227,6 +231,7 @@ pub static CISCO_NXOS: Driver = Driver {
     ordered: &[ACCESS_LISTS],
     replace_on_entry: &[],
     literal_blocks: BANNER_DELIMITED,
+    resequence: &[],
     interfaces: &[
         iface("Ethernet", 2),
         iface("port-channel", 2),
@@ -288,6 +293,7 @@ pub static CISCO_IOSXR: Driver = Driver {
         r"^extcommunity-set ",
     ],
     literal_blocks: BANNER_DELIMITED,
+    resequence: &[],
     interfaces: &[
         iface("GigabitEthernet", 2),
         InterfaceType {
@@ -342,6 +348,7 @@ pub static ARISTA_EOS: Driver = Driver {
         pattern: r"^banner (?:login|motd)$",
         end: LiteralEnd::Line("EOF"),
     }],
+    resequence: &[],
     interfaces: &[
         iface("Ethernet", 2),
         iface("Port-Channel", 2),

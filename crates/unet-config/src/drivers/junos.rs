@@ -40,6 +40,7 @@ pub static JUNIPER_JUNOS: Driver = Driver {
     ordered: &[],
     replace_on_entry: &[],
     literal_blocks: &[],
+    resequence: &[],
     interfaces: &[],
 };
 
@@ -57,5 +58,6 @@ pub static GENERIC: Driver = Driver {
     ordered: &[],
     replace_on_entry: &[],
     literal_blocks: &[],
+    resequence: &[],
     interfaces: &[],
 };
