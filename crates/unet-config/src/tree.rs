@@ -225,17 +225,26 @@ impl ConfigTree {
     /// Remove `id` (and its subtree) from its parent.
     pub(crate) fn detach(&mut self, id: NodeId) {
         let parent = self.node(id).parent;
-        self.nodes[parent as usize].children.retain(|&c| c != id);
+        let children = &mut self.nodes[parent as usize].children;
+        // The last child (slicing undoing a copy) is removed in O(1).
+        if children.last() == Some(&id) {
+            children.pop();
+        } else {
+            children.retain(|&c| c != id);
+        }
         let slot = (parent, hash_key(self.node(id).key()));
         if self.index.get(&slot) == Some(&id) {
             self.index.remove(&slot);
-            let replacement = self.nodes[parent as usize]
-                .children
-                .iter()
-                .copied()
-                .find(|&c| self.node(c).key() == self.node(id).key());
-            if let Some(other) = replacement {
-                self.index.insert(slot, other);
+            // Only ordered sections keep equal lines twice; re-point the index at the survivor.
+            if self.node(parent).ordered {
+                let survivor = self.nodes[parent as usize]
+                    .children
+                    .iter()
+                    .copied()
+                    .find(|&c| self.node(c).key() == self.node(id).key());
+                if let Some(other) = survivor {
+                    self.index.insert(slot, other);
+                }
             }
         }
     }

@@ -200,9 +200,12 @@ impl<'t> BraceParser<'t> {
 
     fn end_statement(&mut self) -> Result<(), ConfigError> {
         let base = self.statement_path();
-        self.check_path(&base)?;
         match self.list.take() {
             Some(members) if !members.is_empty() => {
+                // Each member repeats the path: bound it like a block path.
+                if members.len() > 1 {
+                    self.check_path(&base)?;
+                }
                 for member in members {
                     let line = format!("set {base} {member}");
                     add_statement(self.tree, self.rules, &line, self.statement_line);
