@@ -1,0 +1,189 @@
+//! The crate's one error type, and the only place where an error becomes an HTTP response:
+//! an RFC 9457 problem document (`application/problem+json`) with a stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use thiserror::Error;
+use unet_store::StoreError;
+use utoipa::ToSchema;
+
+use crate::config::ConfigErrors;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A request the server refuses before it reaches the store (malformed JSON, bad UUID, …).
+    #[error("{detail}")]
+    Request {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(ConfigErrors),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server cannot start (pending migrations, port in use, …); the message says what to do.
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl Error {
+    pub fn request(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Error {
+        Error::Request {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid_field(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        let (field, message) = (field.into(), message.into());
+        Error::Request {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError { field, message }],
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        match self {
+            Error::Request {
+                status,
+                code,
+                detail,
+                errors,
+            } => Problem::new(*status, code, detail.clone()).with_errors(errors.clone()),
+            Error::Store(e) => store_problem(e),
+            Error::Config(_) | Error::Io { .. } | Error::Startup(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                self.to_string(),
+            ),
+        }
+    }
+}
+
+fn store_problem(e: &StoreError) -> Problem {
+    let status = match e {
+        StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+        StoreError::Invalid(_) | StoreError::Dangling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        StoreError::Conflict { .. }
+        | StoreError::Referenced { .. }
+        | StoreError::Ambiguous { .. } => StatusCode::CONFLICT,
+        StoreError::StaleRevision { .. } => StatusCode::PRECONDITION_FAILED,
+        StoreError::Migration(_) | StoreError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let errors = match e {
+        StoreError::Invalid(core) => vec![FieldError {
+            field: core.field().to_string(),
+            message: core.to_string(),
+        }],
+        StoreError::Dangling { field, .. } => vec![FieldError {
+            field: (*field).to_string(),
+            message: e.to_string(),
+        }],
+        _ => Vec::new(),
+    };
+    // Database errors may quote connection details; the log has them, the client does not.
+    let detail = match e {
+        StoreError::Database(sqlx::Error::PoolTimedOut) => {
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "no database connection became free in time; retry shortly".to_string(),
+            );
+        }
+        StoreError::Database(_) | StoreError::Migration(_) => {
+            tracing::error!(target: "unet::http", error = %e, "ERROR database failure");
+            "the database failed to answer; the server log has the details".to_string()
+        }
+        _ => e.to_string(),
+    };
+    Problem::new(status, e.code(), detail).with_errors(errors)
+}
+
+/// One invalid field of a request body or query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON name of the field (`.` for the document itself).
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:unet:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable kind: `not_found`, `validation_failed`, `malformed_json`, …
+    pub code: String,
+    /// Present for validation problems: every invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: String) -> Problem {
+        Problem {
+            kind: format!("urn:unet:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = errors;
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+            body,
+        )
+            .into_response()
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.problem().into_response()
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

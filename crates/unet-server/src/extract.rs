@@ -1,0 +1,242 @@
+//! Request extractors whose every rejection is a problem document: JSON bodies (content type,
+//! size, syntax, unknown fields, wrong types), UUIDs in the path, query strings, `If-Match`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use unet_core::Uuid;
+
+use crate::error::{Error, FieldError};
+
+/// A JSON request body (`application/json`, or any `+json` type such as
+/// `application/merge-patch+json`).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(Error::request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "expected a JSON body (Content-Type: application/json), got {content_type:?}"
+                ),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+fn body_rejection(e: BytesRejection) -> Error {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::request(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than the server accepts (server.max_body_bytes)",
+        )
+    } else {
+        Error::request(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
+    }
+}
+
+/// Parses a body, naming the offending field: syntax errors are `malformed_json` (400), an
+/// unknown field is `unknown_field` (422), a value of the wrong type is `invalid_field` (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            return Err(json_error(&path, &inner));
+        }
+    };
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+/// Reads an already parsed JSON value as `T`, with the same field-naming errors as a body.
+pub fn value_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        json_error(&path, &e.into_inner())
+    })
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Error::request(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        ),
+        Category::Data => {
+            let message = e.to_string();
+            match unknown_field(&message) {
+                // serde_path_to_error's path already ends with the unknown field's name.
+                Some(field) => {
+                    let field = if path == "." { field } else { path };
+                    Error::invalid_field("unknown_field", field, strip_position(&message))
+                }
+                None => Error::invalid_field("invalid_field", path, strip_position(&message)),
+            }
+        }
+    }
+}
+
+/// The field named by serde's "unknown field `x`, expected …".
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// serde_json appends " at line 1 column 42"; the field name already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The `{id}` segment of a path, which must be a UUID.
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Path::<Uuid>::from_request_parts(parts, state)
+            .await
+            .map(|p| IdPath(p.0))
+            .map_err(path_rejection)
+    }
+}
+
+fn path_rejection(e: PathRejection) -> Error {
+    Error::Request {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_uuid",
+        detail: format!("the id in the path must be a UUID: {}", e.body_text()),
+        errors: vec![FieldError {
+            field: "id".to_string(),
+            message: "expected a UUID such as 2f1e9d1c-0c55-4a1b-9a7e-3b1c2d4e5f60".to_string(),
+        }],
+    }
+}
+
+/// A query string; unknown parameters are refused so that a misspelt filter cannot silently
+/// return everything.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryParams(q.0))
+            .map_err(query_rejection)
+    }
+}
+
+fn query_rejection(e: QueryRejection) -> Error {
+    let text = e.body_text();
+    let message = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text)
+        .to_string();
+    let field = unknown_field(&message).unwrap_or("query").to_string();
+    Error::Request {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_query",
+        detail: format!("invalid query string: {message}"),
+        errors: vec![FieldError { field, message }],
+    }
+}
+
+/// `If-Match: "<revision>"` (or `*`, which matches any revision).
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let tag = text.strip_prefix("W/").unwrap_or(text);
+        tag.trim_matches('"')
+            .parse::<i64>()
+            .map(|rev| IfMatch(Some(rev)))
+            .map_err(|_| {
+                Error::request(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    format!("If-Match must be the ETag of the record, such as \"3\"; got {text:?}"),
+                )
+            })
+    }
+}
+
+/// The revision as an ETag header value.
+pub fn etag(revision: i64) -> String {
+    format!("\"{revision}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unet_core::NodeDraft;
+
+    fn code(e: Error) -> (&'static str, Vec<FieldError>) {
+        match e {
+            Error::Request { code, errors, .. } => (code, errors),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn body_errors_are_classified_and_name_the_field() {
+        let (c, _) = code(parse_json::<NodeDraft>(b"{\"name\": ").err().unwrap());
+        assert_eq!(c, "malformed_json");
+        let (c, e) = code(
+            parse_json::<NodeDraft>(br#"{"name":"a","colour":"red"}"#)
+                .err()
+                .unwrap(),
+        );
+        assert_eq!((c, e[0].field.as_str()), ("unknown_field", "colour"));
+        let (c, e) = code(
+            parse_json::<NodeDraft>(br#"{"name":"a","location_id":"not-a-uuid"}"#)
+                .err()
+                .unwrap(),
+        );
+        assert_eq!((c, e[0].field.as_str()), ("invalid_field", "location_id"));
+        let (c, _) = code(parse_json::<NodeDraft>(br#"{"name":"a"} x"#).err().unwrap());
+        assert_eq!(c, "malformed_json");
+    }
+}

@@ -1,0 +1,30 @@
+//! μNet's HTTP server: the REST API over the inventory (`/api/v1/…`), its OpenAPI document,
+//! the configuration file, and the start-up and migration procedures of `unet-server`.
+//!
+//! The binary is thin; everything it does is here so that tests and benchmarks can build the
+//! same application ([`app`]) around their own store.
+
+pub mod auth;
+pub mod config;
+mod error;
+mod extract;
+pub mod logging;
+pub mod migrate;
+mod patch;
+mod routes;
+pub mod serve;
+mod state;
+
+pub use error::{Error, FieldError, PROBLEM_JSON, Problem, Result};
+pub use routes::{DatabaseCheck, Health, HealthChecks, HealthStatus, app};
+pub use state::{AppState, Limits};
+
+/// Version, commit and build date, as `unet-server --version` prints them.
+pub fn version_line() -> String {
+    format!(
+        "unet-server {} (commit {}, built {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("UNET_GIT_COMMIT"),
+        env!("UNET_BUILD_DATE")
+    )
+}

@@ -1,0 +1,78 @@
+//! Pieces every inventory resource shares: the change context of a request, and how a single
+//! record is answered (ETag from its revision, `Location` after a create).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use unet_core::{ChangeContext, ChangeSource};
+use utoipa::IntoParams;
+
+use super::REQUEST_ID;
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::extract::etag;
+
+/// Who changes the inventory in this request (the authenticated caller, source `api`) and the
+/// request id that ties the change record to the request log.
+pub(super) struct ChangeCtx(pub ChangeContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for ChangeCtx {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        let mut ctx = ChangeContext::new(principal.name.clone(), ChangeSource::Api);
+        if let Some(id) = parts.headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()) {
+            ctx = ctx.with_request_id(id);
+        }
+        Ok(ChangeCtx(ctx))
+    }
+}
+
+/// One record with its revision as ETag; `location` is set for a newly created record.
+pub(super) fn record<T: Serialize>(
+    status: StatusCode,
+    revision: i64,
+    body: &T,
+    location: Option<String>,
+) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    if let Ok(tag) = HeaderValue::from_str(&etag(revision)) {
+        headers.insert(header::ETAG, tag);
+    }
+    if let Some(Ok(location)) = location.map(|l| HeaderValue::from_str(&l)) {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `?cascade=true` on DELETE.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DeleteQuery {
+    /// Also delete what references the record (children, nodes, links) instead of refusing.
+    #[serde(default)]
+    pub cascade: Option<bool>,
+}
+
+/// `limit` and `cursor` alone (history pages).
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct PageQuery {
+    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// The cursor of the previous page's `Link` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+pub(super) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

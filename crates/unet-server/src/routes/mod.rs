@@ -1,0 +1,142 @@
+//! The HTTP application: one module per resource, each exposing `router()`, combined here with
+//! the layers every request passes through (request id, request log, timeout, body limit,
+//! problem documents for whatever the router itself refuses).
+
+mod changes;
+mod entity;
+mod health;
+mod links;
+mod listing;
+mod locations;
+mod nodes;
+mod openapi;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{PROBLEM_JSON, Problem};
+use crate::state::AppState;
+
+pub use health::{DatabaseCheck, Health, HealthChecks, HealthStatus};
+
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The API routes and the OpenAPI document that describes them, built from the same code.
+pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(health::router())
+        .merge(locations::router(state))
+        .merge(nodes::router(state))
+        .merge(links::router(state))
+        .merge(changes::router(state))
+        .split_for_parts()
+}
+
+/// The whole application for `state`.
+pub fn app(state: AppState) -> Router {
+    let limits = state.limits();
+    let (api, doc) = api(&state);
+    let doc = openapi::finish(doc);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .fallback(route_not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(log_request))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn route_not_found(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        format!(
+            "no such endpoint: {} {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Errors produced below the handlers (405 with its `Allow` header, 408 from the timeout) come
+/// without a body; give them a problem document and keep their headers.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not support the request method; the Allow header lists those it does",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request took longer than server.request_timeout",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than the server accepts (server.max_body_bytes)",
+        ),
+        _ => ("http_error", "the request failed"),
+    };
+    let (mut parts, _) = response.into_parts();
+    let problem = Problem::new(status, code, detail.to_string()).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        problem_parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static(PROBLEM_JSON)),
+    );
+    Response::from_parts(parts, body)
+}
+
+/// One log line per request: method, matched route, status, latency and request id.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(unmatched)".to_string());
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if response.status().is_server_error() {
+        tracing::error!(target: "unet::http", %method, %route, status, latency_ms, %request_id, "request");
+    } else {
+        tracing::info!(target: "unet::http", %method, %route, status, latency_ms, %request_id, "request");
+    }
+    response
+}

@@ -1,0 +1,223 @@
+//! `/api/v1/nodes`: the managed devices, and each node's change history.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use unet_core::{NodeDraft, NodeFilter, Uuid};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::entity::{ChangeCtx, DeleteQuery, PageQuery, no_content, record};
+use super::listing::{list_response, page_request, parse_opt};
+use super::openapi::{enum_schema, uuid_or_name_schema};
+use crate::auth::{Access, authorize};
+use crate::error::{Error, Result};
+use crate::extract::{IdPath, IfMatch, JsonBody, QueryParams};
+use crate::patch::patched_draft;
+use crate::state::AppState;
+
+const PATH: &str = "/api/v1/nodes";
+
+pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_nodes, create_node))
+        .routes(routes!(get_node, replace_node, patch_node, delete_node))
+        .routes(routes!(node_history))
+        .route_layer(from_fn_with_state(
+            (state.clone(), Access::INVENTORY),
+            authorize,
+        ))
+}
+
+fn status_schema() -> utoipa::openapi::Schema {
+    enum_schema(unet_core::NodeStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+fn platform_schema() -> utoipa::openapi::Schema {
+    enum_schema(unet_core::Platform::ALL.iter().map(|p| p.as_str()))
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct NodeQuery {
+    /// Lifecycle status.
+    #[param(schema_with = status_schema)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    /// Role slug (`core`, `access`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    /// Vendor slug (`cisco`, `juniper`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vendor: Option<String>,
+    /// Config dialect.
+    #[param(schema_with = platform_schema)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    platform: Option<String>,
+    /// Nodes at this location (UUID or name) or anywhere below it.
+    #[param(schema_with = uuid_or_name_schema)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    /// Case-insensitive substring of name, FQDN, serial number or management IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<String>,
+    /// The cursor of the previous page's `Link` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<String>,
+}
+
+/// List nodes.
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "nodes", params(NodeQuery),
+    responses((status = 200, description = "One page of nodes",
+        body = ref("#/components/schemas/NodeList"), headers(
+            ("X-Total-Count" = u64, description = "Nodes matching the filter across all pages"),
+            ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` while more pages follow")))))]
+async fn list_nodes(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<NodeQuery>,
+) -> Result<Response> {
+    let store = state.store();
+    let location_id = match query.location.as_deref() {
+        None => None,
+        Some(ident) => Some(match Uuid::parse_str(ident.trim()) {
+            Ok(id) => id,
+            Err(_) => store.resolve_location(ident).await?.id,
+        }),
+    };
+    let filter = NodeFilter {
+        status: parse_opt(query.status.as_deref())?,
+        role: query.role.clone(),
+        vendor: query.vendor.clone(),
+        platform: parse_opt(query.platform.as_deref())?,
+        location_id,
+        q: query.q.clone(),
+    };
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let found = store.list_nodes(&filter, &page).await?;
+    list_response(PATH, found, |cursor| NodeQuery {
+        cursor: Some(cursor),
+        ..query
+    })
+}
+
+/// Create a node.
+#[utoipa::path(post, path = "/api/v1/nodes", tag = "nodes",
+    request_body = ref("#/components/schemas/NodeInput"),
+    responses((status = 201, description = "Created", body = ref("#/components/schemas/Node"),
+        headers(("Location" = String, description = "URL of the new node"),
+                ("ETag" = String, description = "The node's revision")))))]
+async fn create_node(
+    State(state): State<AppState>,
+    ChangeCtx(ctx): ChangeCtx,
+    JsonBody(draft): JsonBody<NodeDraft>,
+) -> Result<Response> {
+    let node = state.store().create_node(&ctx, draft).await?;
+    let location = format!("{PATH}/{}", node.id);
+    Ok(record(
+        StatusCode::CREATED,
+        node.revision,
+        &node,
+        Some(location),
+    ))
+}
+
+/// Get one node.
+#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node"),
+        headers(("ETag" = String, description = "The node's revision")))))]
+async fn get_node(State(state): State<AppState>, IdPath(id): IdPath) -> Result<Response> {
+    let node = state.store().get_node(id).await?;
+    Ok(record(StatusCode::OK, node.revision, &node, None))
+}
+
+/// Replace a node.
+#[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
+    request_body = ref("#/components/schemas/NodeInput"),
+    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Node"),
+        headers(("ETag" = String, description = "The node's new revision")))))]
+async fn replace_node(
+    State(state): State<AppState>,
+    ChangeCtx(ctx): ChangeCtx,
+    IdPath(id): IdPath,
+    IfMatch(revision): IfMatch,
+    JsonBody(draft): JsonBody<NodeDraft>,
+) -> Result<Response> {
+    let node = state.store().update_node(&ctx, id, draft, revision).await?;
+    Ok(record(StatusCode::OK, node.revision, &node, None))
+}
+
+/// Change some fields of a node (JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
+    request_body(content = ref("#/components/schemas/NodePatch"), content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Node"),
+        headers(("ETag" = String, description = "The node's new revision")))))]
+async fn patch_node(
+    State(state): State<AppState>,
+    ChangeCtx(ctx): ChangeCtx,
+    IdPath(id): IdPath,
+    IfMatch(revision): IfMatch,
+    JsonBody(patch): JsonBody<Value>,
+) -> Result<Response> {
+    let store = state.store();
+    let current = store.get_node(id).await?;
+    let revision = revision.or(Some(current.revision));
+    let draft: NodeDraft = patched_draft(to_value(&current)?, &["fqdn", "revision"], patch)?;
+    let node = store.update_node(&ctx, id, draft, revision).await?;
+    Ok(record(StatusCode::OK, node.revision, &node, None))
+}
+
+/// Delete a node.
+#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "nodes",
+    params(("id" = Uuid, Path), DeleteQuery),
+    responses((status = 204, description = "Deleted")))]
+async fn delete_node(
+    State(state): State<AppState>,
+    ChangeCtx(ctx): ChangeCtx,
+    IdPath(id): IdPath,
+    QueryParams(query): QueryParams<DeleteQuery>,
+) -> Result<Response> {
+    let cascade = query.cascade.unwrap_or(false);
+    state.store().delete_node(&ctx, id, cascade).await?;
+    Ok(no_content())
+}
+
+/// A node's change history, newest first.
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/history", tag = "nodes",
+    params(("id" = Uuid, Path), PageQuery),
+    responses((status = 200, description = "One page of changes",
+        body = ref("#/components/schemas/ChangeList"), headers(
+            ("X-Total-Count" = u64, description = "Changes of this node across all pages"),
+            ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` while more pages follow")))))]
+async fn node_history(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<Response> {
+    let store = state.store();
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let found = store.node_history(id, &page).await?;
+    if found.total == 0 {
+        // No history at all: tell an unknown id apart from a node without changes.
+        store.get_node(id).await?;
+    }
+    list_response(&format!("{PATH}/{id}/history"), found, |cursor| PageQuery {
+        cursor: Some(cursor),
+        ..query
+    })
+}
+
+pub(super) fn to_value<T: Serialize>(record: &T) -> Result<Value> {
+    serde_json::to_value(record)
+        .map_err(|e| Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}

@@ -1,0 +1,376 @@
+//! The OpenAPI 3.1 document: operations come from the handlers' `#[utoipa::path]`
+//! annotations; the entity schemas are written here against the JSON the API really sends
+//! (a test compares them with serialised records), and the problem responses every operation
+//! can give are added in one pass so that none is forgotten.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{OpenApi, RefOr, Schema};
+use utoipa::{OpenApi as _, PartialSchema, ToSchema};
+
+use crate::error::Problem;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "μNet API",
+        description = "Desired state of the network: locations, nodes, links, and the change history of each. \
+                       Errors are RFC 9457 problem documents with a stable `code`.",
+    ),
+    tags(
+        (name = "locations", description = "The site hierarchy"),
+        (name = "nodes", description = "Managed devices"),
+        (name = "links", description = "Cables and circuits between interfaces"),
+        (name = "changes", description = "The configuration_changes audit trail"),
+        (name = "system", description = "Health"),
+    )
+)]
+struct ApiDoc;
+
+pub(super) fn base() -> OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc
+}
+
+/// A string schema limited to `values`.
+pub(crate) fn enum_schema<'a>(values: impl Iterator<Item = &'a str>) -> Schema {
+    let values: Vec<&str> = values.collect();
+    schema(json!({"type": "string", "enum": values}))
+}
+
+pub(crate) fn uuid_or_name_schema() -> Schema {
+    schema(json!({"type": "string", "minLength": 1, "description": "A UUID or a name"}))
+}
+
+fn schema(value: Value) -> Schema {
+    // The literals in this module are valid JSON Schema; a mistake shows up in the tests.
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+const HOSTNAME: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+const DOMAIN: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
+const SLUG: &str = "^[a-z0-9]+([-_][a-z0-9]+)*$";
+const INTERFACE: &str = "^[^\\s\\x00-\\x1f\\x7f]{1,64}$";
+const LOCATION_NAME: &str =
+    "^\\s*[^/\\x00-\\x1f\\x7f\\s]([^/\\x00-\\x1f\\x7f]{0,98}[^/\\x00-\\x1f\\x7f\\s])?\\s*$";
+
+fn nullable(t: &str) -> Value {
+    json!({"type": [t, "null"]})
+}
+
+fn nullable_with(t: &str, extra: Value) -> Value {
+    let mut v = nullable(t);
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+fn uuid() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+
+fn timestamp() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn object() -> Value {
+    json!({"type": "object"})
+}
+
+/// Node fields as read (`out`) or written (`!out`).
+fn node(out: bool) -> Value {
+    let statuses: Vec<&str> = unet_core::NodeStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let platforms: Vec<&str> = unet_core::Platform::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    let opt_str = |extra: Value| {
+        if out {
+            nullable("string")
+        } else {
+            nullable_with("string", extra)
+        }
+    };
+    let mut props = json!({
+        "id": uuid(),
+        "name": {"type": "string", "pattern": HOSTNAME},
+        "domain": opt_str(json!({"pattern": DOMAIN, "maxLength": 253})),
+        "fqdn": {"type": "string"},
+        "vendor": opt_str(json!({"pattern": SLUG, "maxLength": 64})),
+        "platform": {"type": "string", "enum": platforms},
+        "model": nullable("string"),
+        "role": opt_str(json!({"pattern": SLUG, "maxLength": 64})),
+        "status": {"type": "string", "enum": statuses},
+        "location_id": nullable_with("string", json!({"format": "uuid"})),
+        "management_ip": opt_str(json!({"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}, {"type": "null"}]})),
+        "serial_number": nullable("string"),
+        "asset_tag": nullable("string"),
+        "custom_data": object(),
+        "created_at": timestamp(),
+        "updated_at": timestamp(),
+        "revision": {"type": "integer", "format": "int64"},
+    });
+    if !out {
+        input_fields(&mut props, &["fqdn", "platform", "status"]);
+    }
+    props
+}
+
+fn location(out: bool) -> Value {
+    let mut props = json!({
+        "id": uuid(),
+        "name": {"type": "string", "pattern": LOCATION_NAME},
+        "kind": {"type": "string", "pattern": SLUG, "maxLength": 64},
+        "parent_id": nullable_with("string", json!({"format": "uuid"})),
+        "description": nullable("string"),
+        "custom_data": object(),
+        "path": {"type": "string", "description": "Names from the root down, joined by `/`"},
+        "created_at": timestamp(),
+        "updated_at": timestamp(),
+        "revision": {"type": "integer", "format": "int64"},
+    });
+    if !out {
+        input_fields(&mut props, &["path"]);
+    }
+    props
+}
+
+fn link(out: bool) -> Value {
+    let mut props = json!({
+        "id": uuid(),
+        "name": nullable("string"),
+        "node_a_id": uuid(),
+        "interface_a": {"type": "string", "pattern": INTERFACE},
+        "node_z_id": nullable_with("string", json!({"format": "uuid"})),
+        "interface_z": nullable_with("string", json!({"pattern": INTERFACE})),
+        "bandwidth_bps": nullable_with("integer", json!({"format": "int64", "minimum": 1})),
+        "circuit_id": nullable("string"),
+        "provider": nullable("string"),
+        "description": nullable("string"),
+        "custom_data": object(),
+        "created_at": timestamp(),
+        "updated_at": timestamp(),
+        "revision": {"type": "integer", "format": "int64"},
+    });
+    if !out {
+        input_fields(&mut props, &[]);
+    }
+    props
+}
+
+/// On input every field but the required ones may be absent or null; `custom_data` may be
+/// null (meaning `{}`).
+fn input_fields(props: &mut Value, enums: &[&str]) {
+    if let Value::Object(fields) = props {
+        for (name, field) in fields.iter_mut() {
+            let is_bookkeeping = matches!(
+                name.as_str(),
+                "id" | "created_at" | "updated_at" | "revision"
+            );
+            if name == "custom_data" || is_bookkeeping || enums.contains(&name.as_str()) {
+                *field = json!({"anyOf": [field.clone(), {"type": "null"}]});
+            }
+        }
+    }
+}
+
+fn entity_schemas(
+    name: &str,
+    props: Value,
+    input: Value,
+    required_in: &[&str],
+) -> Vec<(String, Value)> {
+    let required_out: Vec<&String> = props
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    vec![
+        (
+            name.to_string(),
+            json!({"type": "object", "properties": props, "required": required_out}),
+        ),
+        (
+            format!("{name}Input"),
+            json!({"type": "object", "properties": input.clone(), "required": required_in,
+                   "additionalProperties": false}),
+        ),
+        (
+            format!("{name}Patch"),
+            json!({"type": "object", "properties": input, "additionalProperties": false,
+                   "description": "A JSON merge patch (RFC 7396): the fields to change; null removes an optional field"}),
+        ),
+        (
+            format!("{name}List"),
+            json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}}),
+        ),
+    ]
+}
+
+fn change_schemas() -> Vec<(String, Value)> {
+    let entity_types: Vec<&str> = unet_core::EntityType::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
+    let actions: Vec<&str> = unet_core::ChangeAction::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    let sources: Vec<&str> = unet_core::ChangeSource::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let props = json!({
+        "id": uuid(),
+        "entity_type": {"type": "string", "enum": entity_types},
+        "entity_id": uuid(),
+        "action": {"type": "string", "enum": actions},
+        "actor": {"type": "string"},
+        "source": {"type": "string", "enum": sources},
+        "before": {"description": "The record before the change (null for a create)"},
+        "after": {"description": "The record after the change (null for a delete)"},
+        "request_id": nullable("string"),
+        "created_at": timestamp(),
+    });
+    let required: Vec<&String> = props
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    vec![
+        (
+            "Change".to_string(),
+            json!({"type": "object", "properties": props, "required": required}),
+        ),
+        (
+            "ChangeList".to_string(),
+            json!({"type": "array", "items": {"$ref": "#/components/schemas/Change"}}),
+        ),
+    ]
+}
+
+/// Every component schema by name.
+pub(crate) fn component_schemas() -> BTreeMap<String, Value> {
+    let mut all = Vec::new();
+    all.extend(entity_schemas("Node", node(true), node(false), &["name"]));
+    all.extend(entity_schemas(
+        "Location",
+        location(true),
+        location(false),
+        &["name", "kind"],
+    ));
+    all.extend(entity_schemas(
+        "Link",
+        link(true),
+        link(false),
+        &["node_a_id", "interface_a"],
+    ));
+    all.extend(change_schemas());
+    all.into_iter().collect()
+}
+
+/// Problem responses an operation can give, by what it takes.
+fn problem_statuses(method: &str, op: &Operation) -> Vec<(u16, &'static str)> {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let inline = || {
+        params.iter().filter_map(|p| match p {
+            RefOr::T(p) => Some(p),
+            RefOr::Ref(_) => None,
+        })
+    };
+    let has_path_id = inline().any(|p| p.name == "id");
+    let has_query =
+        inline().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+    let mut out = vec![
+        (405, "Method not allowed (see `Allow`)"),
+        (408, "Request timeout"),
+        (500, "Server error"),
+        (503, "Database unavailable"),
+    ];
+    if has_path_id || has_query || op.request_body.is_some() {
+        out.push((
+            400,
+            "Bad request: malformed JSON, bad UUID or invalid query parameter",
+        ));
+    }
+    if op.request_body.is_some() {
+        out.extend([
+            (413, "Request body too large"),
+            (415, "Body is not JSON"),
+            (422, "Validation failed: `errors` names each field"),
+            (409, "Conflict: duplicate name or interface already linked"),
+        ]);
+    } else if has_query && method == "get" {
+        out.push((422, "Invalid cursor"));
+    }
+    if has_path_id {
+        out.push((404, "No record with this id"));
+    }
+    if method == "put" || method == "patch" {
+        out.push((412, "If-Match does not match the current revision"));
+    }
+    if method == "delete" {
+        out.push((409, "Still referenced; retry with cascade=true"));
+    }
+    out
+}
+
+/// Completes the generated document: component schemas, the problem responses of every
+/// operation, and the `X-Request-Id` every response carries.
+pub(crate) fn finish(mut doc: OpenApi) -> OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, value) in component_schemas() {
+        components.schemas.insert(name, RefOr::T(schema(value)));
+    }
+    let problem_schema = Problem::schema();
+    components
+        .schemas
+        .insert(Problem::name().into_owned(), problem_schema);
+    let problem_ref = format!("#/components/schemas/{}", Problem::name());
+    let mut paths = std::mem::take(&mut doc.paths.paths);
+    for item in paths.values_mut() {
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
+            add_problem_responses(method, op, &problem_ref);
+        }
+    }
+    doc.paths.paths = paths;
+    doc
+}
+
+fn add_problem_responses(method: &str, op: &mut Operation, problem_ref: &str) {
+    let statuses = problem_statuses(method, op);
+    for (status, description) in statuses {
+        let key = status.to_string();
+        if op.responses.responses.contains_key(&key) {
+            continue;
+        }
+        let response: utoipa::openapi::Response = serde_json::from_value(json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": problem_ref}}},
+        }))
+        .unwrap_or_default();
+        op.responses.responses.insert(key, RefOr::T(response));
+    }
+    let request_id: utoipa::openapi::Header =
+        serde_json::from_value(json!({"schema": {"type": "string"}, "description": "The request id (echoed or generated)"}))
+            .unwrap_or_default();
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(r) = response {
+            r.headers
+                .insert("X-Request-Id".to_string(), RefOr::T(request_id.clone()));
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Start-up and shutdown of the server: open the database (initialising a new one), refuse a
+//! database with pending migrations, serve until SIGTERM/SIGINT, drain, close the pool.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use unet_store::{Store, StoreOptions};
+
+use crate::config::{Config, DatabaseSection};
+use crate::error::Error;
+use crate::state::{AppState, Limits};
+
+pub fn store_options(db: &DatabaseSection) -> StoreOptions {
+    StoreOptions {
+        max_connections: db.max_connections,
+        busy_timeout: db.busy_timeout,
+        slow_query_threshold: db.slow_query_threshold,
+        acquire_timeout: db.acquire_timeout,
+    }
+}
+
+/// Opens the configured database without migrating it.
+pub async fn open_store(config: &Config) -> Result<Store, Error> {
+    Store::open(&config.database.url, store_options(&config.database))
+        .await
+        .map_err(|e| {
+            Error::Startup(format!(
+                "cannot open the database {}: {e}",
+                config.database.redacted_url()
+            ))
+        })
+}
+
+/// A database without any applied migration is new and is initialised; one with some applied
+/// and some pending is migrated only when `database.auto_migrate` is on, because an upgrade
+/// deserves a snapshot and an operator's eye (`unet-server migrate`).
+pub async fn prepare_schema(store: &Store, config: &Config) -> Result<(), Error> {
+    let status = store.migration_status().await?;
+    let pending: Vec<_> = status.iter().filter(|m| m.applied_at.is_none()).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let fresh = pending.len() == status.len();
+    if fresh || config.database.auto_migrate {
+        let applied = store.migrate().await?;
+        for m in &applied {
+            tracing::info!(target: "unet::migrate", version = m.version, description = %m.description, "migration applied");
+        }
+        if fresh {
+            tracing::info!(target: "unet::migrate", "initialised a new database");
+        }
+        return Ok(());
+    }
+    let config_arg = config
+        .source
+        .as_ref()
+        .map(|p| format!(" --config {}", p.display()))
+        .unwrap_or_default();
+    let versions: Vec<String> = pending
+        .iter()
+        .map(|m| format!("{} ({})", m.version, m.description))
+        .collect();
+    Err(Error::Startup(format!(
+        "the database has {} pending migration(s): {}. Stop here, take a backup if you wish, \
+         then run `unet-server migrate{config_arg}` (or set database.auto_migrate = true)",
+        pending.len(),
+        versions.join(", ")
+    )))
+}
+
+/// Runs the server until `shutdown` completes, then lets in-flight requests finish for at most
+/// `server.shutdown_timeout`.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    std::fs::create_dir_all(&config.data.dir)
+        .map_err(|e| Error::io(format!("data.dir {}", config.data.dir.display()), e))?;
+    if config.tls.enabled {
+        return Err(Error::Startup(
+            "tls.enabled = true: this build serves plain HTTP only; terminate TLS in a reverse \
+             proxy and set tls.enabled = false"
+                .to_string(),
+        ));
+    }
+    let store = open_store(&config).await?;
+    prepare_schema(&store, &config).await?;
+    let limits = Limits {
+        max_body_bytes: config.server.max_body_bytes,
+        request_timeout: config.server.request_timeout,
+    };
+    let app = crate::app(AppState::new(store.clone(), limits));
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| Error::io(format!("server.listen {}", config.server.listen), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("server.listen", e))?;
+    tracing::info!(
+        target: "unet::server",
+        version = env!("CARGO_PKG_VERSION"),
+        database = %config.database.redacted_url(),
+        backend = store.backend().as_str(),
+        "listening on http://{addr}"
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!(target: "unet::server", "shutdown requested; draining in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut drain_rx = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let mut rx = stop_rx;
+        let _ = rx.wait_for(|stop| *stop).await;
+    });
+    let drain_deadline = async move {
+        let _ = drain_rx.wait_for(|stop| *stop).await;
+        tokio::time::sleep(config.server.shutdown_timeout).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| Error::io("serving HTTP", e))?,
+        () = drain_deadline => tracing::warn!(
+            target: "unet::server",
+            "timeout: requests still running after server.shutdown_timeout ({}); closing them",
+            crate::config::format_duration(config.server.shutdown_timeout)
+        ),
+    }
+    store.close().await;
+    tracing::info!(target: "unet::server", "stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,74 @@
+//! What every request handler shares: the store, the authenticator, the start time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use unet_store::Store;
+
+use crate::auth::{Anonymous, Authenticator};
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+/// Request limits the HTTP layer enforces (`[server]` section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    limits: Limits,
+    authenticator: Box<dyn Authenticator>,
+    started: Instant,
+}
+
+impl AppState {
+    /// State with the pass-through [`Anonymous`] authenticator.
+    pub fn new(store: Store, limits: Limits) -> AppState {
+        AppState::with_authenticator(store, limits, Anonymous)
+    }
+
+    pub fn with_authenticator(
+        store: Store,
+        limits: Limits,
+        authenticator: impl Authenticator,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                limits,
+                authenticator: Box::new(authenticator),
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    pub fn authenticator(&self) -> &dyn Authenticator {
+        self.inner.authenticator.as_ref()
+    }
+
+    pub fn uptime_seconds(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+}
