@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use regex::{Regex, RegexBuilder};
 
 use crate::ast::{Action, Condition, FieldRef, Operand, Pattern, PolicyFile, RegexFlags};
-use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex, Severity};
 use crate::error::PolicyError;
 use crate::parser::parse;
 use crate::program::{Act, Compiled, CompiledRule, Cond, Op, PolicySet, RuleInfo};
@@ -77,43 +77,24 @@ struct Compiler {
 struct FileContext<'a> {
     file: &'a str,
     text: &'a str,
-    /// Byte offset where each line starts, so rule lines are found without rescanning.
-    line_starts: Vec<usize>,
+    lines: LineIndex,
 }
 
 impl FileContext<'_> {
-    /// 1-based line and column (in characters) of a byte offset.
-    fn position(&self, at: usize) -> (u32, u32) {
-        let line = self.line_starts.partition_point(|start| *start <= at);
-        let start = line
-            .checked_sub(1)
-            .and_then(|i| self.line_starts.get(i))
-            .copied()
-            .unwrap_or(0);
-        let column = self.text.get(start..at).map_or(0, |s| s.chars().count()) + 1;
-        (
-            u32::try_from(line).unwrap_or(u32::MAX),
-            u32::try_from(column).unwrap_or(u32::MAX),
-        )
-    }
-
     fn diagnostic(&self, at: usize, severity: Severity, message: String) -> Diagnostic {
-        Diagnostic::at(self.file, self.text, at, severity, message)
+        Diagnostic::at(self.file, self.text, &self.lines, at, severity, message)
     }
 }
 
 impl Compiler {
     fn add_file(&mut self, file: &str, text: &str, ast: &PolicyFile) {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         let ctx = FileContext {
             file,
             text,
-            line_starts,
+            lines: LineIndex::new(text),
         };
         for rule in &ast.rules {
-            let (line, column) = ctx.position(rule.span.start);
+            let (line, column) = ctx.lines.position(text, rule.span.start);
             let id = match &rule.name {
                 Some(name) => name.clone(),
                 None if self.ids.contains_key(&format!("{file}:{line}")) => {

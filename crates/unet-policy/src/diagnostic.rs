@@ -54,27 +54,65 @@ pub struct Diagnostic {
     pub source_line: String,
 }
 
+/// Where each line of a text starts, so positions are found without rescanning the text.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { starts }
+    }
+
+    /// 1-based line, 1-based column in characters, and the byte range of the line.
+    fn locate(&self, text: &str, at: usize) -> (usize, usize, usize, usize) {
+        let at = floor_char_boundary(text, at.min(text.len()));
+        let line = self.starts.partition_point(|start| *start <= at).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let end = self
+            .starts
+            .get(line)
+            .map_or(text.len(), |next| next.saturating_sub(1));
+        let column = text.get(start..at).map_or(0, |s| s.chars().count()) + 1;
+        (line, column, start, end)
+    }
+
+    /// 1-based line and column of byte offset `at`.
+    pub fn position(&self, text: &str, at: usize) -> (u32, u32) {
+        let (line, column, _, _) = self.locate(text, at);
+        (saturate(line), saturate(column))
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl Diagnostic {
     /// Builds a diagnostic pointing at byte offset `at` of `text`.
     pub(crate) fn at(
         file: &str,
         text: &str,
+        lines: &LineIndex,
         at: usize,
         severity: Severity,
         message: impl Into<String>,
     ) -> Self {
-        let at = floor_char_boundary(text, at.min(text.len()));
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        let line = text[..line_start].matches('\n').count() + 1;
-        let column = text[line_start..at].chars().count() + 1;
+        let (line, column, start, end) = lines.locate(text, at);
         Self {
             file: file.to_owned(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
+            line: saturate(line),
+            column: saturate(column),
             severity,
             message: message.into(),
-            source_line: text[line_start..line_end].trim_end_matches('\r').to_owned(),
+            source_line: text
+                .get(start..end)
+                .unwrap_or("")
+                .trim_end_matches('\r')
+                .to_owned(),
         }
     }
 

@@ -169,6 +169,20 @@ impl Lexer<'_> {
         self.push(kind, start);
     }
 
+    /// Reports a string or regex that runs into the end of its line or of the text.
+    fn unterminated(&mut self, start: usize, what: &str, closer: char, at_line_end: bool) {
+        let before = if at_line_end {
+            " before the end of the line"
+        } else {
+            ""
+        };
+        self.error(
+            start,
+            format!("unterminated {what}: expected a closing `{closer}`{before}"),
+        );
+        self.push(TokenKind::Invalid, start);
+    }
+
     fn skip_line(&mut self) {
         while self.peek(0).is_some_and(|b| b != b'\n') {
             self.pos += 1;
@@ -258,25 +272,10 @@ impl Lexer<'_> {
         loop {
             let rest = &self.src[self.pos..];
             let Some(ch) = rest.chars().next() else {
-                self.error(
-                    start,
-                    format!("unterminated string: expected `{}`", quote as char),
-                );
-                self.push(TokenKind::Invalid, start);
-                return;
+                return self.unterminated(start, "string", quote as char, false);
             };
             match ch {
-                '\n' => {
-                    self.error(
-                        start,
-                        format!(
-                            "unterminated string: expected `{}` before the end of the line",
-                            quote as char
-                        ),
-                    );
-                    self.push(TokenKind::Invalid, start);
-                    return;
-                }
+                '\n' => return self.unterminated(start, "string", quote as char, true),
                 c if c as u32 == u32::from(quote) => {
                     self.pos += 1;
                     break;
@@ -362,19 +361,10 @@ impl Lexer<'_> {
         let mut source = String::new();
         loop {
             let Some(ch) = self.src[self.pos..].chars().next() else {
-                self.error(start, "unterminated regex: expected a closing `/`");
-                self.push(TokenKind::Invalid, start);
-                return;
+                return self.unterminated(start, "regex", '/', false);
             };
             match ch {
-                '\n' => {
-                    self.error(
-                        start,
-                        "unterminated regex: expected a closing `/` before the end of the line",
-                    );
-                    self.push(TokenKind::Invalid, start);
-                    return;
-                }
+                '\n' => return self.unterminated(start, "regex", '/', true),
                 '/' => {
                     self.pos += 1;
                     break;

@@ -2,10 +2,12 @@
 //! to the next `WHEN`/`RULE`, and goes on, so a file's every broken rule is reported at once.
 
 use crate::ast::{
-    Action, CompareOp, Condition, FieldRef, Literal, Operand, Pattern, PolicyFile, RegexFlags, Rule,
+    CompareOp, Condition, FieldRef, Literal, Operand, Pattern, PolicyFile, RegexFlags, Rule,
 };
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, LineIndex, Severity, Span};
 use crate::lexer::{Token, TokenKind, tokenize};
+
+mod action;
 
 /// Parentheses and `NOT` nest at most this deep, so hostile input cannot exhaust the stack.
 pub const MAX_NESTING: usize = 64;
@@ -15,9 +17,10 @@ pub const MAX_FIELD_PARTS: usize = 32;
 /// Parses one source text. Rules that fail to parse are left out of the file and reported.
 pub fn parse(file: &str, text: &str) -> (PolicyFile, Vec<Diagnostic>) {
     let (tokens, lex_errors) = tokenize(text);
+    let lines = LineIndex::new(text);
     let mut diagnostics: Vec<Diagnostic> = lex_errors
         .into_iter()
-        .map(|e| Diagnostic::at(file, text, e.at, Severity::Error, e.message))
+        .map(|e| Diagnostic::at(file, text, &lines, e.at, Severity::Error, e.message))
         .collect();
     let eof = Token {
         kind: TokenKind::Eof,
@@ -40,6 +43,7 @@ pub fn parse(file: &str, text: &str) -> (PolicyFile, Vec<Diagnostic>) {
                     diagnostics.push(Diagnostic::at(
                         file,
                         text,
+                        &lines,
                         error.at,
                         Severity::Error,
                         message,
@@ -432,83 +436,5 @@ impl Parser<'_> {
             segments,
             span: Span::new(first.span.start, end),
         })
-    }
-
-    fn action(&mut self) -> ParseResult<Action> {
-        match self.keyword_of(self.peek()) {
-            Some(Keyword::Assert) => {
-                self.pos += 1;
-                self.assertion()
-            }
-            Some(Keyword::Set) => {
-                self.pos += 1;
-                if self.peek().kind != TokenKind::Word || self.keyword_of(self.peek()).is_some() {
-                    return self.expected("`custom_data.<path>` after SET");
-                }
-                let target = self.field()?;
-                if !is_custom_data_path(&target.segments) {
-                    return Err(SyntaxError {
-                        at: target.span.start,
-                        message: Some(format!(
-                            "SET can only change `custom_data.<path>`, not `{}`",
-                            target.dotted()
-                        )),
-                    });
-                }
-                if !self.eat_keyword(Keyword::To) {
-                    return self.expected("`TO`");
-                }
-                let value = self.operand()?;
-                Ok(Action::Set { target, value })
-            }
-            Some(Keyword::Apply) => {
-                self.pos += 1;
-                let TokenKind::Str(template) = self.peek().kind.clone() else {
-                    return self.expected("a quoted template name after APPLY");
-                };
-                self.pos += 1;
-                Ok(Action::Apply { template })
-            }
-            _ => self.expected("an action (`ASSERT`, `SET` or `APPLY`)"),
-        }
-    }
-
-    /// `ASSERT <field> IS <value>` when a non-NULL value follows `IS`; otherwise a condition.
-    fn assertion(&mut self) -> ParseResult<Action> {
-        let start = self.pos;
-        let is_field =
-            self.peek().kind == TokenKind::Word && self.keyword_of(self.peek()).is_none();
-        if is_field {
-            let field = self.field()?;
-            if self.at_keyword(Keyword::Is) {
-                let next = self.peek_at(1);
-                let value_follows =
-                    !matches!(self.keyword_of(next), Some(Keyword::Not | Keyword::Null))
-                        && matches!(
-                            next.kind,
-                            TokenKind::Word
-                                | TokenKind::Str(_)
-                                | TokenKind::Int(_)
-                                | TokenKind::Float(_)
-                        );
-                if value_follows {
-                    self.pos += 1;
-                    let expected = self.operand()?;
-                    return Ok(Action::AssertIs { field, expected });
-                }
-            }
-            self.pos = start;
-        }
-        self.depth = 0;
-        Ok(Action::Assert(self.condition()?))
-    }
-}
-
-/// `custom_data.<path>` or `node.custom_data.<path>` with at least one key.
-pub(crate) fn is_custom_data_path(segments: &[String]) -> bool {
-    match segments {
-        [root, rest @ ..] if root == "custom_data" => !rest.is_empty(),
-        [node, root, rest @ ..] if node == "node" && root == "custom_data" => !rest.is_empty(),
-        _ => false,
     }
 }

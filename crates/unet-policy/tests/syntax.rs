@@ -187,7 +187,7 @@ fn syntax_errors_report_line_column_and_what_was_expected() {
             (
                 1,
                 19,
-                "unterminated string: expected `\"` before the end of the line",
+                "unterminated string: expected a closing `\"` before the end of the line",
             ),
         ),
         (
