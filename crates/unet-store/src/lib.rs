@@ -10,6 +10,7 @@ mod cursor;
 mod db;
 mod error;
 mod exchange;
+mod import;
 
 mod links;
 mod locations;

@@ -60,7 +60,7 @@ fn values(l: &Link) -> [Arg; BINDS] {
 /// The (node, interface) pairs a link occupies.
 pub(crate) fn endpoints(l: &Link) -> impl Iterator<Item = (Uuid, &str)> {
     std::iter::once((l.node_a_id, l.interface_a.as_str()))
-        .chain(l.node_z_id.zip(l.interface_z.as_deref()).into_iter())
+        .chain(l.node_z_id.zip(l.interface_z.as_deref()))
 }
 
 pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
@@ -152,24 +152,17 @@ pub(crate) async fn touching(db: &Db, conn: &mut Conn, node_ids: &[Uuid]) -> Res
     Ok(out)
 }
 
-/// Links already holding any of these (node, interface) pairs: (node, interface, link id).
-pub(crate) async fn endpoint_holders(
+/// Every (node, interface, link id) occupied on these nodes.
+pub(crate) async fn endpoints_of_nodes(
     db: &Db,
     conn: &mut Conn,
-    pairs: &[(Uuid, String)],
+    node_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, String, Uuid)>> {
     let mut out = Vec::new();
-    for chunk in chunks(pairs, 2) {
-        let mut sql = Sql::new(
-            "SELECT node_id, interface, link_id FROM link_endpoints WHERE (node_id, interface) IN (",
-        );
-        for (i, (node, iface)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple([Arg::from(*node), iface.as_str().into()]);
-        }
-        sql.push(")");
+    for chunk in chunks(node_ids, 1) {
+        let mut sql =
+            Sql::new("SELECT node_id, interface, link_id FROM link_endpoints WHERE node_id");
+        push_in(&mut sql, chunk);
         for row in db.fetch_all(conn, sql).await? {
             out.push((
                 get_uuid(&row, "node_id")?,
@@ -244,9 +237,9 @@ async fn check_link(db: &Db, conn: &mut Conn, link: &Link) -> Result<()> {
             });
         }
     }
-    let pairs: Vec<(Uuid, String)> = endpoints(link).map(|(n, i)| (n, i.to_string())).collect();
-    for (node, iface, holder) in endpoint_holders(db, conn, &pairs).await? {
-        if holder != link.id {
+    let nodes: Vec<Uuid> = endpoints(link).map(|(n, _)| n).collect();
+    for (node, iface, holder) in endpoints_of_nodes(db, conn, &nodes).await? {
+        if holder != link.id && endpoints(link).any(|(n, i)| n == node && i == iface) {
             return Err(StoreError::conflict(format!(
                 "{record}: interface {iface:?} of node {node} is already used by link {holder}"
             )));

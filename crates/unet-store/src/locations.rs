@@ -131,18 +131,6 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<L
         .transpose()
 }
 
-pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Location>> {
-    let mut out = Vec::new();
-    for chunk in chunks(ids, 1) {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM locations WHERE id"));
-        push_in(&mut sql, chunk);
-        for row in db.fetch_all(conn, sql).await? {
-            out.push(from_row(&row)?);
-        }
-    }
-    Ok(out)
-}
-
 /// The sibling with this name under `parent`, if any.
 async fn sibling_named(
     db: &Db,

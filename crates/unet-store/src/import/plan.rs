@@ -1,0 +1,523 @@
+//! Planning an import: every record is checked against the database and the rest of the
+//! batch before anything is written, in dependency order (locations parents first, then
+//! nodes, then links), and becomes a create, an update, "unchanged" or a failure that names
+//! its file and record index and, for duplicates, the other record too.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use sqlx::Row;
+use unet_core::{
+    CoreError, EntityType, Link, LinkDraft, Location, LocationDraft, Node, NodeDraft, Timestamp,
+    Uuid,
+};
+
+use super::{Step, failure};
+use crate::db::{Db, Sql, chunks, get_uuid, push_in};
+use crate::exchange::{ImportBatch, ImportFailure, Origin, Sourced};
+use crate::{Conn, Result, links, locations, nodes};
+
+pub(crate) struct Plan {
+    pub locations: Vec<Step<Location>>,
+    pub nodes: Vec<Step<Node>>,
+    pub links: Vec<Step<Link>>,
+    pub failures: Vec<ImportFailure>,
+}
+
+/// A valid record of the batch: where it came from, its id and its canonical draft.
+struct Valid<D> {
+    origin: Origin,
+    id: Uuid,
+    draft: D,
+}
+
+/// Who holds a unique key: a record of this batch (with its origin) or a stored one.
+fn holder(entity: &str, id: Uuid, origin: Option<&Origin>) -> String {
+    match origin {
+        Some(o) => format!("{entity} {id} at {o}"),
+        None => format!("{entity} {id} already in the database"),
+    }
+}
+
+/// Validates each draft and refuses a second record with the same id.
+fn validate<D>(
+    records: Vec<Sourced<D>>,
+    entity: EntityType,
+    id_of: fn(&D) -> Option<Uuid>,
+    check: fn(D) -> Result<D, CoreError>,
+    failures: &mut Vec<ImportFailure>,
+) -> Vec<Valid<D>> {
+    let mut seen: HashMap<Uuid, Origin> = HashMap::new();
+    let mut out = Vec::with_capacity(records.len());
+    for Sourced { origin, draft } in records {
+        let Some(id) = id_of(&draft) else {
+            failures.push(failure(
+                entity,
+                &origin,
+                "id: required (every imported record carries its id)",
+            ));
+            continue;
+        };
+        let draft = match check(draft) {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(failure(entity, &origin, e.to_string()));
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&id) {
+            failures.push(failure(
+                entity,
+                &origin,
+                format!("id {id}: also used by {first}"),
+            ));
+            continue;
+        }
+        seen.insert(id, origin.clone());
+        out.push(Valid { origin, id, draft });
+    }
+    out
+}
+
+/// Creation keeps the bookkeeping fields a record was exported with; otherwise now / 1.
+fn bookkeeping(
+    created: Option<Timestamp>,
+    updated: Option<Timestamp>,
+    revision: Option<i64>,
+    now: Timestamp,
+) -> (Timestamp, Timestamp, i64) {
+    (
+        created.unwrap_or(now),
+        updated.unwrap_or(now),
+        revision.filter(|r| *r >= 1).unwrap_or(1),
+    )
+}
+
+impl Plan {
+    pub(crate) async fn build(
+        db: &Db,
+        conn: &mut Conn,
+        batch: ImportBatch,
+        now: Timestamp,
+    ) -> Result<Plan> {
+        let mut plan = Plan {
+            locations: Vec::new(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            failures: Vec::new(),
+        };
+        let locs = validate(
+            batch.locations,
+            EntityType::Location,
+            |d| d.id,
+            LocationDraft::validated,
+            &mut plan.failures,
+        );
+        let node_drafts = validate(
+            batch.nodes,
+            EntityType::Node,
+            |d| d.id,
+            NodeDraft::validated,
+            &mut plan.failures,
+        );
+        let link_drafts = validate(
+            batch.links,
+            EntityType::Link,
+            |d| d.id,
+            LinkDraft::validated,
+            &mut plan.failures,
+        );
+        let tree = plan.plan_locations(db, conn, locs, now).await?;
+        let accepted_nodes = plan.plan_nodes(db, conn, node_drafts, &tree, now).await?;
+        plan.plan_links(db, conn, link_drafts, accepted_nodes, now)
+            .await?;
+        Ok(plan)
+    }
+
+    async fn plan_locations(
+        &mut self,
+        db: &Db,
+        conn: &mut Conn,
+        records: Vec<Valid<LocationDraft>>,
+        now: Timestamp,
+    ) -> Result<LocationTree> {
+        let sql = Sql::new(format!("SELECT {} FROM locations", locations::COLUMNS));
+        let stored: HashMap<Uuid, Location> = db
+            .fetch_all(conn, sql)
+            .await?
+            .iter()
+            .map(|r| locations::from_row(r).map(|l| (l.id, l)))
+            .collect::<Result<_>>()?;
+        let mut tree = LocationTree::default();
+        for l in stored.values() {
+            tree.nodes.insert(l.id, (l.name.clone(), l.parent_id));
+            tree.siblings
+                .insert((l.parent_id, l.name.clone()), (l.id, None));
+        }
+        let in_batch: HashMap<Uuid, usize> =
+            records.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let mut children: HashMap<Uuid, Vec<usize>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        for (i, r) in records.iter().enumerate() {
+            match r.draft.parent_id.filter(|p| in_batch.contains_key(p)) {
+                Some(p) => children.entry(p).or_default().push(i),
+                None => queue.push_back(i),
+            }
+        }
+        let mut done = vec![false; records.len()];
+        let mut records: Vec<Option<Valid<LocationDraft>>> =
+            records.into_iter().map(Some).collect();
+        while let Some(i) = queue.pop_front() {
+            done[i] = true;
+            let Some(r) = records[i].take() else { continue };
+            let kids = children.remove(&r.id).unwrap_or_default();
+            match tree.accept(&r, stored.get(&r.id), now) {
+                Ok(step) => {
+                    self.locations.push(step);
+                    queue.extend(kids);
+                }
+                Err(message) => {
+                    self.failures
+                        .push(failure(EntityType::Location, &r.origin, message));
+                    tree.failed.insert(r.id, r.origin.clone());
+                    // Everything below a failed location fails with it, naming it.
+                    let mut below = kids;
+                    while let Some(k) = below.pop() {
+                        done[k] = true;
+                        if let Some(child) = records[k].take() {
+                            below.extend(children.remove(&child.id).unwrap_or_default());
+                            let msg = format!(
+                                "parent_id {}: that location ({}) failed to import",
+                                r.id, r.origin
+                            );
+                            tree.failed.insert(child.id, child.origin.clone());
+                            self.failures
+                                .push(failure(EntityType::Location, &child.origin, msg));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, r) in records.into_iter().enumerate() {
+            if let (false, Some(r)) = (done[i], r) {
+                let msg = format!(
+                    "parent_id {}: the locations of this import contain each other (a cycle)",
+                    r.draft.parent_id.map(|p| p.to_string()).unwrap_or_default()
+                );
+                tree.failed.insert(r.id, r.origin.clone());
+                self.failures
+                    .push(failure(EntityType::Location, &r.origin, msg));
+            }
+        }
+        Ok(tree)
+    }
+}
+
+/// The location tree as it will be after the import: stored rows overlaid with accepted
+/// batch records, plus the sibling-name index and the batch records that failed.
+#[derive(Default)]
+pub(crate) struct LocationTree {
+    nodes: HashMap<Uuid, (String, Option<Uuid>)>,
+    siblings: HashMap<(Option<Uuid>, String), (Uuid, Option<Origin>)>,
+    failed: HashMap<Uuid, Origin>,
+}
+
+impl LocationTree {
+    /// Names from the root down to `id`, or `None` when the chain is broken or loops.
+    fn path(&self, id: Uuid) -> Option<String> {
+        let mut names = Vec::new();
+        let mut at = Some(id);
+        while let Some(current) = at {
+            if names.len() > self.nodes.len() {
+                return None;
+            }
+            let (name, parent) = self.nodes.get(&current)?;
+            names.push(name.as_str());
+            at = *parent;
+        }
+        names.reverse();
+        Some(names.join("/"))
+    }
+
+    fn is_below(&self, candidate: Uuid, ancestor: Uuid) -> bool {
+        let mut at = Some(candidate);
+        let mut steps = 0;
+        while let Some(current) = at {
+            if current == ancestor {
+                return true;
+            }
+            steps += 1;
+            if steps > self.nodes.len() {
+                return true;
+            }
+            at = self.nodes.get(&current).and_then(|(_, p)| *p);
+        }
+        false
+    }
+
+    /// A reference check for `field` = `id` of a record described by `record`.
+    fn check_reference(&self, field: &str, id: Uuid) -> Result<(), String> {
+        if self.nodes.contains_key(&id) {
+            return Ok(());
+        }
+        Err(match self.failed.get(&id) {
+            Some(origin) => format!("{field} {id}: that location ({origin}) failed to import"),
+            None => format!("{field} {id}: no such location in the database or in this import"),
+        })
+    }
+
+    fn accept(
+        &mut self,
+        r: &Valid<LocationDraft>,
+        stored: Option<&Location>,
+        now: Timestamp,
+    ) -> Result<Step<Location>, String> {
+        let d = &r.draft;
+        if let Some(parent) = d.parent_id {
+            self.check_reference("parent_id", parent)?;
+            if self.is_below(parent, r.id) {
+                return Err(format!(
+                    "parent_id {parent}: is {} itself or below it (no cycles)",
+                    r.id
+                ));
+            }
+        }
+        let key = (d.parent_id, d.name.clone());
+        if let Some((other, origin)) = self.siblings.get(&key)
+            && *other != r.id
+        {
+            return Err(format!(
+                "name {:?}: already used under the same parent by {}",
+                d.name,
+                holder("location", *other, origin.as_ref())
+            ));
+        }
+        if let Some(old) = stored {
+            let old_key = (old.parent_id, old.name.clone());
+            if self
+                .siblings
+                .get(&old_key)
+                .is_some_and(|(id, _)| *id == r.id)
+            {
+                self.siblings.remove(&old_key);
+            }
+        }
+        self.siblings.insert(key, (r.id, Some(r.origin.clone())));
+        self.nodes.insert(r.id, (d.name.clone(), d.parent_id));
+        let path = self
+            .path(r.id)
+            .ok_or_else(|| format!("parent_id: the location tree above {} is broken", r.id))?;
+        Ok(match stored {
+            Some(old) if locations::same_content(old, d) => Step::Unchanged,
+            Some(old) => Step::Update {
+                before: old.clone(),
+                after: locations::from_draft(
+                    r.id,
+                    d.clone(),
+                    path,
+                    old.created_at,
+                    now,
+                    old.revision + 1,
+                ),
+            },
+            None => {
+                let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
+                Step::Create(locations::from_draft(r.id, d.clone(), path, c, u, rev))
+            }
+        })
+    }
+}
+
+impl Plan {
+    async fn plan_nodes(
+        &mut self,
+        db: &Db,
+        conn: &mut Conn,
+        records: Vec<Valid<NodeDraft>>,
+        tree: &LocationTree,
+        now: Timestamp,
+    ) -> Result<NodeSet> {
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+        let stored: HashMap<Uuid, Node> = nodes::fetch_many(db, conn, &ids)
+            .await?
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        let names: Vec<String> = records
+            .iter()
+            .map(|r| r.draft.name.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut taken: HashMap<(String, Option<String>), (Uuid, Option<Origin>)> = HashMap::new();
+        for chunk in chunks(&names, 1) {
+            let mut sql = Sql::new("SELECT id, name, domain FROM nodes WHERE name IN ");
+            sql.bind_tuple(chunk.iter().map(|n| n.as_str().into()));
+            for row in db.fetch_all(conn, sql).await? {
+                let key = (row.try_get("name")?, row.try_get("domain")?);
+                taken.insert(key, (get_uuid(&row, "id")?, None));
+            }
+        }
+        let mut set = NodeSet::default();
+        for r in records {
+            let d = &r.draft;
+            let check = (|| {
+                if let Some(lid) = d.location_id {
+                    tree.check_reference("location_id", lid)?;
+                }
+                let key = (d.name.clone(), d.domain.clone());
+                if let Some((other, origin)) = taken.get(&key)
+                    && *other != r.id
+                {
+                    return Err(format!(
+                        "name {:?}: already used by {}",
+                        unet_core::fqdn(&d.name, d.domain.as_deref()),
+                        holder("node", *other, origin.as_ref())
+                    ));
+                }
+                Ok(key)
+            })();
+            let key = match check {
+                Ok(key) => key,
+                Err(message) => {
+                    self.failures
+                        .push(failure(EntityType::Node, &r.origin, message));
+                    set.failed.insert(r.id, r.origin);
+                    continue;
+                }
+            };
+            let old = stored.get(&r.id);
+            if let Some(old) = old {
+                let old_key = (old.name.clone(), old.domain.clone());
+                if taken.get(&old_key).is_some_and(|(id, _)| *id == r.id) {
+                    taken.remove(&old_key);
+                }
+            }
+            taken.insert(key, (r.id, Some(r.origin.clone())));
+            set.accepted.insert(r.id);
+            self.nodes.push(match old {
+                Some(old) if nodes::same_content(old, d) => Step::Unchanged,
+                Some(old) => Step::Update {
+                    before: old.clone(),
+                    after: nodes::from_draft(r.id, r.draft, old.created_at, now, old.revision + 1),
+                },
+                None => {
+                    let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
+                    Step::Create(nodes::from_draft(r.id, r.draft, c, u, rev))
+                }
+            });
+        }
+        Ok(set)
+    }
+
+    async fn plan_links(
+        &mut self,
+        db: &Db,
+        conn: &mut Conn,
+        mut records: Vec<Valid<LinkDraft>>,
+        mut node_set: NodeSet,
+        now: Timestamp,
+    ) -> Result<()> {
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+        let stored: HashMap<Uuid, Link> = links::fetch_many(db, conn, &ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        // Nodes referenced from outside the batch must already be stored.
+        let outside: Vec<Uuid> = records
+            .iter()
+            .flat_map(|r| std::iter::once(r.draft.node_a_id).chain(r.draft.node_z_id))
+            .filter(|id| !node_set.accepted.contains(id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut touched = node_set.accepted.iter().copied().collect::<Vec<_>>();
+        for chunk in chunks(&outside, 1) {
+            let mut sql = Sql::new("SELECT id FROM nodes WHERE id");
+            push_in(&mut sql, chunk);
+            for row in db.fetch_all(conn, sql).await? {
+                let id = get_uuid(&row, "id")?;
+                node_set.accepted.insert(id);
+                touched.push(id);
+            }
+        }
+        let mut taken: HashMap<(Uuid, String), (Uuid, Option<Origin>)> = HashMap::new();
+        for (node, iface, link) in links::endpoints_of_nodes(db, conn, &touched).await? {
+            taken.insert((node, iface), (link, None));
+        }
+        // Updates first, so that a link moving off an interface frees it for another.
+        records.sort_by_key(|r| !stored.contains_key(&r.id));
+        for r in records {
+            let d = &r.draft;
+            let record = links::label(d.name.as_deref(), d.node_a_id, &d.interface_a);
+            let pairs: Vec<(Uuid, String)> = std::iter::once((d.node_a_id, d.interface_a.clone()))
+                .chain(d.node_z_id.zip(d.interface_z.clone()))
+                .collect();
+            let check = (|| {
+                for (field, node) in [("node_a_id", Some(d.node_a_id)), ("node_z_id", d.node_z_id)]
+                {
+                    let Some(node) = node else { continue };
+                    if !node_set.accepted.contains(&node) {
+                        return Err(match node_set.failed.get(&node) {
+                            Some(o) => format!(
+                                "{record}: {field} {node}: that node ({o}) failed to import"
+                            ),
+                            None => format!(
+                                "{record}: {field} {node}: no such node in the database or in this import"
+                            ),
+                        });
+                    }
+                }
+                for pair in &pairs {
+                    if let Some((other, origin)) = taken.get(pair)
+                        && *other != r.id
+                    {
+                        return Err(format!(
+                            "{record}: interface {:?} of node {} is already used by {}",
+                            pair.1,
+                            pair.0,
+                            holder("link", *other, origin.as_ref())
+                        ));
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(message) = check {
+                self.failures
+                    .push(failure(EntityType::Link, &r.origin, message));
+                continue;
+            }
+            let old = stored.get(&r.id);
+            if let Some(old) = old {
+                for (node, iface) in links::endpoints(old) {
+                    let key = (node, iface.to_string());
+                    if taken.get(&key).is_some_and(|(id, _)| *id == r.id) {
+                        taken.remove(&key);
+                    }
+                }
+            }
+            for pair in pairs {
+                taken.insert(pair, (r.id, Some(r.origin.clone())));
+            }
+            self.links.push(match old {
+                Some(old) if links::same_content(old, d) => Step::Unchanged,
+                Some(old) => Step::Update {
+                    before: old.clone(),
+                    after: links::from_draft(r.id, r.draft, old.created_at, now, old.revision + 1),
+                },
+                None => {
+                    let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
+                    Step::Create(links::from_draft(r.id, r.draft, c, u, rev))
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Nodes links may refer to: accepted batch records and stored rows; and the failed ones.
+#[derive(Default)]
+struct NodeSet {
+    accepted: HashSet<Uuid>,
+    failed: HashMap<Uuid, Origin>,
+}

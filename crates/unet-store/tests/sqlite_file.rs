@@ -1,0 +1,58 @@
+//! What operators check with the `sqlite3` shell while μNet runs.
+
+use sqlx::Row;
+use unet_store::testing::TestDatabase;
+use unet_store::{Store, StoreOptions};
+
+#[tokio::test]
+async fn file_is_created_in_wal_mode_with_foreign_keys_and_status_is_indexed() {
+    let db = TestDatabase::sqlite();
+    let path = db.url().trim_start_matches("sqlite://").to_string();
+    assert!(!std::path::Path::new(&path).exists());
+    let store = Store::open(db.url(), StoreOptions::default())
+        .await
+        .unwrap();
+    assert!(std::path::Path::new(&path).exists(), "created on first use");
+    assert!(
+        store.pending_migrations().await.unwrap().len() == 1,
+        "open does not migrate"
+    );
+    store.migrate().await.unwrap();
+
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(fk, 1);
+    let ok: String = sqlx::query("PRAGMA integrity_check")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let plan = sqlx::query("EXPLAIN QUERY PLAN SELECT * FROM nodes WHERE status = 'active'")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let detail: Vec<String> = plan
+        .iter()
+        .map(|r| r.try_get::<String, _>("detail").unwrap())
+        .collect();
+    assert!(
+        detail
+            .iter()
+            .any(|d| d.contains("USING INDEX nodes_status")),
+        "{detail:?}"
+    );
+    store.close().await;
+}
