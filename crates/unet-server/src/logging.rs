@@ -25,9 +25,12 @@ pub fn init(logging: &LoggingSection) -> Result<(), Error> {
         )),
         None => None,
     };
+    // Colours only for a person at a terminal, never in journald or files.
+    let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(ansi);
     let result = match (logging.format, file) {
         (LogFormat::Text, None) => builder.with_writer(std::io::stderr).try_init(),
         (LogFormat::Text, Some(f)) => builder

@@ -10,7 +10,7 @@ use unet_store::{Backend, MigrationStatus, Store};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::serve::open_store;
+use crate::serve::{database_is_empty, open_store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MigrateMode {
@@ -61,8 +61,8 @@ async fn run_on(store: &Store, config: &Config, mode: MigrateMode) -> Result<Str
                 let _ = writeln!(out, "nothing to apply: the database is up to date");
                 return Ok(out);
             }
-            // A database nothing was ever applied to holds nothing worth a snapshot.
-            if pending.len() < status.len() {
+            // A database without any table holds nothing worth a snapshot.
+            if !database_is_empty(store).await? {
                 let snapshot = snapshot(store, config).await?;
                 let _ = writeln!(out, "snapshot written: {}", snapshot.display());
             }

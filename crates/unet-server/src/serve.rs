@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use tokio::net::TcpListener;
-use unet_store::{Store, StoreOptions};
+use unet_store::{Backend, Store, StoreOptions};
 
 use crate::config::{Config, DatabaseSection};
 use crate::error::Error;
@@ -31,16 +31,16 @@ pub async fn open_store(config: &Config) -> Result<Store, Error> {
         })
 }
 
-/// A database without any applied migration is new and is initialised; one with some applied
-/// and some pending is migrated only when `database.auto_migrate` is on, because an upgrade
-/// deserves a snapshot and an operator's eye (`unet-server migrate`).
+/// A database without any table is new and is initialised; an existing one with pending
+/// migrations is migrated only when `database.auto_migrate` is on, because an upgrade deserves
+/// a snapshot and an operator's eye (`unet-server migrate`).
 pub async fn prepare_schema(store: &Store, config: &Config) -> Result<(), Error> {
     let status = store.migration_status().await?;
     let pending: Vec<_> = status.iter().filter(|m| m.applied_at.is_none()).collect();
     if pending.is_empty() {
         return Ok(());
     }
-    let fresh = pending.len() == status.len();
+    let fresh = database_is_empty(store).await?;
     if fresh || config.database.auto_migrate {
         let applied = store.migrate().await?;
         for m in &applied {
@@ -153,4 +153,19 @@ pub async fn termination_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+/// Whether the database holds no table at all (a file or database created for μNet just now).
+pub async fn database_is_empty(store: &Store) -> Result<bool, Error> {
+    let sql = match store.backend() {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        }
+    };
+    let tables: i64 = sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .map_err(unet_store::StoreError::from)?;
+    Ok(tables == 0)
 }

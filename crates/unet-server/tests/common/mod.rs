@@ -1,0 +1,239 @@
+//! Runs the real `unet-server` binary for end-to-end tests: a temporary directory with a
+//! config file, port 0 on loopback (the server logs the address it bound), stderr captured.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+pub use serde_json::{Value, json};
+pub use unet_store::testing::TestDatabase;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_unet-server");
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    lines: mpsc::Receiver<String>,
+    pub log: Vec<String>,
+    client: Client,
+}
+
+/// A config file for `db_url` with `extra` TOML appended, in a fresh temporary directory.
+pub fn write_config(db_url: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("unet.toml");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = {db_url:?}\n[data]\ndir = {:?}\n{extra}",
+        dir.path().join("data").display().to_string()
+    );
+    std::fs::write(&config, text).expect("write config");
+    (dir, config)
+}
+
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("UNET_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+impl Server {
+    pub fn start(db: &TestDatabase) -> Server {
+        Server::start_with(db.url(), "")
+    }
+
+    pub fn start_with(db_url: &str, extra: &str) -> Server {
+        let (dir, config) = write_config(db_url, extra);
+        Server::spawn(dir, config).unwrap_or_else(|log| panic!("server did not start:\n{log}"))
+    }
+
+    /// Starts the server on `config`; `Err` holds its output when it exits instead.
+    pub fn spawn(dir: tempfile::TempDir, config: PathBuf) -> Result<Server, String> {
+        let mut child = command(&["--config", config.to_str().expect("utf-8 path")])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn unet-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut log = Vec::new();
+        while Instant::now() < deadline {
+            match lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    let addr = line
+                        .split("listening on http://")
+                        .nth(1)
+                        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string());
+                    log.push(line);
+                    if let Some(addr) = addr {
+                        return Ok(Server {
+                            child,
+                            base: format!("http://{addr}"),
+                            dir,
+                            config,
+                            lines,
+                            log,
+                            client: Client::builder()
+                                .timeout(Duration::from_secs(30))
+                                .build()
+                                .expect("client"),
+                        });
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        log.extend(lines.try_iter());
+        Err(log.join("\n"))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("GET")
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .expect("POST")
+    }
+
+    /// Creates a record and returns its JSON, asserting 201.
+    pub fn create(&self, path: &str, body: Value) -> Value {
+        let r = self.post_json(path, &body);
+        let status = r.status();
+        let text = r.text().expect("body");
+        assert_eq!(status, 201, "POST {path} {body}: {text}");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        signal(&self.child, "TERM");
+        let status = wait_timeout(&mut self.child, Duration::from_secs(30));
+        let mut log = std::mem::take(&mut self.log);
+        log.extend(self.lines.try_iter());
+        (status, log)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Log lines received so far.
+    pub fn drain_log(&mut self) -> Vec<String> {
+        let new: Vec<String> = self.lines.try_iter().collect();
+        self.log.extend(new);
+        self.log.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill -{name} failed");
+}
+
+fn wait_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Status, headers and JSON body of a response.
+pub fn json_of(r: Response) -> (u16, reqwest::header::HeaderMap, Value) {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, headers, body)
+}
+
+/// Asserts a problem document with `status` and `code`, returns it.
+pub fn assert_problem(r: Response, status: u16, code: &str) -> Value {
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let (got, _, body) = json_of(r);
+    assert_eq!(got, status, "{body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    for key in ["type", "title", "detail"] {
+        assert!(body[key].is_string(), "{key} missing: {body}");
+    }
+    body
+}
+
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run unet-server");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn config_path(dir: &Path) -> PathBuf {
+    dir.join("unet.toml")
+}
