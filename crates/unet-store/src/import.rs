@@ -4,6 +4,7 @@
 //! import back or, with `continue_on_error`, is simply left out of the plan.
 
 mod plan;
+mod tree;
 
 use unet_core::{ChangeContext, ChangeSource, EntityType, Timestamp};
 

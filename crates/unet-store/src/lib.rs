@@ -16,6 +16,7 @@ mod links;
 mod locations;
 mod migrate;
 mod nodes;
+mod rules;
 #[cfg(feature = "testing")]
 pub mod testing;
 

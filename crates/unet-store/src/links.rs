@@ -12,7 +12,7 @@ use crate::db::{
     Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, on_unique_violation,
     push_in,
 };
-use crate::locations::{check_revision, check_same_id, delete_rows};
+use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str = "id, name, node_a_id, interface_a, node_z_id, interface_z, \

@@ -13,7 +13,8 @@ use crate::db::{
     Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid,
     on_unique_violation, push_in,
 };
-use crate::locations::{check_revision, check_same_id, delete_rows, descendants_sql};
+use crate::locations::descendants_sql;
+use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str = "id, name, domain, fqdn, vendor, platform, model, role, status, \

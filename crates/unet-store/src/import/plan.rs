@@ -11,6 +11,7 @@ use unet_core::{
     Uuid,
 };
 
+use super::tree::LocationTree;
 use super::{Step, failure};
 use crate::db::{Db, Sql, chunks, get_uuid, push_in};
 use crate::exchange::{ImportBatch, ImportFailure, Origin, Sourced};
@@ -24,14 +25,14 @@ pub(crate) struct Plan {
 }
 
 /// A valid record of the batch: where it came from, its id and its canonical draft.
-struct Valid<D> {
-    origin: Origin,
-    id: Uuid,
-    draft: D,
+pub(super) struct Valid<D> {
+    pub origin: Origin,
+    pub id: Uuid,
+    pub draft: D,
 }
 
 /// Who holds a unique key: a record of this batch (with its origin) or a stored one.
-fn holder(entity: &str, id: Uuid, origin: Option<&Origin>) -> String {
+pub(super) fn holder(entity: &str, id: Uuid, origin: Option<&Origin>) -> String {
     match origin {
         Some(o) => format!("{entity} {id} at {o}"),
         None => format!("{entity} {id} already in the database"),
@@ -79,7 +80,7 @@ fn validate<D>(
 }
 
 /// Creation keeps the bookkeeping fields a record was exported with; otherwise now / 1.
-fn bookkeeping(
+pub(super) fn bookkeeping(
     created: Option<Timestamp>,
     updated: Option<Timestamp>,
     revision: Option<i64>,
@@ -209,121 +210,6 @@ impl Plan {
             }
         }
         Ok(tree)
-    }
-}
-
-/// The location tree as it will be after the import: stored rows overlaid with accepted
-/// batch records, plus the sibling-name index and the batch records that failed.
-#[derive(Default)]
-pub(crate) struct LocationTree {
-    nodes: HashMap<Uuid, (String, Option<Uuid>)>,
-    siblings: HashMap<(Option<Uuid>, String), (Uuid, Option<Origin>)>,
-    failed: HashMap<Uuid, Origin>,
-}
-
-impl LocationTree {
-    /// Names from the root down to `id`, or `None` when the chain is broken or loops.
-    fn path(&self, id: Uuid) -> Option<String> {
-        let mut names = Vec::new();
-        let mut at = Some(id);
-        while let Some(current) = at {
-            if names.len() > self.nodes.len() {
-                return None;
-            }
-            let (name, parent) = self.nodes.get(&current)?;
-            names.push(name.as_str());
-            at = *parent;
-        }
-        names.reverse();
-        Some(names.join("/"))
-    }
-
-    fn is_below(&self, candidate: Uuid, ancestor: Uuid) -> bool {
-        let mut at = Some(candidate);
-        let mut steps = 0;
-        while let Some(current) = at {
-            if current == ancestor {
-                return true;
-            }
-            steps += 1;
-            if steps > self.nodes.len() {
-                return true;
-            }
-            at = self.nodes.get(&current).and_then(|(_, p)| *p);
-        }
-        false
-    }
-
-    /// A reference check for `field` = `id` of a record described by `record`.
-    fn check_reference(&self, field: &str, id: Uuid) -> Result<(), String> {
-        if self.nodes.contains_key(&id) {
-            return Ok(());
-        }
-        Err(match self.failed.get(&id) {
-            Some(origin) => format!("{field} {id}: that location ({origin}) failed to import"),
-            None => format!("{field} {id}: no such location in the database or in this import"),
-        })
-    }
-
-    fn accept(
-        &mut self,
-        r: &Valid<LocationDraft>,
-        stored: Option<&Location>,
-        now: Timestamp,
-    ) -> Result<Step<Location>, String> {
-        let d = &r.draft;
-        if let Some(parent) = d.parent_id {
-            self.check_reference("parent_id", parent)?;
-            if self.is_below(parent, r.id) {
-                return Err(format!(
-                    "parent_id {parent}: is {} itself or below it (no cycles)",
-                    r.id
-                ));
-            }
-        }
-        let key = (d.parent_id, d.name.clone());
-        if let Some((other, origin)) = self.siblings.get(&key)
-            && *other != r.id
-        {
-            return Err(format!(
-                "name {:?}: already used under the same parent by {}",
-                d.name,
-                holder("location", *other, origin.as_ref())
-            ));
-        }
-        if let Some(old) = stored {
-            let old_key = (old.parent_id, old.name.clone());
-            if self
-                .siblings
-                .get(&old_key)
-                .is_some_and(|(id, _)| *id == r.id)
-            {
-                self.siblings.remove(&old_key);
-            }
-        }
-        self.siblings.insert(key, (r.id, Some(r.origin.clone())));
-        self.nodes.insert(r.id, (d.name.clone(), d.parent_id));
-        let path = self
-            .path(r.id)
-            .ok_or_else(|| format!("parent_id: the location tree above {} is broken", r.id))?;
-        Ok(match stored {
-            Some(old) if locations::same_content(old, d) => Step::Unchanged,
-            Some(old) => Step::Update {
-                before: old.clone(),
-                after: locations::from_draft(
-                    r.id,
-                    d.clone(),
-                    path,
-                    old.created_at,
-                    now,
-                    old.revision + 1,
-                ),
-            },
-            None => {
-                let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
-                Step::Create(locations::from_draft(r.id, d.clone(), path, c, u, rev))
-            }
-        })
     }
 }
 
