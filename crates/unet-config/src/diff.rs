@@ -108,24 +108,36 @@ pub(crate) struct Pair<'a> {
 }
 
 impl Pair<'_> {
+    /// The child of intended section `i` matching running line `rc`.
+    fn in_intended(&self, i: NodeId, rc: NodeId) -> Option<NodeId> {
+        let node = self.running.node(rc);
+        self.intended.find_hashed(i, node.hash, node.key())
+    }
+
+    /// The child of running section `r` matching intended line `ic`.
+    fn in_running(&self, r: NodeId, ic: NodeId) -> Option<NodeId> {
+        let node = self.intended.node(ic);
+        self.running.find_hashed(r, node.hash, node.key())
+    }
+
     fn children(&self, r: NodeId, i: NodeId) -> Vec<Change> {
         if self.running.node(r).ordered || self.intended.node(i).ordered {
             return self.ordered_children(r, i);
         }
         let mut removed = Vec::new();
         for &rc in &self.running.node(r).children {
-            if self
-                .intended
-                .find_child(i, self.running.node(rc).key())
-                .is_none()
-            {
+            if self.in_intended(i, rc).is_none() {
                 removed.push(rc);
             }
         }
         let mut changes: Vec<Change> = Vec::new();
         let mut added = Vec::new();
         for &ic in &self.intended.node(i).children {
-            match self.running.find_child(r, self.intended.node(ic).key()) {
+            match self.running.find_hashed(
+                r,
+                self.intended.node(ic).hash,
+                self.intended.node(ic).key(),
+            ) {
                 None => {
                     added.push(changes.len());
                     changes.push(subtree(self.intended, ic, ChangeKind::Added));
@@ -230,11 +242,7 @@ impl Pair<'_> {
             .node(r)
             .children
             .iter()
-            .filter(|&&rc| {
-                self.intended
-                    .find_child(i, self.running.node(rc).key())
-                    .is_none()
-            })
+            .filter(|&&rc| self.in_intended(i, rc).is_none())
             .map(|&rc| subtree(self.running, rc, ChangeKind::Removed))
             .collect();
         out.extend(
@@ -242,11 +250,7 @@ impl Pair<'_> {
                 .node(i)
                 .children
                 .iter()
-                .filter(|&&ic| {
-                    self.running
-                        .find_child(r, self.intended.node(ic).key())
-                        .is_none()
-                })
+                .filter(|&&ic| self.in_running(r, ic).is_none())
                 .map(|&ic| subtree(self.intended, ic, ChangeKind::Added)),
         );
         out
@@ -324,12 +328,17 @@ fn aligned(
     match i {
         Some(i) if !node.ordered => {
             for &ic in &intended.node(i).children {
-                if let Some(rc) = running.find_child(r, intended.node(ic).key()) {
+                if let Some(rc) =
+                    running.find_hashed(r, intended.node(ic).hash, intended.node(ic).key())
+                {
                     order.push((rc, Some(ic)));
                 }
             }
             for &rc in &node.children {
-                if intended.find_child(i, running.node(rc).key()).is_none() {
+                if intended
+                    .find_hashed(i, running.node(rc).hash, running.node(rc).key())
+                    .is_none()
+                {
                     order.push((rc, None));
                 }
             }

@@ -6,10 +6,14 @@ use crate::rules::Rules;
 /// Trim and collapse runs of blanks (spaces, tabs, CR) to one space. Borrows when already clean.
 pub fn collapse_whitespace(line: &str) -> std::borrow::Cow<'_, str> {
     let trimmed = line.trim_matches(is_blank);
-    let clean = !trimmed.contains("  ")
-        && !trimmed
-            .bytes()
-            .any(|b| matches!(b, b'\t' | b'\r' | 0x0b | 0x0c));
+    // One pass: clean means no tab/CR/VT/FF and no two blanks in a row.
+    let mut previous_blank = false;
+    let clean = trimmed.bytes().all(|b| {
+        let blank = b == b' ';
+        let ok = !(matches!(b, b'\t' | b'\r' | 0x0b | 0x0c) || blank && previous_blank);
+        previous_blank = blank;
+        ok
+    });
     if clean {
         return std::borrow::Cow::Borrowed(trimmed);
     }
@@ -35,11 +39,10 @@ pub fn interface_key(rules: &Rules, text: &str) -> Option<String> {
     }
     let mut out: Option<String> = None;
     let mut consumed = 0;
-    let mut start = 0;
-    for word in text.split(' ') {
-        let word_start = start;
-        start += word.len() + 1;
-        let Some((letters, number)) = split_interface_name(word) else {
+    for (start, letters_end, end) in interface_words(text.as_bytes()) {
+        let (Some(letters), Some(number)) =
+            (text.get(start..letters_end), text.get(letters_end..end))
+        else {
             continue;
         };
         let Some(canonical) = rules.interface_type(letters) else {
@@ -49,29 +52,44 @@ pub fn interface_key(rules: &Rules, text: &str) -> Option<String> {
             continue;
         }
         let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
-        buf.push_str(&text[consumed..word_start]);
+        buf.push_str(text.get(consumed..start).unwrap_or_default());
         buf.push_str(canonical);
         buf.push_str(number);
-        consumed = word_start + word.len();
+        consumed = end;
     }
     let mut buf = out?;
-    buf.push_str(&text[consumed..]);
+    buf.push_str(text.get(consumed..).unwrap_or_default());
     Some(buf)
 }
 
-/// `Gi1/0/3.100` → (`Gi`, `1/0/3.100`): letters (and `-`) then a number that starts with a digit.
-fn split_interface_name(word: &str) -> Option<(&str, &str)> {
-    let split = word.find(|c: char| c.is_ascii_digit())?;
-    let (letters, number) = word.split_at(split);
-    let letters_ok = !letters.is_empty()
-        && letters.starts_with(|c: char| c.is_ascii_alphabetic())
-        && letters
-            .bytes()
-            .all(|b| b.is_ascii_alphabetic() || b == b'-');
-    let number_ok = number
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b':'));
-    (letters_ok && number_ok).then_some((letters, number))
+/// Words shaped like interface names, `Gi1/0/3.100`: ASCII letters (and `-`), then a digit,
+/// then letters, digits, `/`, `.` or `:`. Yields (start, end of letters, end). One byte scan,
+/// no allocation: this runs on every line.
+fn interface_words(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let start = i;
+            let starts_alpha = bytes[i].is_ascii_alphabetic();
+            while i < bytes.len() && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'-') {
+                i += 1;
+            }
+            let letters_end = i;
+            let digit_next = i < bytes.len() && bytes[i].is_ascii_digit();
+            let mut number_ok = true;
+            while i < bytes.len() && bytes[i] != b' ' {
+                number_ok &=
+                    bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'/' | b'.' | b':');
+                i += 1;
+            }
+            let end = i;
+            i += 1;
+            if starts_alpha && digit_next && number_ok {
+                return Some((start, letters_end, end));
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]

@@ -122,12 +122,17 @@ impl Builder<'_> {
             }
         }
         // Re-adding `X` already undoes a removed `no X`, and vice versa: send each text once.
-        let mut seen = HashSet::new();
-        let mut commands: Vec<Command> = negations
-            .into_iter()
-            .chain(others)
-            .filter(|c| seen.insert(c.text.clone()))
-            .collect();
+        let mut commands = negations;
+        commands.append(&mut others);
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(commands.len());
+            commands
+                .iter()
+                .map(|c| seen.insert(c.text.as_str()))
+                .collect()
+        };
+        let mut keep = keep.into_iter();
+        commands.retain(|_| keep.next().unwrap_or(true));
         commands.sort_by_key(|c| c.weight.unwrap_or_else(|| self.rules.weight(&c.text)));
         commands
     }

@@ -117,6 +117,8 @@ pub struct Rules {
     replace_on_entry: RegexSet,
     literal_set: RegexSet,
     resequence: Vec<Regex>,
+    /// First bytes of every ignored line: most lines are rejected by one table lookup.
+    ignore_first: [bool; 256],
 }
 
 fn set(patterns: impl IntoIterator<Item = &'static str>) -> RegexSet {
@@ -142,6 +144,7 @@ impl Rules {
             replace_on_entry: set(driver.replace_on_entry.iter().copied()),
             literal_set: set(driver.literal_blocks.iter().map(|l| l.pattern)),
             resequence: driver.resequence.iter().map(|r| one(r.pattern)).collect(),
+            ignore_first: first_bytes(driver),
         }
     }
 
@@ -151,6 +154,12 @@ impl Rules {
 
     /// Volatile or structural lines (including sectional exits, which remediation re-creates).
     pub fn is_ignored(&self, line: &str) -> bool {
+        let Some(&first) = line.as_bytes().first() else {
+            return false;
+        };
+        if !self.ignore_first[usize::from(first)] {
+            return false;
+        }
         self.driver.ignore.iter().any(|rule| match rule {
             Ignore::Prefix(p) => line.starts_with(p),
             Ignore::Exact(e) => line == *e,
@@ -255,4 +264,17 @@ fn substitute(rules: &[NegateWith], compiled: &[Regex], line: &str) -> Option<St
         caps.expand(rule.with, &mut out);
         Some(out)
     })
+}
+
+fn first_bytes(driver: &Driver) -> [bool; 256] {
+    let mut table = [false; 256];
+    let ignored = driver.ignore.iter().map(|rule| match rule {
+        Ignore::Prefix(p) | Ignore::Exact(p) => *p,
+    });
+    for text in ignored.chain(driver.sectional_exits.iter().map(|e| e.exit)) {
+        if let Some(&b) = text.as_bytes().first() {
+            table[usize::from(b)] = true;
+        }
+    }
+    table
 }

@@ -1,5 +1,5 @@
 //! The config tree: an arena of lines, children in order, and one hash index from
-//! (parent, normalised key) to child so matching a line is O(1).
+//! (parent, normalised key) to child for wide sections, so matching a line is O(1).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -12,6 +12,9 @@ use crate::rules::{Rules, Syntax};
 pub type NodeId = u32;
 pub const ROOT: NodeId = 0;
 
+/// Sections with at least this many children get hash-index entries; smaller ones are scanned.
+const WIDE: usize = 8;
+
 /// Deepest nesting the parsers accept; real configs stay under ten.
 pub const MAX_DEPTH: usize = 64;
 
@@ -21,6 +24,8 @@ pub(crate) struct Node {
     pub text: Box<str>,
     /// Comparison key when it differs from `text` (canonical interface names).
     pub key: Option<Box<str>>,
+    /// Hash of the key, computed once: the index and the diff both use it.
+    pub hash: u64,
     /// 1-based line in the source; 0 for lines that were not parsed from a file.
     pub line: u32,
     pub parent: NodeId,
@@ -84,18 +89,26 @@ impl<'a> Line<'a> {
 
 impl ConfigTree {
     pub fn new(platform: Platform) -> ConfigTree {
+        ConfigTree::with_capacity(platform, 0)
+    }
+
+    /// An empty tree with room for `lines` lines without reallocating.
+    pub(crate) fn with_capacity(platform: Platform, lines: usize) -> ConfigTree {
         let root = Node {
             text: "".into(),
             key: None,
+            hash: 0,
             line: 0,
             parent: ROOT,
             children: Vec::new(),
             ordered: false,
         };
+        let mut nodes = Vec::with_capacity(lines + 1);
+        nodes.push(root);
         ConfigTree {
             platform,
-            nodes: vec![root],
-            index: HashMap::default(),
+            nodes,
+            index: HashMap::with_capacity_and_hasher(lines / 4, BuildHasherDefault::default()),
         }
     }
 
@@ -143,16 +156,28 @@ impl ConfigTree {
     }
 
     pub(crate) fn find_child(&self, parent: NodeId, key: &str) -> Option<NodeId> {
-        let id = *self.index.get(&(parent, hash_key(key)))?;
+        self.find_hashed(parent, hash_key(key), key)
+    }
+
+    /// [`find_child`](Self::find_child) with the key's hash already known.
+    pub(crate) fn find_hashed(&self, parent: NodeId, hash: u64, key: &str) -> Option<NodeId> {
+        let children = &self.node(parent).children;
+        let scan = || {
+            children.iter().copied().find(|&c| {
+                let node = self.node(c);
+                node.hash == hash && node.key() == key
+            })
+        };
+        // Narrow sections are scanned: their nodes sit next to each other, cheaper than a probe.
+        if children.len() < WIDE {
+            return scan();
+        }
+        let id = *self.index.get(&(parent, hash))?;
         if self.node(id).key() == key && self.node(id).parent == parent {
             return Some(id);
         }
         // Hash collision or stale slot: fall back to a scan of this parent only.
-        self.node(parent)
-            .children
-            .iter()
-            .copied()
-            .find(|&c| self.node(c).key() == key)
+        scan()
     }
 
     /// Append `text` under `parent`. In unordered sections a line equal to an existing one
@@ -169,23 +194,34 @@ impl ConfigTree {
             self.nodes[parent as usize].ordered = ordered;
         }
         let key_text = key.as_deref().unwrap_or(&text);
-        let slot = (parent, hash_key(key_text));
+        let hash = hash_key(key_text);
+        let slot = (parent, hash);
         if !self.node(parent).ordered
-            && let Some(existing) = self.find_child(parent, key_text)
+            && let Some(existing) = self.find_hashed(parent, hash, key_text)
         {
             return existing;
         }
         let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
-        self.index.entry(slot).or_insert(id);
         self.nodes.push(Node {
             text,
             key,
+            hash,
             line,
             parent,
             children: Vec::new(),
             ordered: false,
         });
         self.nodes[parent as usize].children.push(id);
+        let width = self.node(parent).children.len();
+        if width == WIDE {
+            for &c in &self.nodes[parent as usize].children {
+                self.index
+                    .entry((parent, self.nodes[c as usize].hash))
+                    .or_insert(c);
+            }
+        } else if width > WIDE {
+            self.index.entry(slot).or_insert(id);
+        }
         id
     }
 
@@ -232,7 +268,7 @@ impl ConfigTree {
         } else {
             children.retain(|&c| c != id);
         }
-        let slot = (parent, hash_key(self.node(id).key()));
+        let slot = (parent, self.node(id).hash);
         if self.index.get(&slot) == Some(&id) {
             self.index.remove(&slot);
             // Only ordered sections keep equal lines twice; re-point the index at the survivor.
@@ -252,14 +288,18 @@ impl ConfigTree {
     /// Replace the text of a line in place (an idempotent command taking a new value).
     pub(crate) fn retext(&mut self, id: NodeId, text: &str, key: &str) {
         let parent = self.node(id).parent;
-        let old_slot = (parent, hash_key(self.node(id).key()));
+        let old_slot = (parent, self.node(id).hash);
         if self.index.get(&old_slot) == Some(&id) {
             self.index.remove(&old_slot);
         }
+        let hash = hash_key(key);
         let node = &mut self.nodes[id as usize];
         node.text = text.into();
         node.key = (key != text).then(|| key.into());
-        self.index.entry((parent, hash_key(key))).or_insert(id);
+        node.hash = hash;
+        if self.node(parent).children.len() >= WIDE {
+            self.index.entry((parent, hash)).or_insert(id);
+        }
     }
 
     pub(crate) fn insert_child_at(
@@ -306,14 +346,23 @@ impl ConfigTree {
     }
 }
 
-/// FNV-1a: fast for the short keys of config lines, no per-process seed needed.
+/// Hash of a line key, eight bytes at a time (FxHash-style multiply-rotate): config lines
+/// are short, and the index needs no per-process seed since collisions only cost a scan.
 pub(crate) fn hash_key(key: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut hash = key.len() as u64;
+    let mut chunks = key.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(SEED);
     }
-    hash
+    let mut tail = [0u8; 8];
+    let rest = chunks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(SEED);
+    // Final avalanche so the low bits the table uses depend on every byte.
+    hash ^ (hash >> 29)
 }
 
 /// Hasher for the (parent, key hash) pairs, which are already well mixed.

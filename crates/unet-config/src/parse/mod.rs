@@ -13,7 +13,9 @@ use crate::tree::ConfigTree;
 /// Parse a running or intended config of `platform`.
 pub fn parse(platform: Platform, text: &str) -> Result<ConfigTree, ConfigError> {
     let rules = rules(platform);
-    let mut tree = ConfigTree::new(platform);
+    // One line per newline at most (Junos lists may add a few): size the arena once.
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut tree = ConfigTree::with_capacity(platform, lines);
     match rules.driver.syntax {
         Syntax::Indented => indented::parse_into(&mut tree, rules, text)?,
         Syntax::JunosSet => junos::parse_into(&mut tree, rules, text)?,
