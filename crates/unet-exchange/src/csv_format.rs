@@ -109,7 +109,13 @@ pub fn cell_text(value: Option<&Value>) -> String {
 
 /// Writes a header row of `T::COLUMNS` and one row per item.
 pub fn write_records_csv<T: Columns, W: Write>(items: &[T], out: W, shown: &str) -> Result<()> {
-    let io = |e: csv::Error| ExchangeError::io(shown, std::io::Error::other(e));
+    let io = |e: csv::Error| {
+        let source = match e.into_kind() {
+            csv::ErrorKind::Io(source) => source,
+            other => std::io::Error::other(format!("{other:?}")),
+        };
+        ExchangeError::io(shown, source)
+    };
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(T::COLUMNS).map_err(io)?;
     for item in items {

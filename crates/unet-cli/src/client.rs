@@ -1,0 +1,195 @@
+//! What the commands talk to. Local mode opens the database directly through the store; a
+//! server mode can add a variant here that speaks HTTP, and the commands stay as they are.
+
+use unet_core::{
+    ChangeContext, ChangeFilter, ChangeSource, ConfigurationChange, Link, LinkDraft, LinkFilter,
+    Location, LocationDraft, LocationFilter, Node, NodeDraft, NodeFilter, Page, PageRequest, Uuid,
+};
+use unet_store::{ImportBatch, ImportOptions, ImportReport, Inventory, Store, StoreOptions};
+
+use crate::error::Result;
+
+pub enum Client {
+    Local(Store),
+}
+
+/// The actor recorded in the change history: the login name, or `cli` when there is none.
+pub fn actor() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "cli".to_string())
+}
+
+pub fn context(source: ChangeSource) -> ChangeContext {
+    ChangeContext::new(actor(), source)
+}
+
+impl Client {
+    /// Opens (creating and migrating if needed) the database at `url`.
+    pub async fn local(url: &str) -> Result<Client> {
+        Ok(Client::Local(
+            Store::open_and_migrate(url, StoreOptions::default()).await?,
+        ))
+    }
+
+    pub async fn close(self) {
+        match self {
+            Client::Local(store) => store.close().await,
+        }
+    }
+
+    pub async fn resolve_node(&self, ident: &str) -> Result<Node> {
+        match self {
+            Client::Local(s) => Ok(s.resolve_node(ident).await?),
+        }
+    }
+
+    pub async fn list_nodes(&self, f: &NodeFilter, p: &PageRequest) -> Result<Page<Node>> {
+        match self {
+            Client::Local(s) => Ok(s.list_nodes(f, p).await?),
+        }
+    }
+
+    pub async fn create_node(&self, ctx: &ChangeContext, d: NodeDraft) -> Result<Node> {
+        match self {
+            Client::Local(s) => Ok(s.create_node(ctx, d).await?),
+        }
+    }
+
+    pub async fn update_node(
+        &self,
+        ctx: &ChangeContext,
+        id: Uuid,
+        d: NodeDraft,
+        if_revision: Option<i64>,
+    ) -> Result<Node> {
+        match self {
+            Client::Local(s) => Ok(s.update_node(ctx, id, d, if_revision).await?),
+        }
+    }
+
+    pub async fn delete_node(&self, ctx: &ChangeContext, id: Uuid, cascade: bool) -> Result<()> {
+        match self {
+            Client::Local(s) => Ok(s.delete_node(ctx, id, cascade).await?),
+        }
+    }
+
+    pub async fn node_history(
+        &self,
+        id: Uuid,
+        p: &PageRequest,
+    ) -> Result<Page<ConfigurationChange>> {
+        match self {
+            Client::Local(s) => Ok(s.node_history(id, p).await?),
+        }
+    }
+
+    pub async fn resolve_location(&self, ident: &str) -> Result<Location> {
+        match self {
+            Client::Local(s) => Ok(s.resolve_location(ident).await?),
+        }
+    }
+
+    pub async fn list_locations(
+        &self,
+        f: &LocationFilter,
+        p: &PageRequest,
+    ) -> Result<Page<Location>> {
+        match self {
+            Client::Local(s) => Ok(s.list_locations(f, p).await?),
+        }
+    }
+
+    pub async fn create_location(&self, ctx: &ChangeContext, d: LocationDraft) -> Result<Location> {
+        match self {
+            Client::Local(s) => Ok(s.create_location(ctx, d).await?),
+        }
+    }
+
+    pub async fn update_location(
+        &self,
+        ctx: &ChangeContext,
+        id: Uuid,
+        d: LocationDraft,
+        if_revision: Option<i64>,
+    ) -> Result<Location> {
+        match self {
+            Client::Local(s) => Ok(s.update_location(ctx, id, d, if_revision).await?),
+        }
+    }
+
+    pub async fn delete_location(
+        &self,
+        ctx: &ChangeContext,
+        id: Uuid,
+        cascade: bool,
+    ) -> Result<()> {
+        match self {
+            Client::Local(s) => Ok(s.delete_location(ctx, id, cascade).await?),
+        }
+    }
+
+    pub async fn resolve_link(&self, ident: &str) -> Result<Link> {
+        match self {
+            Client::Local(s) => Ok(s.resolve_link(ident).await?),
+        }
+    }
+
+    pub async fn list_links(&self, f: &LinkFilter, p: &PageRequest) -> Result<Page<Link>> {
+        match self {
+            Client::Local(s) => Ok(s.list_links(f, p).await?),
+        }
+    }
+
+    pub async fn create_link(&self, ctx: &ChangeContext, d: LinkDraft) -> Result<Link> {
+        match self {
+            Client::Local(s) => Ok(s.create_link(ctx, d).await?),
+        }
+    }
+
+    pub async fn update_link(
+        &self,
+        ctx: &ChangeContext,
+        id: Uuid,
+        d: LinkDraft,
+        if_revision: Option<i64>,
+    ) -> Result<Link> {
+        match self {
+            Client::Local(s) => Ok(s.update_link(ctx, id, d, if_revision).await?),
+        }
+    }
+
+    pub async fn delete_link(&self, ctx: &ChangeContext, id: Uuid) -> Result<()> {
+        match self {
+            Client::Local(s) => Ok(s.delete_link(ctx, id).await?),
+        }
+    }
+
+    pub async fn list_changes(
+        &self,
+        f: &ChangeFilter,
+        p: &PageRequest,
+    ) -> Result<Page<ConfigurationChange>> {
+        match self {
+            Client::Local(s) => Ok(s.list_changes(f, p).await?),
+        }
+    }
+
+    pub async fn import(
+        &self,
+        ctx: &ChangeContext,
+        batch: ImportBatch,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        match self {
+            Client::Local(s) => Ok(s.import(ctx, batch, options).await?),
+        }
+    }
+
+    pub async fn export(&self) -> Result<Inventory> {
+        match self {
+            Client::Local(s) => Ok(s.export().await?),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! `unet changes`: the change history of the whole inventory.
+
+use clap::{Args, Subcommand};
+use unet_core::{ChangeAction, ChangeFilter, ChangeSource, EntityType, Timestamp, Uuid};
+
+use super::{PageArgs, list_pages};
+use crate::client::Client;
+use crate::error::Result;
+use crate::output::OutputFormat;
+
+#[derive(Debug, Subcommand)]
+pub enum ChangesCommand {
+    /// List changes, newest first.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// location, node or link.
+    #[arg(long)]
+    pub entity_type: Option<EntityType>,
+    /// The entity's UUID, or its name when --entity-type is given.
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// create, update or delete.
+    #[arg(long)]
+    pub action: Option<ChangeAction>,
+    /// api, cli, import, policy, git or snmp.
+    #[arg(long)]
+    pub source: Option<ChangeSource>,
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only changes at or after this RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<Timestamp>,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+pub async fn run(client: &Client, cmd: ChangesCommand, format: OutputFormat) -> Result<()> {
+    let ChangesCommand::List(args) = cmd;
+    let entity_id = match (&args.entity, args.entity_type) {
+        (None, _) => None,
+        (Some(ident), kind) => Some(entity_id(client, ident, kind).await?),
+    };
+    let filter = ChangeFilter {
+        entity_type: args.entity_type,
+        entity_id,
+        action: args.action,
+        source: args.source,
+        actor: args.actor,
+        since: args.since,
+    };
+    list_pages(&args.page, format, async |p| {
+        client.list_changes(&filter, &p).await
+    })
+    .await
+}
+
+/// A UUID is taken as is (deleted entities keep their history); a name is resolved against
+/// the live records of the given type.
+async fn entity_id(client: &Client, ident: &str, kind: Option<EntityType>) -> Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(ident) {
+        return Ok(id);
+    }
+    match kind {
+        Some(EntityType::Node) => Ok(client.resolve_node(ident).await?.id),
+        Some(EntityType::Location) => Ok(client.resolve_location(ident).await?.id),
+        Some(EntityType::Link) => Ok(client.resolve_link(ident).await?.id),
+        None => Err(unet_core::CoreError::invalid(
+            "entity",
+            "a UUID, or a name together with --entity-type",
+            ident,
+        )
+        .into()),
+    }
+}
