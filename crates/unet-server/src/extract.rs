@@ -166,7 +166,11 @@ fn query_rejection(e: QueryRejection) -> Error {
         .strip_prefix("Failed to deserialize query string: ")
         .unwrap_or(&text)
         .to_string();
-    let field = unknown_field(&message).unwrap_or("query").to_string();
+    // axum reports `<path>: <serde message>`; the path names the parameter.
+    let field = match message.split_once(": ") {
+        Some((path, rest)) if unknown_field(rest).is_some() => path.to_string(),
+        _ => "query".to_string(),
+    };
     Error::Request {
         status: StatusCode::BAD_REQUEST,
         code: "invalid_query",

@@ -25,12 +25,13 @@ pub struct Server {
     client: Client,
 }
 
-/// A config file for `db_url` with `extra` TOML appended, in a fresh temporary directory.
+/// A config file for `db_url` with `extra` TOML appended (dotted keys such as
+/// `database.auto_migrate = true`), in a fresh temporary directory.
 pub fn write_config(db_url: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("unet.toml");
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = {db_url:?}\n[data]\ndir = {:?}\n{extra}",
+        "server.listen = \"127.0.0.1:0\"\ndatabase.url = {db_url:?}\ndata.dir = {:?}\n{extra}",
         dir.path().join("data").display().to_string()
     );
     std::fs::write(&config, text).expect("write config");
@@ -57,7 +58,17 @@ impl Server {
 
     /// Starts the server on `config`; `Err` holds its output when it exits instead.
     pub fn spawn(dir: tempfile::TempDir, config: PathBuf) -> Result<Server, String> {
-        let mut child = command(&["--config", config.to_str().expect("utf-8 path")])
+        let cmd = command(&["--config", config.to_str().expect("utf-8 path")]);
+        Server::spawn_command(cmd, dir, config)
+    }
+
+    /// Starts `cmd` (an `unet-server` command) in `dir`.
+    pub fn spawn_command(
+        mut cmd: Command,
+        dir: tempfile::TempDir,
+        config: PathBuf,
+    ) -> Result<Server, String> {
+        let mut child = cmd
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -145,7 +156,17 @@ impl Server {
         signal(&self.child, "TERM");
         let status = wait_timeout(&mut self.child, Duration::from_secs(30));
         let mut log = std::mem::take(&mut self.log);
-        log.extend(self.lines.try_iter());
+        // The process has exited: its stderr ends, and so does the reader thread.
+        log.extend(self.lines.iter());
+        (status, log)
+    }
+
+    /// Waits for the exit after a signal sent by the test itself.
+    pub fn terminate_after_signal(mut self) -> (ExitStatus, Vec<String>) {
+        let status = wait_timeout(&mut self.child, Duration::from_secs(30));
+        let mut log = std::mem::take(&mut self.log);
+        // The process has exited: its stderr ends, and so does the reader thread.
+        log.extend(self.lines.iter());
         (status, log)
     }
 

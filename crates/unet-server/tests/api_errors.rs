@@ -1,0 +1,199 @@
+//! Every class of refused request is an RFC 9457 problem document with a stable code;
+//! health, the OpenAPI document and the docs page are served; request ids are echoed.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+
+#[test]
+fn every_error_class_is_a_problem_document() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let s = Server::start_with(db.url(), "server.max_body_bytes = 4096\n");
+        error_classes(&s);
+        drop(s);
+    }
+}
+
+fn error_classes(s: &Server) {
+    let body = |text: &'static str| {
+        s.request(Method::POST, "/api/v1/nodes")
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .unwrap()
+    };
+    assert_problem(body(r#"{"name": "#), 400, "malformed_json");
+    assert_problem(body(r#"{"name": "a"} trailing"#), 400, "malformed_json");
+    let p = assert_problem(
+        body(r#"{"name": "a", "colour": "red"}"#),
+        422,
+        "unknown_field",
+    );
+    assert_eq!(p["errors"][0]["field"], "colour");
+    let p = assert_problem(body(r#"{"name": 7}"#), 422, "invalid_field");
+    assert_eq!(p["errors"][0]["field"], "name");
+    let p = assert_problem(
+        body(r#"{"name": "a", "location_id": "nope"}"#),
+        422,
+        "invalid_field",
+    );
+    assert_eq!(p["errors"][0]["field"], "location_id");
+    let p = assert_problem(body(r#"{"name": "bad name"}"#), 422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "name");
+    let p = assert_problem(
+        body(r#"{"name": "a", "location_id": "0b0c2d3e-4f50-4a1b-9c2d-3e4f5a6b7c8d"}"#),
+        422,
+        "dangling_reference",
+    );
+    assert_eq!(p["errors"][0]["field"], "location_id");
+
+    let no_type = s
+        .request(Method::POST, "/api/v1/nodes")
+        .body(r#"{"name": "a"}"#)
+        .send()
+        .unwrap();
+    assert_problem(no_type, 415, "unsupported_media_type");
+    let big = format!(r#"{{"name": "a", "description": "{}"}}"#, "x".repeat(8192));
+    let r = s
+        .request(Method::POST, "/api/v1/locations")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .unwrap();
+    assert_problem(r, 413, "payload_too_large");
+
+    let p = assert_problem(s.get("/api/v1/nodes/not-a-uuid"), 400, "invalid_uuid");
+    assert_eq!(p["errors"][0]["field"], "id");
+    assert_problem(
+        s.get("/api/v1/nodes/not-a-uuid/history"),
+        400,
+        "invalid_uuid",
+    );
+    let p = assert_problem(s.get("/api/v1/nodes?status=live"), 400, "invalid_query");
+    assert_eq!(p["errors"][0]["field"], "status");
+    let p = assert_problem(s.get("/api/v1/nodes?colour=red"), 400, "invalid_query");
+    assert_eq!(p["errors"][0]["field"], "colour");
+    assert_problem(s.get("/api/v1/nodes?limit=0"), 400, "invalid_query");
+    assert_problem(s.get("/api/v1/nodes?limit=1001"), 400, "invalid_query");
+    assert_problem(s.get("/api/v1/links?node=xyz"), 400, "invalid_query");
+    assert_problem(
+        s.get("/api/v1/changes?since=yesterday"),
+        400,
+        "invalid_query",
+    );
+    assert_problem(
+        s.get("/api/v1/nodes?cursor=garbage"),
+        422,
+        "validation_failed",
+    );
+    assert_problem(s.get("/api/v1/nodes?location=Nowhere"), 404, "not_found");
+    let id = unet_core::Uuid::new_v4();
+    assert_problem(s.get(&format!("/api/v1/links/{id}")), 404, "not_found");
+    assert_problem(
+        s.request(Method::DELETE, &format!("/api/v1/locations/{id}"))
+            .send()
+            .unwrap(),
+        404,
+        "not_found",
+    );
+    let r = s
+        .request(Method::PUT, &format!("/api/v1/nodes/{id}"))
+        .header("if-match", "yesterday")
+        .json(&json!({"name": "a"}))
+        .send()
+        .unwrap();
+    assert_problem(r, 412, "precondition_failed");
+
+    let p = assert_problem(s.get("/api/v1/routers"), 404, "route_not_found");
+    assert!(p["detail"].as_str().unwrap().contains("/api/v1/routers"));
+    assert_problem(s.get("/"), 404, "route_not_found");
+    let r = s.request(Method::DELETE, "/api/v1/nodes").send().unwrap();
+    let allow = r.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_problem(r, 405, "method_not_allowed");
+    assert_problem(
+        s.request(Method::POST, "/api/v1/health").send().unwrap(),
+        405,
+        "method_not_allowed",
+    );
+    let r = s
+        .request(Method::PATCH, &format!("/api/v1/nodes/{id}"))
+        .json(&json!([1, 2]))
+        .send()
+        .unwrap();
+    assert_problem(r, 404, "not_found");
+}
+
+#[test]
+fn health_docs_and_request_ids() {
+    let db = TestDatabase::sqlite();
+    let s = Server::start(&db);
+    let (status, headers, health) = json_of(s.get("/api/v1/health"));
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert!(health["uptime_seconds"].is_u64());
+    assert_eq!(health["checks"]["database"]["status"], "healthy");
+    assert!(health["checks"]["database"]["latency_ms"].is_number());
+    assert!(
+        !health.to_string().contains(db.url()),
+        "health must not reveal the URL"
+    );
+    let generated = headers["x-request-id"].to_str().unwrap();
+    assert_eq!(generated.len(), 36, "a UUID request id: {generated}");
+    let r = s
+        .request(Method::GET, "/api/v1/nodes")
+        .header("x-request-id", "trace-me-1")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-me-1");
+
+    let (status, _, doc) = json_of(s.get("/api/v1/openapi.json"));
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/api/v1/health",
+        "/api/v1/nodes",
+        "/api/v1/nodes/{id}",
+        "/api/v1/nodes/{id}/history",
+        "/api/v1/locations",
+        "/api/v1/locations/{id}",
+        "/api/v1/links",
+        "/api/v1/links/{id}",
+        "/api/v1/changes",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/nodes/{id}"]["put"]["responses"]["412"].is_object());
+    let page = s.get("/api/docs/");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("swagger"));
+    let css = s.get("/api/docs/swagger-ui.css");
+    assert_eq!(
+        css.status(),
+        200,
+        "Swagger UI assets are served from the binary"
+    );
+
+    // The request log names method, route, status, latency and request id.
+    let (status, log) = s.terminate();
+    assert!(status.success());
+    let line = log
+        .iter()
+        .find(|l| l.contains("trace-me-1"))
+        .unwrap_or_else(|| panic!("no request log line:\n{}", log.join("\n")));
+    for part in [
+        "method=GET",
+        "route=/api/v1/nodes",
+        "status=200",
+        "latency_ms=",
+        "request_id=trace-me-1",
+    ] {
+        assert!(line.contains(part), "{part} missing: {line}");
+    }
+}
