@@ -236,3 +236,18 @@ fn rule_info_exposes_ids_files_lines_and_canonical_text() {
         r#"WHEN node.vendor == "cisco" THEN APPLY "x""#
     );
 }
+
+#[test]
+fn a_compiled_set_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    let set = load(r#"WHEN node.name MATCHES /^sw-/ THEN APPLY "x""#);
+    shareable(&set);
+    let node = switch();
+    let set = std::sync::Arc::new(set);
+    let worker = {
+        let set = std::sync::Arc::clone(&set);
+        let node = node.clone();
+        std::thread::spawn(move || set.evaluate(&NodeFacts::new(&node)).templates.len())
+    };
+    assert_eq!(worker.join().ok(), Some(1));
+}
