@@ -114,7 +114,11 @@ impl Compiler {
             let before = self.diagnostics.len();
             let condition = self.condition(&ctx, &rule.condition);
             let action = self.action(&ctx, &rule.action);
-            let failed = self.diagnostics[before..].iter().any(Diagnostic::is_error);
+            let failed = self
+                .diagnostics
+                .iter()
+                .skip(before)
+                .any(Diagnostic::is_error);
             if let (Some(condition), Some(action), false) = (condition, action, failed) {
                 self.ids.insert(id.clone(), location);
                 self.set.rules.push(CompiledRule {

@@ -72,6 +72,16 @@ fn is_word_continue(b: u8) -> bool {
 }
 
 impl Lexer<'_> {
+    /// The text from the current position (positions always sit on character boundaries).
+    fn rest(&self) -> &str {
+        self.src.get(self.pos..).unwrap_or("")
+    }
+
+    /// The source text of a token.
+    fn slice(&self, span: Span) -> &str {
+        self.src.get(span.start..span.end).unwrap_or("")
+    }
+
     fn peek(&self, ahead: usize) -> Option<u8> {
         self.bytes.get(self.pos + ahead).copied()
     }
@@ -101,7 +111,7 @@ impl Lexer<'_> {
     fn after_matches(&self) -> bool {
         match self.previous() {
             Some(t) if t.kind == TokenKind::Word => {
-                self.src[t.span.start..t.span.end].eq_ignore_ascii_case("matches")
+                self.slice(t.span).eq_ignore_ascii_case("matches")
             }
             _ => false,
         }
@@ -157,7 +167,7 @@ impl Lexer<'_> {
                 (TokenKind::Invalid, 1)
             }
             _ => {
-                let ch = self.src[start..].chars().next().unwrap_or('\u{fffd}');
+                let ch = self.rest().chars().next().unwrap_or('\u{fffd}');
                 self.error(
                     start,
                     format!("unexpected character `{}`", ch.escape_debug()),
@@ -191,7 +201,7 @@ impl Lexer<'_> {
 
     fn skip_block_comment(&mut self) {
         let start = self.pos;
-        match self.src[start + 2..].find("*/") {
+        match self.rest().get(2..).and_then(|after| after.find("*/")) {
             Some(i) => self.pos = start + 2 + i + 2,
             None => {
                 self.error(start, "unterminated `/*` comment: expected `*/`");
@@ -240,7 +250,7 @@ impl Lexer<'_> {
             self.push(TokenKind::Invalid, start);
             return;
         }
-        let text = &self.src[start..self.pos];
+        let text = self.slice(Span::new(start, self.pos));
         let kind = if float {
             match text.parse::<f64>() {
                 Ok(f) if f.is_finite() => TokenKind::Float(f),
@@ -270,8 +280,7 @@ impl Lexer<'_> {
         let mut out = String::new();
         let mut ok = true;
         loop {
-            let rest = &self.src[self.pos..];
-            let Some(ch) = rest.chars().next() else {
+            let Some(ch) = self.rest().chars().next() else {
                 return self.unterminated(start, "string", quote as char, false);
             };
             match ch {
@@ -310,7 +319,7 @@ impl Lexer<'_> {
 
     /// Reads the escape after a backslash; `None` when it is not a valid escape.
     fn escape(&mut self) -> Option<char> {
-        let c = self.src[self.pos..].chars().next()?;
+        let c = self.rest().chars().next()?;
         if c == '\n' {
             return None;
         }
@@ -329,7 +338,7 @@ impl Lexer<'_> {
                 let high = self.hex4()?;
                 if (0xD800..0xDC00).contains(&high) {
                     // A surrogate pair, as JSON writes characters outside the BMP.
-                    if self.src[self.pos..].starts_with("\\u") {
+                    if self.rest().starts_with("\\u") {
                         self.pos += 2;
                         let low = self.hex4()?;
                         if !(0xDC00..0xE000).contains(&low) {
@@ -360,7 +369,7 @@ impl Lexer<'_> {
         self.pos += 1;
         let mut source = String::new();
         loop {
-            let Some(ch) = self.src[self.pos..].chars().next() else {
+            let Some(ch) = self.rest().chars().next() else {
                 return self.unterminated(start, "regex", '/', false);
             };
             match ch {
@@ -371,7 +380,7 @@ impl Lexer<'_> {
                 }
                 '\\' => {
                     self.pos += 1;
-                    match self.src[self.pos..].chars().next() {
+                    match self.rest().chars().next() {
                         Some('/') => {
                             source.push('/');
                             self.pos += 1;

@@ -214,3 +214,29 @@ fn location_context_with_ancestors() {
     node["custom_data"]["vlans"] = json!([]);
     assert!(!holds_on("custom_data.vlans CONTAINS 10", &node));
 }
+
+#[test]
+fn status_fields_read_polled_state() {
+    let node = switch();
+    let status = json!({"reachable": true, "sys_descr": "Cisco IOS XE Software, Version 17.9.4", "if_down": 3});
+    let set = common::load(
+        r#"WHEN status.reachable == true THEN ASSERT status.sys_descr MATCHES /Version 17\./
+           WHEN status.if_down > 0 THEN ASSERT status.if_down IS 0
+           WHEN status.missing IS NULL THEN APPLY "x""#,
+    );
+    let outcomes = |status: Option<&serde_json::Value>| {
+        let facts = unet_policy::NodeFacts {
+            status,
+            ..unet_policy::NodeFacts::new(&node)
+        };
+        set.evaluate(&facts)
+            .results
+            .iter()
+            .map(|r| r.outcome)
+            .collect::<Vec<_>>()
+    };
+    use unet_policy::Outcome::{Fail, NotApplicable, Pass};
+    assert_eq!(outcomes(Some(&status)), [Pass, Fail, Pass]);
+    // Not polled yet: status is empty, every status field is null.
+    assert_eq!(outcomes(None), [NotApplicable, NotApplicable, Pass]);
+}

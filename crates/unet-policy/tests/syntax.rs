@@ -343,3 +343,27 @@ fn oversized_regexes_are_rejected_at_load() {
     assert_eq!(errs.len(), 1);
     assert!(errs[0].2.starts_with("invalid regex: "), "{errs:?}");
 }
+
+#[test]
+fn diagnostics_serialize_for_the_api() {
+    let compiled = PolicySet::compile([(
+        "api.rules",
+        "WHEN node.vender == 1 THEN APPLY \"t\"\nWHEN TRUE THEN APPLY x",
+    )]);
+    let json = serde_json::to_value(&compiled.diagnostics).expect("diagnostics serialize");
+    assert_eq!(
+        json,
+        serde_json::json!([
+            {
+                "file": "api.rules", "line": 1, "column": 6, "severity": "warning",
+                "message": "unknown field `node.vender`; did you mean `node.vendor`? (it is read anyway and is null when absent)",
+                "source_line": "WHEN node.vender == 1 THEN APPLY \"t\""
+            },
+            {
+                "file": "api.rules", "line": 2, "column": 22, "severity": "error",
+                "message": "expected a quoted template name after APPLY, found `x`",
+                "source_line": "WHEN TRUE THEN APPLY x"
+            }
+        ])
+    );
+}
