@@ -306,8 +306,10 @@ fn subtree(tree: &ConfigTree, id: NodeId, kind: ChangeKind) -> Change {
     }
 }
 
-/// `running` rendered with the lines of each unordered section in the order `intended` has
-/// them (unmatched lines last), so a line-based unified diff shows only real changes.
+/// `running` rendered for a line-based unified diff against `intended.render()`: lines that
+/// match an intended line are printed as the intended line spells them and in its order, and
+/// each running-only line stays right after the matched line it followed, so only real
+/// changes show and a changed value sits next to its replacement.
 pub fn render_aligned(running: &ConfigTree, intended: &ConfigTree) -> String {
     let mut out = String::new();
     aligned(running, ROOT, intended, Some(ROOT), 0, &mut out);
@@ -327,19 +329,28 @@ fn aligned(
     let mut order: Vec<(NodeId, Option<NodeId>)> = Vec::with_capacity(node.children.len());
     match i {
         Some(i) if !node.ordered => {
-            for &ic in &intended.node(i).children {
-                if let Some(rc) =
-                    running.find_hashed(r, intended.node(ic).hash, intended.node(ic).key())
-                {
-                    order.push((rc, Some(ic)));
+            let matched = |rc: NodeId| {
+                let n = running.node(rc);
+                intended.find_hashed(i, n.hash, n.key())
+            };
+            // Running-only lines grouped by the matched running line they follow.
+            let mut leading = Vec::new();
+            let mut after: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+            let mut anchor = None;
+            for &rc in &node.children {
+                match (matched(rc), anchor) {
+                    (Some(_), _) => anchor = Some(rc),
+                    (None, None) => leading.push(rc),
+                    (None, Some(a)) => after.entry(a).or_default().push(rc),
                 }
             }
-            for &rc in &node.children {
-                if intended
-                    .find_hashed(i, running.node(rc).hash, running.node(rc).key())
-                    .is_none()
-                {
-                    order.push((rc, None));
+            order.extend(leading.into_iter().map(|rc| (rc, None)));
+            for &ic in &intended.node(i).children {
+                let n = intended.node(ic);
+                if let Some(rc) = running.find_hashed(r, n.hash, n.key()) {
+                    order.push((rc, Some(ic)));
+                    let followers = after.remove(&rc).unwrap_or_default();
+                    order.extend(followers.into_iter().map(|f| (f, None)));
                 }
             }
         }
@@ -349,7 +360,11 @@ fn aligned(
         if indent {
             out.extend(std::iter::repeat_n(' ', depth));
         }
-        out.push_str(&running.node(rc).text);
+        let text = match ic {
+            Some(ic) => &intended.node(ic).text,
+            None => &running.node(rc).text,
+        };
+        out.push_str(text);
         out.push('\n');
         aligned(running, rc, intended, ic, depth + 1, out);
     }

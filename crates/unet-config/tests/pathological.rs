@@ -83,7 +83,16 @@ fn unbalanced_braces_and_quotes_are_reported() {
         "system {\n host-name \"never closed;\n}\n",
     )
     .unwrap_err();
-    assert_eq!(err, ConfigError::UnclosedBrace { line: 1 });
+    assert!(
+        matches!(err, ConfigError::UnterminatedLiteral { line: 2, .. }),
+        "{err}"
+    );
+    // Found by the parse fuzz target: an open quote at the end of the input.
+    let err = parse(Platform::JuniperJunos, "\"`\u{fffd}\n").unwrap_err();
+    assert!(
+        matches!(err, ConfigError::UnterminatedLiteral { line: 1, .. }),
+        "{err}"
+    );
     let err = parse(Platform::JuniperJunos, &"x {\n".repeat(3)).unwrap_err();
     assert_eq!(err, ConfigError::UnclosedBrace { line: 3 });
 }

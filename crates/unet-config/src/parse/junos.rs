@@ -78,18 +78,32 @@ impl<'t> BraceParser<'t> {
             self.column += 1;
             match c {
                 '"' => {
+                    let opened = self.line;
                     word.push('"');
+                    let mut closed = false;
                     while let Some(q) = chars.next() {
+                        // Junos strings are one line (newlines are written `\n`).
+                        if q == '\n' {
+                            break;
+                        }
                         self.advance(q);
                         word.push(q);
                         if q == '\\' {
-                            if let Some(escaped) = chars.next() {
+                            if let Some(escaped) = chars.next_if(|&e| e != '\n') {
                                 self.advance(escaped);
                                 word.push(escaped);
                             }
                         } else if q == '"' {
+                            closed = true;
                             break;
                         }
+                    }
+                    if !closed {
+                        return Err(ConfigError::UnterminatedLiteral {
+                            line: opened,
+                            what: "quoted string",
+                            terminator: "\"".to_string(),
+                        });
                     }
                 }
                 '#' if word.is_empty() => skip_until(&mut chars, |c| c == '\n'),
