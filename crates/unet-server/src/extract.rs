@@ -60,7 +60,15 @@ fn body_rejection(e: BytesRejection) -> Error {
 
 /// Parses a body, naming the offending field: syntax errors are `malformed_json` (400), an
 /// unknown field is `unknown_field` (422), a value of the wrong type is `invalid_field` (422).
+/// Text containing NUL is refused on every backend (PostgreSQL cannot store it).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if has_nul_escape(bytes) {
+        return Err(Error::invalid_field(
+            "invalid_field",
+            ".",
+            "text may not contain the NUL character (\\u0000)",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = match parsed {
@@ -103,6 +111,18 @@ fn json_error(path: &str, e: &serde_json::Error) -> Error {
             }
         }
     }
+}
+
+/// Whether a JSON document holds `\u0000` inside a string (an escape, not an escaped backslash
+/// followed by `u0000`). Raw NUL bytes are already invalid JSON.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"u0000";
+    bytes.windows(ESCAPE.len()).enumerate().any(|(i, w)| {
+        w == ESCAPE && {
+            let backslashes = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
+            backslashes % 2 == 1
+        }
+    })
 }
 
 /// The field named by serde's "unknown field `x`, expected …".
@@ -153,6 +173,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let raw = parts.uri.query().unwrap_or("");
+        if raw.to_ascii_lowercase().contains("%00") {
+            return Err(Error::request(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "query values may not contain the NUL character (%00)",
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| QueryParams(q.0))
@@ -179,7 +207,8 @@ fn query_rejection(e: QueryRejection) -> Error {
     }
 }
 
-/// `If-Match: "<revision>"` (or `*`, which matches any revision).
+/// `If-Match: "<revision>"` (or `*`, which matches any revision). Anything else is a malformed
+/// header (400); a well-formed ETag of another revision is a lost update (412, from the store).
 pub struct IfMatch(pub Option<i64>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
@@ -197,15 +226,22 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         tag.trim_matches('"')
             .parse::<i64>()
             .map(|rev| IfMatch(Some(rev)))
-            .map_err(|_| {
-                Error::request(
-                    StatusCode::PRECONDITION_FAILED,
-                    "precondition_failed",
-                    format!("If-Match must be the ETag of the record, such as \"3\"; got {text:?}"),
-                )
+            .map_err(|_| Error::Request {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_header",
+                detail: format!(
+                    "If-Match must be an ETag of this API, such as \"3\", or *; got {text:?}"
+                ),
+                errors: vec![FieldError {
+                    field: "If-Match".to_string(),
+                    message: "expected a revision ETag such as \"3\"".to_string(),
+                }],
             })
     }
 }
+
+/// What `If-Match` accepts, for the OpenAPI document.
+pub const IF_MATCH_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\")$";
 
 /// The revision as an ETag header value.
 pub fn etag(revision: i64) -> String {
@@ -242,5 +278,16 @@ mod tests {
         assert_eq!((c, e[0].field.as_str()), ("invalid_field", "location_id"));
         let (c, _) = code(parse_json::<NodeDraft>(br#"{"name":"a"} x"#).err().unwrap());
         assert_eq!(c, "malformed_json");
+        let (c, _) = code(
+            parse_json::<NodeDraft>(br#"{"name":"a","model":"x\u0000"}"#)
+                .err()
+                .unwrap(),
+        );
+        assert_eq!(c, "invalid_field");
+        let escaped_backslash = parse_json::<NodeDraft>(br#"{"name":"a","model":"x\\u0000"}"#);
+        assert_eq!(
+            escaped_backslash.unwrap().model.as_deref(),
+            Some("x\\u0000")
+        );
     }
 }

@@ -76,6 +76,12 @@ fn error_classes(s: &Server) {
     let p = assert_problem(s.get("/api/v1/nodes?colour=red"), 400, "invalid_query");
     assert_eq!(p["errors"][0]["field"], "colour");
     assert_problem(s.get("/api/v1/nodes?limit=0"), 400, "invalid_query");
+    assert_problem(s.get("/api/v1/nodes?q=a%00b"), 400, "invalid_query");
+    assert_problem(
+        body(r#"{"name": "a", "asset_tag": "x\u0000"}"#),
+        422,
+        "invalid_field",
+    );
     assert_problem(s.get("/api/v1/nodes?limit=1001"), 400, "invalid_query");
     assert_problem(s.get("/api/v1/links?node=xyz"), 400, "invalid_query");
     assert_problem(
@@ -104,7 +110,7 @@ fn error_classes(s: &Server) {
         .json(&json!({"name": "a"}))
         .send()
         .unwrap();
-    assert_problem(r, 412, "precondition_failed");
+    assert_problem(r, 400, "invalid_header");
 
     let p = assert_problem(s.get("/api/v1/routers"), 404, "route_not_found");
     assert!(p["detail"].as_str().unwrap().contains("/api/v1/routers"));

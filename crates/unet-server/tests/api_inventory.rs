@@ -243,9 +243,18 @@ fn nodes_and_links(s: &Server) {
     assert_eq!(changes[0]["after"]["asset_tag"], "A-7");
     let (_, _, deleted) = json_of(s.get("/api/v1/changes?action=delete&entity_type=link"));
     assert_eq!(deleted.as_array().unwrap().len(), 2);
-    let (status, _, empty) = json_of(s.get(&format!("/api/v1/nodes/{access_id}/history")));
-    assert_eq!(status, 200, "the history of a deleted node stays readable");
-    assert_eq!(empty[0]["action"], "delete");
+    assert_problem(
+        s.get(&format!("/api/v1/nodes/{access_id}/history")),
+        404,
+        "not_found",
+    );
+    let (_, _, gone) = json_of(s.get(&format!(
+        "/api/v1/changes?entity_type=node&entity_id={access_id}"
+    )));
+    assert_eq!(
+        gone[0]["action"], "delete",
+        "a deleted node's changes stay in the log"
+    );
     assert_problem(
         s.get(&format!(
             "/api/v1/nodes/{}/history",

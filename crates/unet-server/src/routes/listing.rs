@@ -41,7 +41,9 @@ pub(super) fn page_request(
             ))
         })?,
     };
-    PageRequest::new(limit, cursor.map(str::to_string)).map_err(bad_query)
+    // `cursor=` (empty) is the first page, as when it is absent.
+    let cursor = cursor.filter(|c| !c.is_empty()).map(str::to_string);
+    PageRequest::new(limit, cursor).map_err(bad_query)
 }
 
 /// An optional query value parsed with `FromStr` (enums of `unet-core` name their field).

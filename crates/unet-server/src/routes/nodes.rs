@@ -15,7 +15,7 @@ use super::entity::{ChangeCtx, DeleteQuery, PageQuery, no_content, record};
 use super::listing::{list_response, page_request, parse_opt};
 use super::openapi::{enum_schema, uuid_or_name_schema};
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::extract::{IdPath, IfMatch, JsonBody, QueryParams};
 use crate::patch::patched_draft;
 use crate::state::AppState;
@@ -80,7 +80,11 @@ pub(super) struct NodeQuery {
     responses((status = 200, description = "One page of nodes",
         body = ref("#/components/schemas/NodeList"), headers(
             ("X-Total-Count" = u64, description = "Nodes matching the filter across all pages"),
-            ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` while more pages follow")))))]
+            ("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` while more pages follow"))),
+        (status = 404, description = "No location with the name given as `location`",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "More than one location has the name given as `location`",
+            body = Problem, content_type = "application/problem+json")))]
 async fn list_nodes(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<NodeQuery>,
@@ -192,7 +196,8 @@ async fn delete_node(
     Ok(no_content())
 }
 
-/// A node's change history, newest first.
+/// A node's change history, newest first (the changes of a deleted node are in
+/// `/api/v1/changes?entity_type=node&entity_id=…`).
 #[utoipa::path(get, path = "/api/v1/nodes/{id}/history", tag = "nodes",
     params(("id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "One page of changes",
@@ -206,11 +211,9 @@ async fn node_history(
 ) -> Result<Response> {
     let store = state.store();
     let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    // A deleted node is gone with its sub-resources; its changes stay in /api/v1/changes.
+    store.get_node(id).await?;
     let found = store.node_history(id, &page).await?;
-    if found.total == 0 {
-        // No history at all: tell an unknown id apart from a node without changes.
-        store.get_node(id).await?;
-    }
     list_response(&format!("{PATH}/{id}/history"), found, |cursor| PageQuery {
         cursor: Some(cursor),
         ..query

@@ -10,7 +10,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::{OpenApi as _, PartialSchema, ToSchema};
 
-use crate::error::Problem;
+use crate::error::{FieldError, Problem};
+use crate::extract::IF_MATCH_PATTERN;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -327,10 +328,12 @@ pub(crate) fn finish(mut doc: OpenApi) -> OpenApi {
     for (name, value) in component_schemas() {
         components.schemas.insert(name, RefOr::T(schema(value)));
     }
-    let problem_schema = Problem::schema();
-    components
-        .schemas
-        .insert(Problem::name().into_owned(), problem_schema);
+    for (name, problem_schema) in [
+        (Problem::name(), Problem::schema()),
+        (FieldError::name(), FieldError::schema()),
+    ] {
+        components.schemas.insert(name.into_owned(), problem_schema);
+    }
     let problem_ref = format!("#/components/schemas/{}", Problem::name());
     let mut paths = std::mem::take(&mut doc.paths.paths);
     for item in paths.values_mut() {
@@ -343,11 +346,38 @@ pub(crate) fn finish(mut doc: OpenApi) -> OpenApi {
         ];
         for (method, op) in operations {
             let Some(op) = op else { continue };
+            tighten_inputs(op);
             add_problem_responses(method, op, &problem_ref);
         }
     }
     doc.paths.paths = paths;
     doc
+}
+
+/// Request bodies are required, and `If-Match` takes only what the server can parse.
+fn tighten_inputs(op: &mut Operation) {
+    if let Some(RefOr::T(body)) = &mut op.request_body {
+        body.required = Some(utoipa::openapi::Required::True);
+    }
+    for param in op.parameters.iter_mut().flatten() {
+        let RefOr::T(param) = param else { continue };
+        if param.name == "If-Match" {
+            param.schema = Some(RefOr::T(schema(
+                json!({"type": "string", "pattern": IF_MATCH_PATTERN}),
+            )));
+        } else if let Some(RefOr::T(current)) = &param.schema {
+            // Free-text query values may hold anything but NUL (400 invalid_query).
+            let mut value = serde_json::to_value(current).unwrap_or_default();
+            let free_text = value["type"] == "string"
+                && value.get("enum").is_none()
+                && value.get("format").is_none()
+                && value.get("pattern").is_none();
+            if free_text && let Value::Object(fields) = &mut value {
+                fields.insert("pattern".to_string(), json!("^[^\\u0000]*$"));
+                param.schema = Some(RefOr::T(schema(value)));
+            }
+        }
+    }
 }
 
 fn add_problem_responses(method: &str, op: &mut Operation, problem_ref: &str) {
