@@ -116,7 +116,7 @@ fn evaluate(c: &mut Criterion) {
                 failures += evaluation
                     .results
                     .iter()
-                    .filter(|r| r.expected.is_some())
+                    .filter(|r| r.expected().is_some())
                     .count();
             }
             black_box(failures)

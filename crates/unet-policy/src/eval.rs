@@ -54,14 +54,65 @@ impl Outcome {
 }
 
 /// One rule × node result. `expected`/`actual` are set on failures; `message` explains
-/// failures, errors and proposed changes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// failures, errors and proposed changes. Passing and inapplicable results carry no detail,
+/// so a result is three words: a fleet-wide evaluation stays small.
+///
+/// Serializes as `{rule, outcome, expected, actual, message}` (absent parts are `null`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct RuleResult<'s> {
     pub rule: &'s str,
     pub outcome: Outcome,
-    pub expected: Option<Value>,
-    pub actual: Option<Value>,
-    pub message: Option<String>,
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Detail {
+    expected: Option<Value>,
+    actual: Option<Value>,
+    message: Option<String>,
+}
+
+impl<'s> RuleResult<'s> {
+    fn bare(rule: &'s str, outcome: Outcome) -> Self {
+        Self {
+            rule,
+            outcome,
+            detail: None,
+        }
+    }
+
+    fn detailed(rule: &'s str, outcome: Outcome, detail: Detail) -> Self {
+        Self {
+            rule,
+            outcome,
+            detail: Some(Box::new(detail)),
+        }
+    }
+
+    pub fn expected(&self) -> Option<&Value> {
+        self.detail.as_ref()?.expected.as_ref()
+    }
+
+    pub fn actual(&self) -> Option<&Value> {
+        self.detail.as_ref()?.actual.as_ref()
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.detail.as_ref()?.message.as_deref()
+    }
+}
+
+impl Serialize for RuleResult<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("RuleResult", 5)?;
+        out.serialize_field("rule", self.rule)?;
+        out.serialize_field("outcome", &self.outcome)?;
+        out.serialize_field("expected", &self.expected())?;
+        out.serialize_field("actual", &self.actual())?;
+        out.serialize_field("message", &self.message())?;
+        out.end()
+    }
 }
 
 /// A `SET` whose condition held and whose value differs from the node's current one. It is
@@ -147,18 +198,6 @@ impl PolicySet {
     }
 }
 
-impl<'s> RuleResult<'s> {
-    fn bare(rule: &'s str, outcome: Outcome) -> Self {
-        Self {
-            rule,
-            outcome,
-            expected: None,
-            actual: None,
-            message: None,
-        }
-    }
-}
-
 fn act<'s>(
     rule: &'s str,
     action: &'s Act,
@@ -178,13 +217,15 @@ fn act<'s>(
                 return RuleResult::bare(rule, Outcome::Pass);
             }
             let (expected, actual) = (expected.to_json(), actual.to_json());
-            RuleResult {
+            RuleResult::detailed(
                 rule,
-                outcome: Outcome::Fail,
-                message: Some(format!("`{field_name}` is {actual}, expected {expected}")),
-                expected: Some(expected),
-                actual: Some(actual),
-            }
+                Outcome::Fail,
+                Detail {
+                    message: Some(format!("`{field_name}` is {actual}, expected {expected}")),
+                    expected: Some(expected),
+                    actual: Some(actual),
+                },
+            )
         }
         Act::Assert {
             condition,
@@ -198,13 +239,15 @@ fn act<'s>(
                 .iter()
                 .map(|(name, op)| (name.clone(), operand(op, slots).to_json()))
                 .collect();
-            RuleResult {
+            RuleResult::detailed(
                 rule,
-                outcome: Outcome::Fail,
-                expected: Some(Value::String(text.clone())),
-                actual: Some(Value::Object(actual)),
-                message: Some(format!("`{text}` does not hold")),
-            }
+                Outcome::Fail,
+                Detail {
+                    expected: Some(Value::String(text.clone())),
+                    actual: Some(Value::Object(actual)),
+                    message: Some(format!("`{text}` does not hold")),
+                },
+            )
         }
         Act::Set {
             keys,
@@ -213,10 +256,14 @@ fn act<'s>(
         } => {
             let new = operand(new, slots).to_json();
             match current_custom_data(node, keys) {
-                Err(blocker) => RuleResult {
-                    message: Some(format!("cannot set `{target}`: {blocker} is not an object")),
-                    ..RuleResult::bare(rule, Outcome::Error)
-                },
+                Err(blocker) => RuleResult::detailed(
+                    rule,
+                    Outcome::Error,
+                    Detail {
+                        message: Some(format!("cannot set `{target}`: {blocker} is not an object")),
+                        ..Detail::default()
+                    },
+                ),
                 Ok(old) => {
                     let old = old.cloned().unwrap_or(Value::Null);
                     if value::equals(Val::from_json(&old), Val::from_json(&new)) {
@@ -230,10 +277,14 @@ fn act<'s>(
                         old,
                         new,
                     });
-                    RuleResult {
-                        message: Some(message),
-                        ..RuleResult::bare(rule, Outcome::Pass)
-                    }
+                    RuleResult::detailed(
+                        rule,
+                        Outcome::Pass,
+                        Detail {
+                            message: Some(message),
+                            ..Detail::default()
+                        },
+                    )
                 }
             }
         }

@@ -31,10 +31,10 @@ fn assert_is_passes_or_fails_with_expected_and_actual() {
         ]
     );
     let mtu = &evaluation.results[1];
-    assert_eq!(mtu.expected, Some(json!(1500)));
-    assert_eq!(mtu.actual, Some(json!(9000)));
+    assert_eq!(mtu.expected().cloned(), Some(json!(1500)));
+    assert_eq!(mtu.actual().cloned(), Some(json!(9000)));
     assert_eq!(
-        mtu.message.as_deref(),
+        mtu.message(),
         Some("`node.custom_data.mtu` is 9000, expected 1500")
     );
     assert!(!evaluation.is_compliant());
@@ -46,8 +46,8 @@ fn assert_of_a_missing_field_fails_with_null_actual() {
     let node = switch();
     let result = &set.evaluate(&NodeFacts::new(&node)).results[0];
     assert_eq!(result.outcome, Outcome::Fail);
-    assert_eq!(result.actual, Some(Value::Null));
-    assert_eq!(result.expected, Some(json!("192.0.2.50")));
+    assert_eq!(result.actual().cloned(), Some(Value::Null));
+    assert_eq!(result.expected().cloned(), Some(json!("192.0.2.50")));
 }
 
 #[test]
@@ -64,13 +64,13 @@ fn assert_condition_reports_the_condition_and_the_fields_it_read() {
     let failed = &results[2];
     assert_eq!(failed.outcome, Outcome::Fail);
     assert_eq!(
-        failed.expected,
+        failed.expected().cloned(),
         Some(json!(
             "custom_data.uplinks >= 4 AND custom_data.vlans CONTAINS 99"
         ))
     );
     assert_eq!(
-        failed.actual,
+        failed.actual().cloned(),
         Some(json!({"custom_data.uplinks": 2, "custom_data.vlans": [10, 20, 30]}))
     );
 }
@@ -101,7 +101,8 @@ fn set_proposes_a_change_only_when_the_value_differs() {
         ]
     );
     assert_eq!(
-        evaluation.results[0].message, None,
+        evaluation.results[0].message(),
+        None,
         "already v3: nothing to change"
     );
     let changes: Vec<(&str, &Value, &Value)> = evaluation
@@ -121,7 +122,7 @@ fn set_proposes_a_change_only_when_the_value_differs() {
         ]
     );
     assert_eq!(
-        evaluation.results[1].message.as_deref(),
+        evaluation.results[1].message(),
         Some("would set `custom_data.managed_by` from null to \"unet\"")
     );
     // Applying is explicit and creates intermediate objects.
@@ -149,7 +150,7 @@ fn set_through_a_non_object_is_an_error_outcome() {
     let result = &set.evaluate(&NodeFacts::new(&node)).results[0];
     assert_eq!(result.outcome, Outcome::Error);
     assert_eq!(
-        result.message.as_deref(),
+        result.message(),
         Some(
             "cannot set `custom_data.snmp_version.level`: `custom_data.snmp_version` (string) is not an object"
         )
