@@ -221,6 +221,11 @@ fn results_serialize_with_stable_lower_case_outcomes() {
     assert_eq!(json[0]["rule"], "a");
     assert_eq!(json[0]["expected"], "juniper");
     assert_eq!(json[0]["actual"], "cisco");
+    // Every result has the same keys; parts a result lacks are null.
+    assert_eq!(
+        json[2],
+        json!({"rule": "c", "outcome": "pass", "expected": null, "actual": null, "message": null})
+    );
     assert_eq!(Outcome::NotApplicable.as_str(), "not_applicable");
 }
 
