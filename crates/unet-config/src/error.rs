@@ -27,6 +27,9 @@ pub enum ConfigError {
         terminator: String,
     },
 
+    #[error("line {line}: expected {expected}")]
+    UnexpectedLine { line: u32, expected: &'static str },
+
     #[error("line {line}: statement path longer than {limit} bytes")]
     PathTooLong { line: u32, limit: usize },
 

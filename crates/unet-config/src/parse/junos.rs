@@ -19,6 +19,13 @@ pub(super) fn parse_into(
     if is_set_form(rules, text) {
         for (number, raw) in numbered_lines(text) {
             let line = collapse_whitespace(raw);
+            let statement = line.starts_with("set ") || line.starts_with("deactivate ");
+            if !statement && !line.is_empty() && !rules.is_comment(&line) {
+                return Err(ConfigError::UnexpectedLine {
+                    line: number,
+                    expected: "a `set` or `deactivate` statement (the file starts in set form)",
+                });
+            }
             add_statement(tree, rules, &line, number);
         }
         return Ok(());
@@ -277,6 +284,15 @@ mod tests {
             .child("set interfaces ge-0/0/0 unit 0 family inet address 192.0.2.1/31")
             .unwrap();
         assert_eq!(address.line_number(), 15);
+    }
+
+    #[test]
+    fn set_form_holds_only_statements() {
+        let err = parse(Platform::JuniperJunos, "set version 1 /\n$\n").unwrap_err();
+        assert!(
+            matches!(err, ConfigError::UnexpectedLine { line: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
