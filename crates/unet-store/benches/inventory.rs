@@ -107,8 +107,23 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Store::open_and_migrate(&url, StoreOptions::default())
+    // UNET_BENCH_DB=PATH keeps the database for inspection (it must not exist yet).
+    let path = std::env::var("UNET_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("bench.db"));
+    let url = format!("sqlite://{}", path.display());
+    // UNET_BENCH_SLOW_MS=N logs every statement slower than N ms (to find what dominates).
+    let mut opts = StoreOptions::default();
+    if let Some(ms) = std::env::var("UNET_BENCH_SLOW_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.slow_query_threshold = Duration::from_millis(ms);
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let store = Store::open_and_migrate(&url, opts)
         .await
         .expect("open store");
     let batch = inventory(n);

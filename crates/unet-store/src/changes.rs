@@ -68,7 +68,8 @@ pub(crate) async fn record(
                 sql.push(", ");
             }
             sql.bind_tuple([
-                Arg::from(Uuid::new_v4()),
+                // Time-ordered ids append to the unique index instead of landing at random.
+                Arg::from(Uuid::now_v7()),
                 c.entity_type.as_str().into(),
                 c.entity_id.into(),
                 c.action.as_str().into(),

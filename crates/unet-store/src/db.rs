@@ -112,6 +112,25 @@ impl Sql {
     }
 }
 
+/// `$1, $2, …` as SQLite's anonymous `?`. Placeholders are numbered in text order (see
+/// [`Sql::bind`]), so the order is the same; SQLite looks every *named* parameter up in a list,
+/// which makes a multi-row insert with thousands of `$n` quadratic to prepare.
+fn positional(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// SQLite allows 32,766 bound parameters per statement; stay well below on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
 
@@ -137,18 +156,27 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    fn query(sql: &Sql) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
-        let mut query = sqlx::query(AssertSqlSafe(sql.text.clone()));
-        for arg in &sql.args {
+    /// The statement for `sql`, moving the bound values in; the text stays for the log.
+    fn query(
+        &self,
+        text: &str,
+        args: Vec<Arg>,
+    ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+        let text = match self.backend {
+            Backend::Sqlite => positional(text),
+            Backend::Postgres => text.to_string(),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(text));
+        for arg in args {
             query = match arg {
-                Arg::Text(v) => query.bind(v.clone()),
-                Arg::Int(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
             };
         }
         query
     }
 
-    fn finish(&self, sql: &Sql, started: Instant) {
+    fn finish(&self, text: &str, started: Instant) {
         self.statements.fetch_add(1, Ordering::Relaxed);
         let elapsed = started.elapsed();
         if elapsed > self.slow_query_threshold {
@@ -156,7 +184,7 @@ impl Db {
                 target: "unet::db",
                 event = "slow_query",
                 duration_ms = elapsed.as_secs_f64() * 1000.0,
-                sql = %sql.text,
+                sql = %text,
                 "slow statement"
             );
         }
@@ -168,8 +196,9 @@ impl Db {
         sql: Sql,
     ) -> Result<Vec<AnyRow>> {
         let started = Instant::now();
-        let rows = Self::query(&sql).fetch_all(&mut *conn).await;
-        self.finish(&sql, started);
+        let Sql { text, args } = sql;
+        let rows = self.query(&text, args).fetch_all(&mut *conn).await;
+        self.finish(&text, started);
         Ok(rows?)
     }
 
@@ -179,15 +208,17 @@ impl Db {
         sql: Sql,
     ) -> Result<Option<AnyRow>> {
         let started = Instant::now();
-        let row = Self::query(&sql).fetch_optional(&mut *conn).await;
-        self.finish(&sql, started);
+        let Sql { text, args } = sql;
+        let row = self.query(&text, args).fetch_optional(&mut *conn).await;
+        self.finish(&text, started);
         Ok(row?)
     }
 
     pub(crate) async fn execute(&self, conn: &mut AnyConnection, sql: Sql) -> Result<u64> {
         let started = Instant::now();
-        let done = Self::query(&sql).execute(&mut *conn).await;
-        self.finish(&sql, started);
+        let Sql { text, args } = sql;
+        let done = self.query(&text, args).execute(&mut *conn).await;
+        self.finish(&text, started);
         Ok(done?.rows_affected())
     }
 
@@ -288,8 +319,25 @@ impl Db {
     ) -> Result<()> {
         let started = Instant::now();
         let done = sqlx::raw_sql(script).execute(&mut *conn).await;
-        self.finish(&Sql::new(script), started);
+        self.finish(script, started);
         done?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_text_order_and_become_positional_for_sqlite() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.bind("x").push(" AND (b, c) IN ");
+        sql.bind_tuple([Arg::from(1), Arg::from("y")]);
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND (b, c) IN ($2, $3)");
+        assert_eq!(
+            positional(&sql.text),
+            "SELECT 1 WHERE a = ? AND (b, c) IN (?, ?)"
+        );
     }
 }

@@ -93,7 +93,7 @@ pub struct Inventory {
 
 impl Store {
     /// Everything, in a stable order: locations parents first (by path, so siblings by name),
-    /// nodes by name, domain, id, links by id. One read transaction, so the three lists agree.
+    /// nodes by name, then domain (unique together), links by id. One read transaction, so the three lists agree.
     pub async fn export(&self) -> Result<Inventory> {
         let mut tx = self.db.pool.begin().await?;
         let rows = self
@@ -115,7 +115,7 @@ impl Store {
             .fetch_all(
                 &mut tx,
                 Sql::new(format!(
-                    "SELECT {} FROM nodes ORDER BY name, fqdn, id",
+                    "SELECT {} FROM nodes ORDER BY name, fqdn",
                     nodes::COLUMNS
                 )),
             )

@@ -118,7 +118,8 @@ impl Store {
                         // connection may hold for a moment.
                         let pragmas = format!(
                             "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                             PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;"
                         );
                         sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas))
                             .execute(&mut *conn)

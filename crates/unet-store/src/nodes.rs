@@ -132,7 +132,7 @@ pub(crate) async fn at_locations(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Resu
     for chunk in chunks(ids, 1) {
         let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE location_id"));
         push_in(&mut sql, chunk);
-        sql.push(" ORDER BY name, fqdn, id");
+        sql.push(" ORDER BY name, fqdn");
         for row in db.fetch_all(conn, sql).await? {
             out.push(from_row(&row)?);
         }
@@ -163,12 +163,10 @@ pub(crate) async fn delete_with_links(
     Ok(log)
 }
 
-/// The node with this (name, domain), if any.
+/// The node with this (name, domain), if any: its fqdn says the same and is indexed unique.
 async fn named(db: &Db, conn: &mut Conn, name: &str, domain: Option<&str>) -> Result<Option<Uuid>> {
-    let mut sql = Sql::new("SELECT id FROM nodes WHERE name = ");
-    sql.bind(name)
-        .push(" AND COALESCE(domain, '') = ")
-        .bind(domain.unwrap_or_default());
+    let mut sql = Sql::new("SELECT id FROM nodes WHERE fqdn = ");
+    sql.bind(unet_core::fqdn(name, domain));
     db.fetch_optional(conn, sql)
         .await?
         .map(|r| get_uuid(&r, "id"))
@@ -314,7 +312,7 @@ impl Store {
         let mut conn = self.read_conn().await?;
         for column in ["name", "fqdn"] {
             let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE {column} = "));
-            sql.bind(ident).push(" ORDER BY name, fqdn, id LIMIT 11");
+            sql.bind(ident).push(" ORDER BY name, fqdn LIMIT 11");
             let rows = self.db.fetch_all(&mut conn, sql).await?;
             let mut found = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             match found.len() {
@@ -386,31 +384,30 @@ impl Store {
         Ok(())
     }
 
-    /// Nodes matching every given filter, ordered by name, domain, id; two statements
+    /// Nodes matching every given filter, ordered by name, then domain; two statements
     /// (page and total) whatever the page size.
     pub async fn list_nodes(&self, f: &NodeFilter, p: &PageRequest) -> Result<Page<Node>> {
         let limit = cursor::fetch_limit(p)?;
-        let after = cursor::decode(p, 3)?;
+        let after = cursor::decode(p, 2)?;
         let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes"));
         filter_sql(&mut sql, f);
+        // fqdn is unique, so (name, fqdn) is a total order.
         if let Some(key) = after {
-            sql.push(" AND (name, fqdn, id) > (")
+            sql.push(" AND (name, fqdn) > (")
                 .bind(key[0].as_str())
                 .push(", ")
                 .bind(key[1].as_str())
-                .push(", ")
-                .bind(key[2].as_str())
                 .push(")");
         }
-        sql.push(" ORDER BY name, fqdn, id LIMIT ").bind(limit);
+        sql.push(" ORDER BY name, fqdn LIMIT ").bind(limit);
         let rows = self.db.fetch_all(&mut conn, sql).await?;
         let mut count = Sql::new("SELECT COUNT(*) FROM nodes");
         filter_sql(&mut count, f);
         let total = self.db.fetch_count(&mut conn, count).await?;
         let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         Ok(cursor::finish(items, p, total, |n| {
-            vec![n.name.clone(), n.fqdn.clone(), n.id.to_string()]
+            vec![n.name.clone(), n.fqdn.clone()]
         }))
     }
 }

@@ -40,15 +40,17 @@ CREATE TABLE nodes (
     updated_at    TEXT COLLATE "C" NOT NULL,
     revision      BIGINT NOT NULL DEFAULT 1
 );
-CREATE UNIQUE INDEX nodes_name_domain ON nodes (name, COALESCE(domain, ''));
--- List order (name, then domain, then id): fqdn orders like domain within one name.
-CREATE INDEX nodes_order ON nodes (name, fqdn, id);
-CREATE INDEX nodes_fqdn ON nodes (fqdn);
-CREATE INDEX nodes_status ON nodes (status, role);
-CREATE INDEX nodes_role ON nodes (role);
-CREATE INDEX nodes_vendor ON nodes (vendor);
-CREATE INDEX nodes_platform ON nodes (platform);
-CREATE INDEX nodes_location ON nodes (location_id);
+-- A name is one hostname label, so (name, domain) is unique exactly when fqdn is.
+CREATE UNIQUE INDEX nodes_fqdn ON nodes (fqdn);
+-- List order: name, then domain (fqdn orders like domain within one name; it is unique).
+CREATE INDEX nodes_order ON nodes (name, fqdn);
+-- Every filter index ends with the list order, so a filtered page is an ordered index walk
+-- that stops after one page instead of sorting every match.
+CREATE INDEX nodes_status ON nodes (status, role, name, fqdn);
+CREATE INDEX nodes_role ON nodes (role, name, fqdn);
+CREATE INDEX nodes_vendor ON nodes (vendor, name, fqdn);
+CREATE INDEX nodes_platform ON nodes (platform, name, fqdn);
+CREATE INDEX nodes_location ON nodes (location_id, name, fqdn);
 
 CREATE TABLE links (
     id            TEXT COLLATE "C" PRIMARY KEY NOT NULL,
@@ -96,8 +98,8 @@ CREATE TABLE configuration_changes (
     request_id  TEXT COLLATE "C",
     created_at  TEXT COLLATE "C" NOT NULL
 );
-CREATE INDEX configuration_changes_entity ON configuration_changes (entity_type, entity_id, seq);
-CREATE INDEX configuration_changes_entity_id ON configuration_changes (entity_id, seq);
+CREATE INDEX configuration_changes_entity ON configuration_changes (entity_id, seq);
+CREATE INDEX configuration_changes_entity_type ON configuration_changes (entity_type, seq);
 CREATE INDEX configuration_changes_action ON configuration_changes (action, seq);
 CREATE INDEX configuration_changes_source ON configuration_changes (source, seq);
 CREATE INDEX configuration_changes_actor ON configuration_changes (actor, seq);
