@@ -4,7 +4,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use unet_policy::{NodeFacts, PolicySet, parse};
 
@@ -96,6 +97,48 @@ fn location(n: usize) -> Value {
     })
 }
 
+/// Nanoseconds this thread has spent on a CPU (Linux). On a machine shared with other jobs,
+/// wall time includes waiting for a core; this does not.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// Benchmarks `routine` twice: by wall time (`name`) and by this thread's CPU time
+/// (`name_cpu_time`, where the platform reports it).
+fn wall_and_cpu<R>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, routine: impl Fn() -> R) {
+    group.bench_function(name, |b| b.iter(|| black_box(routine())));
+    if thread_cpu_time().is_some() {
+        group.bench_function(format!("{name}_cpu_time"), |b| {
+            b.iter_custom(|iterations| {
+                let start = thread_cpu_time().unwrap_or_default();
+                for _ in 0..iterations {
+                    black_box(routine());
+                }
+                thread_cpu_time().unwrap_or_default().saturating_sub(start)
+            });
+        });
+    }
+}
+
+fn evaluate_all(set: &PolicySet, nodes: &[(Value, Value)]) -> usize {
+    let mut failures = 0usize;
+    for (node, location) in nodes {
+        let facts = NodeFacts {
+            location: Some(location),
+            ..NodeFacts::new(node)
+        };
+        let evaluation = set.evaluate(black_box(&facts));
+        failures += evaluation
+            .results
+            .iter()
+            .filter(|r| r.expected().is_some())
+            .count();
+    }
+    failures
+}
+
 fn evaluate(c: &mut Criterion) {
     let text = rules(100);
     let (set, _) = PolicySet::load([("bench.rules", text.as_str())]).expect("bench rules compile");
@@ -104,23 +147,8 @@ fn evaluate(c: &mut Criterion) {
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements((set.len() * nodes.len()) as u64));
-    group.bench_function("100_rules_x_10000_nodes", |b| {
-        b.iter(|| {
-            let mut failures = 0usize;
-            for (node, location) in &nodes {
-                let facts = NodeFacts {
-                    location: Some(location),
-                    ..NodeFacts::new(node)
-                };
-                let evaluation = set.evaluate(black_box(&facts));
-                failures += evaluation
-                    .results
-                    .iter()
-                    .filter(|r| r.expected().is_some())
-                    .count();
-            }
-            black_box(failures)
-        });
+    wall_and_cpu(&mut group, "100_rules_x_10000_nodes", || {
+        evaluate_all(&set, &nodes)
     });
     group.finish();
 }
@@ -130,19 +158,15 @@ fn parse_rules(c: &mut Criterion) {
     let mut group = c.benchmark_group("policy_parse");
     group.sample_size(20);
     group.throughput(Throughput::Elements(10_000));
-    group.bench_function("parse_10000_rules", |b| {
-        b.iter(|| {
-            let (file, diagnostics) = parse("bench.rules", black_box(&text));
-            assert!(diagnostics.is_empty());
-            black_box(file.rules.len())
-        });
+    wall_and_cpu(&mut group, "parse_10000_rules", || {
+        let (file, diagnostics) = parse("bench.rules", black_box(&text));
+        assert!(diagnostics.is_empty());
+        file.rules.len()
     });
-    group.bench_function("compile_10000_rules", |b| {
-        b.iter(|| {
-            let compiled = PolicySet::compile([("bench.rules", black_box(text.as_str()))]);
-            assert!(!compiled.diagnostics.has_errors());
-            black_box(compiled.set.len())
-        });
+    wall_and_cpu(&mut group, "compile_10000_rules", || {
+        let compiled = PolicySet::compile([("bench.rules", black_box(text.as_str()))]);
+        assert!(!compiled.diagnostics.has_errors());
+        compiled.set.len()
     });
     group.finish();
 }
