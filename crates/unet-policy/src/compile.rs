@@ -24,13 +24,16 @@ impl PolicySet {
     /// Rules with errors are left out; check `diagnostics.has_errors()`.
     pub fn compile<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Compiled {
         let mut compiler = Compiler::default();
+        let mut diagnostics = Vec::new();
         for (file, text) in sources {
-            let (ast, diagnostics) = parse(file, text);
-            compiler.diagnostics.extend(diagnostics);
+            let (ast, syntax) = parse(file, text);
+            compiler.diagnostics = syntax;
             compiler.add_file(file, text, &ast);
+            // Files stay in load order; within a file, diagnostics go in source order.
+            let mut of_file = std::mem::take(&mut compiler.diagnostics);
+            of_file.sort_by_key(|d| (d.line, d.column));
+            diagnostics.extend(of_file);
         }
-        let mut diagnostics = compiler.diagnostics;
-        diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         Compiled {
             set: compiler.set,
             diagnostics: Diagnostics(diagnostics),

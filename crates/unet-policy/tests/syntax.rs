@@ -367,3 +367,62 @@ fn diagnostics_serialize_for_the_api() {
         ])
     );
 }
+
+#[test]
+fn diagnostics_follow_load_order_of_files() {
+    let compiled = PolicySet::compile([
+        ("z.rules", "WHEN node.vender == 1 THEN APPLY \"a\""),
+        (
+            "a.rules",
+            "WHEN node.role = 1 THEN APPLY \"b\"\nWHEN nod.x == 1 THEN APPLY \"c\"",
+        ),
+    ]);
+    let order: Vec<(String, u32)> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| (d.file.clone(), d.line))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("z.rules".to_owned(), 1),
+            ("a.rules".to_owned(), 1),
+            ("a.rules".to_owned(), 2)
+        ]
+    );
+}
+
+#[test]
+fn upstream_style_rules_keep_working() {
+    // The upstream engine's syntax: `//` and `/* */` comments, single or double quotes,
+    // SET on custom_data and ASSERT … IS NOT NULL.
+    let text = r#"
+        /* Compliance for Cisco devices */
+        WHEN node.vendor == "cisco" THEN ASSERT node.custom_data.ios_version IS '17.9'
+        // Mark routers as managed
+        WHEN node.role == "router" THEN SET custom_data.managed TO true
+        WHEN node.role == 'switch' THEN ASSERT node.custom_data.vlans IS NOT NULL
+        WHEN node.role == "router" AND node.custom_data.location_type == "edge"
+            THEN APPLY "templates/edge-router.j2"
+    "#;
+    let (set, warnings) =
+        PolicySet::load([("upstream.policy", text)]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings}");
+    let router = serde_json::json!({
+        "vendor": "cisco", "role": "router",
+        "custom_data": {"ios_version": "17.9", "location_type": "edge"}
+    });
+    let evaluation = set.evaluate(&unet_policy::NodeFacts::new(&router));
+    let outcomes: Vec<Outcome> = evaluation.results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Pass,
+            Outcome::Pass,
+            Outcome::NotApplicable,
+            Outcome::Pass
+        ]
+    );
+    assert_eq!(evaluation.templates, ["templates/edge-router.j2"]);
+    assert_eq!(evaluation.changes.len(), 1);
+}
