@@ -4,6 +4,7 @@
 //! Platform knowledge lives in declarative rule tables (`drivers`); the tree, diff and
 //! remediation code is the same for every platform.
 
+mod align;
 mod apply;
 mod diff;
 mod drivers;
@@ -16,8 +17,9 @@ mod rules;
 mod slice;
 mod tree;
 
+pub use align::render_aligned;
 pub use apply::apply;
-pub use diff::{Change, ChangeKind, Diff, diff, render_aligned};
+pub use diff::{Change, ChangeKind, Diff, diff};
 pub use drivers::driver;
 pub use error::ConfigError;
 pub use parse::parse;
