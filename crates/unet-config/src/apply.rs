@@ -167,13 +167,22 @@ fn insert_by_sequence(
 /// (`no description` removes any description, `no 10` removes ACL entry 10).
 fn remove_matching(tree: &mut ConfigTree, parent: NodeId, negation: &str) {
     let rules = tree.rules();
-    let target = negation
-        .strip_prefix(rules.driver.negation)
-        .or_else(|| negation.strip_prefix("default "))
-        .unwrap_or(negation);
     let target = match rules.driver.syntax {
-        Syntax::JunosSet => format!("set {target}"),
-        Syntax::Indented => target.to_string(),
+        // `activate X` undoes `deactivate X`; `delete X` removes `set X…`.
+        Syntax::JunosSet => match negation.strip_prefix("activate ") {
+            Some(path) => format!("deactivate {path}"),
+            None => format!(
+                "set {}",
+                negation
+                    .strip_prefix(rules.driver.negation)
+                    .unwrap_or(negation)
+            ),
+        },
+        Syntax::Indented => negation
+            .strip_prefix(rules.driver.negation)
+            .or_else(|| negation.strip_prefix("default "))
+            .unwrap_or(negation)
+            .to_string(),
     };
     let key = normalised_key(tree, &target);
     let doomed: Vec<NodeId> = tree
@@ -195,5 +204,49 @@ fn remove_matching(tree: &mut ConfigTree, parent: NodeId, negation: &str) {
     }
     for id in doomed {
         tree.detach(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Platform, apply, diff, parse, remediate};
+
+    #[test]
+    fn junos_deactivation_is_undone_with_activate() {
+        let running = parse(
+            Platform::JuniperJunos,
+            "set protocols lldp interface all\ndeactivate protocols lldp\n",
+        )
+        .unwrap();
+        let intended = parse(
+            Platform::JuniperJunos,
+            "protocols {\n lldp {\n  interface all;\n }\n}\n",
+        )
+        .unwrap();
+        let fix = remediate(&running, &intended);
+        assert_eq!(fix.to_text(), "activate protocols lldp\n");
+        assert!(diff(&apply(&running, &fix), &intended).is_empty());
+        let back = remediate(&intended, &running);
+        assert_eq!(back.to_text(), "deactivate protocols lldp\n");
+        assert!(diff(&apply(&intended, &back), &running).is_empty());
+    }
+
+    #[test]
+    fn brace_inactive_marks_match_set_form_deactivate() {
+        let brace = parse(
+            Platform::JuniperJunos,
+            "protocols {\n inactive: lldp {\n  interface all;\n }\n inactive: ospf3;\n}\n",
+        )
+        .unwrap();
+        let set = parse(
+            Platform::JuniperJunos,
+            "set protocols lldp interface all\ndeactivate protocols lldp\nset protocols ospf3\ndeactivate protocols ospf3\n",
+        )
+        .unwrap();
+        assert!(
+            diff(&brace, &set).is_empty(),
+            "{}",
+            diff(&brace, &set).to_text()
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! indentation dialect.
 
 use crate::platform::Platform;
-use crate::rules::{Driver, Ignore, Syntax, Weight};
+use crate::rules::{Driver, Ignore, NegateWith, Syntax, Weight};
 
 pub static JUNIPER_JUNOS: Driver = Driver {
     platform: Platform::JuniperJunos,
@@ -10,7 +10,10 @@ pub static JUNIPER_JUNOS: Driver = Driver {
     comments: &["#", "/*", "*"],
     ignore: &[Ignore::Prefix("set version "), Ignore::Prefix("version ")],
     negation: "delete ",
-    negate_with: &[],
+    negate_with: &[NegateWith {
+        pattern: r"^deactivate (.*)",
+        with: "activate $1",
+    }],
     default_when: &[],
     sectional_exits: &[],
     // Leaves with one value: `set` of a new value replaces the old one.

@@ -59,6 +59,8 @@ struct BraceParser<'t> {
     /// Members of a `[ a b ]` list in the current statement.
     list: Option<Vec<String>>,
     statement_line: u32,
+    /// The statement being read is marked `inactive:`.
+    inactive: bool,
     line: u32,
     column: u32,
 }
@@ -73,6 +75,7 @@ impl<'t> BraceParser<'t> {
             words: Vec::new(),
             list: None,
             statement_line: 1,
+            inactive: false,
             line: 1,
             column: 0,
         }
@@ -166,8 +169,10 @@ impl<'t> BraceParser<'t> {
         }
         if self.words.is_empty() && self.list.is_none() {
             self.statement_line = self.line;
-            // Annotations that do not change the configuration itself.
+            // `inactive:` becomes a `deactivate` line, as `display set` prints it; the other
+            // annotations do not change the configuration.
             if matches!(word.as_str(), "replace:" | "protect:" | "inactive:") {
+                self.inactive |= word == "inactive:";
                 word.clear();
                 return;
             }
@@ -199,6 +204,7 @@ impl<'t> BraceParser<'t> {
         let full = self.statement_path();
         self.check_path(&full)?;
         self.levels.push((self.path.len(), self.statement_line));
+        self.deactivate_if_inactive(&full);
         self.path = full;
         self.words.clear();
         self.list = None;
@@ -238,8 +244,16 @@ impl<'t> BraceParser<'t> {
             }
             _ => {}
         }
+        self.deactivate_if_inactive(&base);
         self.words.clear();
         Ok(())
+    }
+
+    fn deactivate_if_inactive(&mut self, path: &str) {
+        if std::mem::take(&mut self.inactive) && !path.is_empty() {
+            let line = format!("deactivate {path}");
+            add_statement(self.tree, self.rules, &line, self.statement_line);
+        }
     }
 
     fn check_path(&self, path: &str) -> Result<(), ConfigError> {
