@@ -163,7 +163,7 @@ const BANNER_DELIMITED: &[LiteralBlock] = &[LiteralBlock {
     end: LiteralEnd::DelimiterAfter,
 }];
 
-const PHYSICAL_IOS: &str = r"^interface (?:GigabitEthernet|FastEthernet|TenGigabitEthernet|TwentyFiveGigE|TwoGigabitEthernet|FortyGigabitEthernet|HundredGigE|FourHundredGigE|AppGigabitEthernet|Ethernet)\d";
+const PHYSICAL_IOS: &str = r"^interface (?:GigabitEthernet|FastEthernet|TenGigabitEthernet|TwentyFiveGigE|TwoGigabitEthernet|FortyGigabitEthernet|HundredGigE|FourHundredGigE|AppGigabitEthernet|Ethernet)\d+(?:/\d+)*$";
 
 pub static CISCO_IOS: Driver = Driver {
     platform: Platform::CiscoIos,
@@ -224,7 +224,7 @@ pub static CISCO_NXOS: Driver = Driver {
     ignore: COMMON_IGNORE,
     negation: "no ",
     negate_with: COMMON_NEGATE_WITH,
-    default_when: &[r"^interface Ethernet\d"],
+    default_when: &[r"^interface Ethernet\d+(?:/\d+)*$"],
     sectional_exits: &[],
     idempotent: COMMON_IDEMPOTENT,
     weights: COMMON_WEIGHTS,
@@ -333,7 +333,7 @@ pub static ARISTA_EOS: Driver = Driver {
     ignore: COMMON_IGNORE,
     negation: "no ",
     negate_with: COMMON_NEGATE_WITH,
-    default_when: &[r"^interface Ethernet\d"],
+    default_when: &[r"^interface Ethernet\d+(?:/\d+)*$"],
     sectional_exits: &[],
     idempotent: COMMON_IDEMPOTENT,
     weights: COMMON_WEIGHTS,

@@ -82,6 +82,15 @@ mod tests {
             "default interface GigabitEthernet1/0/3"
         );
         assert_eq!(ios.negate("interface Vlan10"), "no interface Vlan10");
+        // Subinterfaces can be deleted; only physical ports are reset.
+        assert_eq!(
+            ios.negate("interface GigabitEthernet0/0/0.100"),
+            "no interface GigabitEthernet0/0/0.100"
+        );
+        assert_eq!(
+            rules(Platform::AristaEos).negate("interface Ethernet1/1"),
+            "default interface Ethernet1/1"
+        );
         let junos = rules(Platform::JuniperJunos);
         assert_eq!(
             junos.negate("set system ntp server 10.0.0.1"),
