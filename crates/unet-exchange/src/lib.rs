@@ -15,6 +15,7 @@
 //!   `{"locations": [...], "nodes": [...], "links": [...]}` (our format; any key may be absent).
 
 mod csv_format;
+mod detect;
 mod error;
 mod export;
 mod ids;

@@ -2,10 +2,13 @@
 //! record index and field path (via `serde_path_to_error`), so an operator can open the file at
 //! the right place.
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde_json::Value;
+use serde_json::error::Category;
 use serde_path_to_error::{Path, Segment};
+use unet_core::EntityType;
 
+use crate::detect::{Scan, Scanner};
 use crate::{ExchangeError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,27 +17,40 @@ pub(crate) enum Syntax {
     Yaml,
 }
 
-/// Parses the whole text as an untyped value; only syntax can fail here.
-pub(crate) fn parse_value(path: &str, text: &str, syntax: Syntax) -> Result<Value> {
+/// Scans an entity file's records for the upstream format (see [`crate::detect`]); only
+/// syntax and the top-level shape can fail here.
+pub(crate) fn scan(path: &str, text: &str, syntax: Syntax, entity: EntityType) -> Result<Scan> {
     match syntax {
-        Syntax::Json => serde_json::from_str(text).map_err(|e| ExchangeError::Syntax {
-            path: path.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: strip_position(&e.to_string()),
-        }),
-        Syntax::Yaml => serde_yaml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            ExchangeError::Syntax {
-                path: path.to_string(),
-                line,
-                column,
-                message: strip_position(&e.to_string()),
-            }
-        }),
+        Syntax::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let scan = Scanner(entity).deserialize(&mut de).and_then(|scan| {
+                de.end()?;
+                Ok(scan)
+            });
+            scan.map_err(|e| match e.classify() {
+                Category::Data => ExchangeError::layout(path, strip_position(&e.to_string())),
+                _ => ExchangeError::Syntax {
+                    path: path.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: strip_position(&e.to_string()),
+                },
+            })
+        }
+        Syntax::Yaml => Scanner(entity)
+            .deserialize(serde_yaml::Deserializer::from_str(text))
+            .map_err(|e| {
+                let (line, column) = e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((0, 0));
+                ExchangeError::Syntax {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: strip_position(&e.to_string()),
+                }
+            }),
     }
 }
 

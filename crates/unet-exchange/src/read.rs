@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use unet_core::{EntityType, LinkDraft, LocationDraft, NodeDraft};
 
-use crate::parse::{Syntax, parse_typed, parse_value, section_path};
-use crate::upstream::{self, UpstreamLink, UpstreamLocation, UpstreamNode};
+use crate::parse::{Syntax, parse_typed, scan, section_path};
+use crate::upstream::{UpstreamLink, UpstreamLocation, UpstreamNode};
 use crate::{ExchangeError, MAX_FILE_BYTES, Origin, Records, Result, Sourced, csv_format, ids};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,22 +179,11 @@ fn read_entity_file(
         records.nodes.extend(csv_format::read_nodes(&shown, &text)?);
         return Ok(());
     };
-    let value = parse_value(&shown, &text, syntax)?;
-    if value.is_null() {
-        // An empty YAML file: nothing to import.
+    let scan = scan(&shown, &text, syntax, entity)?;
+    if scan.records == 0 {
         return Ok(());
     }
-    if !value.is_array() {
-        return Err(ExchangeError::layout(
-            &shown,
-            format!(
-                "expected an array of {} records at the top level",
-                entity.as_str()
-            ),
-        ));
-    }
-    let upstream = upstream::detect(entity, &value);
-    drop(value);
+    let upstream = scan.upstream;
     match (entity, upstream) {
         (EntityType::Location, false) => {
             let drafts: Vec<LocationDraft> = parse_typed(&shown, &text, syntax)?;
@@ -280,14 +269,6 @@ struct Combined {
 }
 
 fn read_combined(records: &mut Records, shown: &str, text: &str, syntax: Syntax) -> Result<()> {
-    let value = parse_value(shown, text, syntax)?;
-    if !value.is_object() {
-        return Err(ExchangeError::layout(
-            shown,
-            "expected a combined document {\"locations\": [...], \"nodes\": [...], \"links\": [...]}",
-        ));
-    }
-    drop(value);
     let combined: Combined = parse_typed(shown, text, syntax)?;
     let section = |name: &str| section_path(shown, name);
     records.locations.extend(sourced(

@@ -1,7 +1,8 @@
 //! The upstream μNet example format (PRODUCT.md §1): `location_type` instead of `kind`,
 //! `lifecycle` instead of `status`, capitalised vendors and roles, free-form string ids, and a
-//! link's external side written as a null `node_a_id`. Each record is mapped onto our drafts;
-//! string ids become UUIDv5 values (`id_from_external`) so that re-imports are idempotent.
+//! link's external side written as a null `node_a_id` (files are recognised by
+//! [`crate::detect`]). Each record is mapped onto our drafts; string ids become UUIDv5 values
+//! (`id_from_external`) so that re-imports are idempotent.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -10,34 +11,6 @@ use unet_core::{
 };
 
 use crate::ids;
-
-/// Whether an untyped file body is in the upstream format: a key only upstream uses, a string
-/// id that is not a UUID, or a link whose A side is missing.
-pub(crate) fn detect(entity: EntityType, records: &Value) -> bool {
-    let Some(records) = records.as_array() else {
-        return false;
-    };
-    let marker = match entity {
-        EntityType::Location => Some("location_type"),
-        EntityType::Node => Some("lifecycle"),
-        EntityType::Link => None,
-    };
-    let reference_keys: &[&str] = match entity {
-        EntityType::Location => &["id", "parent_id"],
-        EntityType::Node => &["id", "location_id"],
-        EntityType::Link => &["id", "node_a_id", "node_z_id"],
-    };
-    records.iter().filter_map(Value::as_object).any(|record| {
-        marker.is_some_and(|m| record.contains_key(m))
-            || (entity == EntityType::Link && record.get("node_a_id").is_some_and(Value::is_null))
-            || reference_keys.iter().any(|key| {
-                record
-                    .get(*key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|id| Uuid::parse_str(id).is_err())
-            })
-    })
-}
 
 fn external(entity: EntityType, id: Option<&str>) -> Option<Uuid> {
     id.map(str::trim)
@@ -270,28 +243,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn detects_upstream_markers_only() {
-        let ours = json!([{"id": Uuid::nil(), "name": "a", "kind": "site"}]);
-        assert!(!detect(EntityType::Location, &ours));
-        assert!(detect(
-            EntityType::Location,
-            &json!([{"name": "a", "location_type": "site"}])
-        ));
-        assert!(detect(
-            EntityType::Node,
-            &json!([{"name": "a", "lifecycle": "Production"}])
-        ));
-        assert!(detect(
-            EntityType::Link,
-            &json!([{"id": "link-1", "node_a_id": Uuid::nil(), "interface_a": "x"}])
-        ));
-        assert!(detect(
-            EntityType::Link,
-            &json!([{"node_a_id": null, "interface_a": "x"}])
-        ));
-    }
 
     #[test]
     fn maps_node_vocabulary() {

@@ -1,12 +1,14 @@
 //! `unet changes`: the change history of the whole inventory.
 
 use clap::{Args, Subcommand};
-use unet_core::{ChangeAction, ChangeFilter, ChangeSource, EntityType, Timestamp, Uuid};
+use unet_core::{
+    ChangeAction, ChangeFilter, ChangeSource, ConfigurationChange, EntityType, Timestamp, Uuid,
+};
 
-use super::{PageArgs, list_pages};
+use super::{PageArgs, list_pages, text};
 use crate::client::Client;
 use crate::error::Result;
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, Summary};
 
 #[derive(Debug, Subcommand)]
 pub enum ChangesCommand {
@@ -35,6 +37,30 @@ pub struct ListArgs {
     pub since: Option<Timestamp>,
     #[command(flatten)]
     pub page: PageArgs,
+}
+
+impl Summary for ConfigurationChange {
+    const HEADERS: &'static [&'static str] = &[
+        "TIME",
+        "ENTITY",
+        "ENTITY ID",
+        "ACTION",
+        "ACTOR",
+        "SOURCE",
+        "REQUEST",
+    ];
+
+    fn summary(&self) -> Vec<String> {
+        vec![
+            self.created_at.to_string(),
+            self.entity_type.as_str().to_string(),
+            self.entity_id.to_string(),
+            self.action.as_str().to_string(),
+            self.actor.clone(),
+            self.source.as_str().to_string(),
+            text(&self.request_id),
+        ]
+    }
 }
 
 pub async fn run(client: &Client, cmd: ChangesCommand, format: OutputFormat) -> Result<()> {

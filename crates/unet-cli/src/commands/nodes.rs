@@ -1,9 +1,7 @@
 //! `unet nodes`: list, show, add, update, delete and the change history of nodes.
 
 use clap::{Args, Subcommand};
-use unet_core::{
-    ChangeSource, ConfigurationChange, Node, NodeDraft, NodeFilter, NodeStatus, Platform,
-};
+use unet_core::{ChangeSource, Node, NodeDraft, NodeFilter, NodeStatus, Platform};
 
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
@@ -122,30 +120,6 @@ impl Summary for Node {
             self.status.as_str().to_string(),
             text(&self.management_ip),
             self.id.to_string(),
-        ]
-    }
-}
-
-impl Summary for ConfigurationChange {
-    const HEADERS: &'static [&'static str] = &[
-        "TIME",
-        "ENTITY",
-        "ENTITY ID",
-        "ACTION",
-        "ACTOR",
-        "SOURCE",
-        "REQUEST",
-    ];
-
-    fn summary(&self) -> Vec<String> {
-        vec![
-            self.created_at.to_string(),
-            self.entity_type.as_str().to_string(),
-            self.entity_id.to_string(),
-            self.action.as_str().to_string(),
-            self.actor.clone(),
-            self.source.as_str().to_string(),
-            text(&self.request_id),
         ]
     }
 }
