@@ -1,6 +1,5 @@
 //! The change history: rows written in the mutation's own transaction, listed newest first.
 
-use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{
@@ -11,13 +10,13 @@ use unet_core::{
 use crate::db::{Arg, Db, MAX_BINDS, Sql, get_opt_json, get_parsed, get_timestamp, get_uuid};
 use crate::{Conn, Result, Store, cursor};
 
-/// One mutation to record: what changed and its state before and after.
+/// One mutation to record: what changed and its state before and after, as JSON text.
 pub(crate) struct Change {
     pub entity_type: EntityType,
     pub entity_id: Uuid,
     pub action: ChangeAction,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 impl Change {
@@ -32,7 +31,8 @@ impl Change {
             (true, true) => ChangeAction::Update,
             (true, false) => ChangeAction::Delete,
         };
-        let json = |v: &T| serde_json::to_value(v).unwrap_or(Value::Null);
+        // Entities are plain data (strings, numbers, JSON objects): serialising cannot fail.
+        let json = |v: &T| serde_json::to_string(v).unwrap_or_else(|_| "null".to_string());
         Change {
             entity_type,
             entity_id,
@@ -48,17 +48,17 @@ const CHANGE_COLUMNS: usize = 10;
 const CHANGE_CHUNK: usize = 500;
 const _: () = assert!(CHANGE_CHUNK * CHANGE_COLUMNS <= MAX_BINDS);
 
-/// Writes one row per change, in order, in as few statements as the bind limit allows.
-pub(crate) async fn record(
-    db: &Db,
-    conn: &mut Conn,
+/// One row per change, in order, in as few statements as the bind limit allows; built
+/// lazily so a writer can execute one statement while the next is being built.
+pub(crate) fn record_sql(
     ctx: &ChangeContext,
     source: ChangeSource,
     at: Timestamp,
     changes: Vec<Change>,
-) -> Result<()> {
+) -> impl Iterator<Item = Sql> + '_ {
     let mut rest = changes.into_iter().peekable();
-    while rest.peek().is_some() {
+    std::iter::from_fn(move || {
+        rest.peek()?;
         let mut sql = Sql::new(
             "INSERT INTO configuration_changes (id, entity_type, entity_id, action, actor, source, \
              before, after, request_id, created_at) VALUES ",
@@ -75,12 +75,26 @@ pub(crate) async fn record(
                 c.action.as_str().into(),
                 ctx.actor.as_str().into(),
                 source.as_str().into(),
-                c.before.map(|v| v.to_string()).into(),
-                c.after.map(|v| v.to_string()).into(),
+                c.before.into(),
+                c.after.into(),
                 ctx.request_id.clone().into(),
                 at.into(),
             ]);
         }
+        Some(sql)
+    })
+}
+
+/// Writes one row per change in the caller's transaction.
+pub(crate) async fn record(
+    db: &Db,
+    conn: &mut Conn,
+    ctx: &ChangeContext,
+    source: ChangeSource,
+    at: Timestamp,
+    changes: Vec<Change>,
+) -> Result<()> {
+    for sql in record_sql(ctx, source, at, changes) {
         db.execute(conn, sql).await?;
     }
     Ok(())

@@ -92,9 +92,10 @@ impl Sql {
     }
 
     pub(crate) fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+        use std::fmt::Write;
         self.args.push(arg.into());
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
+        // Writing into a String cannot fail.
+        let _ = write!(self.text, "${}", self.args.len());
         self
     }
 
@@ -302,6 +303,25 @@ pub(crate) fn on_unique_violation(
 pub(crate) fn chunks<T>(items: &[T], binds_per_item: usize) -> std::slice::Chunks<'_, T> {
     let per_chunk = (MAX_BINDS / binds_per_item.max(1)).clamp(1, 1000);
     items.chunks(per_chunk)
+}
+
+/// Multi-row `INSERT` statements for `rows`, built lazily one chunk at a time (so a
+/// writer can execute one while the next is being built).
+pub(crate) fn insert_statements<'a, T, const N: usize>(
+    head: &'a str,
+    rows: &'a [T],
+    values: fn(&T) -> [Arg; N],
+) -> impl Iterator<Item = Sql> + 'a {
+    chunks(rows, N).map(move |chunk| {
+        let mut sql = Sql::new(head);
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_tuple(values(row));
+        }
+        sql
+    })
 }
 
 /// Appends ` IN ($a, $b, …)` for the ids.

@@ -6,13 +6,14 @@
 mod plan;
 mod tree;
 
-use unet_core::{ChangeContext, ChangeSource, EntityType, Timestamp};
+use unet_core::{ChangeContext, ChangeSource, EntityType, Link, Location, Node, Timestamp};
 
 use crate::changes::{self, Change};
+use crate::db::Sql;
 use crate::exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Origin,
 };
-use crate::{Result, Store, links, locations, nodes};
+use crate::{Result, Store, StoreError, links, locations, nodes};
 
 use plan::Plan;
 
@@ -86,30 +87,26 @@ impl Store {
             return Ok(report);
         }
 
-        let mut log = Vec::new();
-        let (created, updated) = split(plan.locations, EntityType::Location, &mut log);
-        locations::insert(&self.db, &mut tx, &created).await?;
-        for (before, after) in &updated {
-            locations::rewrite(&self.db, &mut tx, before, after).await?;
+        // Statements are built on a blocking thread and executed here as they arrive, so
+        // serialising the next chunk overlaps with the database writing the previous one.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Work>(4);
+        let writer_ctx = ctx.clone();
+        let producer = tokio::task::spawn_blocking(move || {
+            let send = |work: Work| sender.blocking_send(work).is_ok();
+            let (locations, nodes, links) = (plan.locations, plan.nodes, plan.links);
+            build_writes(&writer_ctx, now, locations, nodes, links, send);
+        });
+        while let Some(work) = receiver.recv().await {
+            match work {
+                Work::Statement(sql) => {
+                    self.db.execute(&mut tx, sql).await?;
+                }
+                Work::Done(done) => progress(done),
+            }
         }
-        let mut done = (created.len() + updated.len()) as u64;
-        progress(done);
-
-        let (created, updated) = split(plan.nodes, EntityType::Node, &mut log);
-        nodes::insert(&self.db, &mut tx, &created).await?;
-        for (_, after) in &updated {
-            nodes::rewrite(&self.db, &mut tx, after).await?;
-        }
-        done += (created.len() + updated.len()) as u64;
-        progress(done);
-
-        // Updates first: a link moving off an interface frees it for a new one.
-        let (created, updated) = split(plan.links, EntityType::Link, &mut log);
-        for (_, after) in &updated {
-            links::rewrite(&self.db, &mut tx, after).await?;
-        }
-        links::insert(&self.db, &mut tx, &created).await?;
-        changes::record(&self.db, &mut tx, ctx, ChangeSource::Import, now, log).await?;
+        producer.await.map_err(|e| {
+            StoreError::Database(sqlx::Error::Protocol(format!("import writer stopped: {e}")))
+        })?;
         progress(total);
 
         if opts.dry_run {
@@ -120,6 +117,72 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+/// What the statement builder hands the executor.
+enum Work {
+    Statement(Sql),
+    /// Records written so far, for progress.
+    Done(u64),
+}
+
+/// Every write of the plan in dependency order: locations (creates, whose parents come
+/// first, then updates), nodes, links (updates first, so a link moving off an interface frees
+/// it for a new one), then the change rows. Stops when `send` reports the executor is gone.
+fn build_writes(
+    ctx: &ChangeContext,
+    now: Timestamp,
+    location_steps: Vec<Step<Location>>,
+    node_steps: Vec<Step<Node>>,
+    link_steps: Vec<Step<Link>>,
+    send: impl Fn(Work) -> bool,
+) {
+    let mut log = Vec::new();
+    let mut done = 0u64;
+    let (created, updated) = split(location_steps, EntityType::Location, &mut log);
+    let statements = locations::insert_sql(&created).chain(
+        updated
+            .iter()
+            .flat_map(|(b, a)| locations::rewrite_sql(b, a)),
+    );
+    done += (created.len() + updated.len()) as u64;
+    if !send_all(statements, done, &send) {
+        return;
+    }
+    let (created, updated) = split(node_steps, EntityType::Node, &mut log);
+    let statements =
+        nodes::insert_sql(&created).chain(updated.iter().map(|(_, a)| nodes::rewrite_sql(a)));
+    done += (created.len() + updated.len()) as u64;
+    if !send_all(statements, done, &send) {
+        return;
+    }
+    let (created, updated) = split(link_steps, EntityType::Link, &mut log);
+    let statements = updated
+        .iter()
+        .flat_map(|(_, a)| links::rewrite_sql(a))
+        .chain(links::insert_sql(&created));
+    done += (created.len() + updated.len()) as u64;
+    if !send_all(statements, done, &send) {
+        return;
+    }
+    send_all(
+        changes::record_sql(ctx, ChangeSource::Import, now, log),
+        done,
+        &send,
+    );
+}
+
+fn send_all(
+    statements: impl Iterator<Item = Sql>,
+    done: u64,
+    send: &impl Fn(Work) -> bool,
+) -> bool {
+    for sql in statements {
+        if !send(Work::Statement(sql)) {
+            return false;
+        }
+    }
+    send(Work::Done(done))
 }
 
 /// Separates creates and updates, appending their change rows to `log` in plan order.

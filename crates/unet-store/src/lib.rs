@@ -6,6 +6,8 @@
 //! slow, so list calls can be shown to run a constant number of statements.
 
 mod changes;
+mod compliance;
+mod compliance_queries;
 mod cursor;
 mod db;
 mod error;
@@ -25,6 +27,11 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Transaction};
 
+pub use compliance::{
+    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults, RuleFailures,
+    RuleResultRecord, StoredResult,
+};
+pub use compliance_queries::{ComplianceSummary, ResultFilter};
 pub use error::{Result, StoreError};
 pub use exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,

@@ -9,8 +9,8 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, on_unique_violation,
-    push_in,
+    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, insert_statements,
+    on_unique_violation, push_in,
 };
 use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
@@ -63,55 +63,58 @@ pub(crate) fn endpoints(l: &Link) -> impl Iterator<Item = (Uuid, &str)> {
         .chain(l.node_z_id.zip(l.interface_z.as_deref()))
 }
 
-pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
-    for chunk in chunks(rows, BINDS) {
-        let mut sql = Sql::new(format!("INSERT INTO links ({COLUMNS}) VALUES "));
-        for (i, l) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple(values(l));
-        }
-        db.execute(conn, sql).await?;
-    }
-    insert_endpoints(db, conn, rows).await
+const INSERT: &str = "INSERT INTO links (id, name, node_a_id, interface_a, node_z_id, \
+     interface_z, bandwidth_bps, circuit_id, provider, description, custom_data, created_at, \
+     updated_at, revision) VALUES ";
+/// Links per endpoint statement: two endpoints of three values each stay under the limit.
+const ENDPOINT_LINKS: usize = crate::db::MAX_BINDS / 6;
+
+/// The links, then the interfaces they occupy.
+pub(crate) fn insert_sql(rows: &[Link]) -> impl Iterator<Item = Sql> + '_ {
+    insert_statements(INSERT, rows, values).chain(rows.chunks(ENDPOINT_LINKS).map(endpoints_sql))
 }
 
-async fn insert_endpoints(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
-    let pairs: Vec<(Uuid, &str, Uuid)> = rows
+fn endpoints_sql(rows: &[Link]) -> Sql {
+    let mut sql = Sql::new("INSERT INTO link_endpoints (node_id, interface, link_id) VALUES ");
+    let pairs = rows
         .iter()
-        .flat_map(|l| endpoints(l).map(move |(node, iface)| (node, iface, l.id)))
-        .collect();
-    for chunk in chunks(&pairs, 3) {
-        let mut sql = Sql::new("INSERT INTO link_endpoints (node_id, interface, link_id) VALUES ");
-        for (i, (node, iface, link)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple([Arg::from(*node), (*iface).into(), Arg::from(*link)]);
+        .flat_map(|l| endpoints(l).map(move |(node, iface)| (node, iface, l.id)));
+    for (i, (node, iface, link)) in pairs.enumerate() {
+        if i > 0 {
+            sql.push(", ");
         }
-        db.execute(conn, sql).await.map_err(|e| {
-            on_unique_violation(e, || "an interface is already used by another link".into())
-        })?;
+        sql.bind_tuple([Arg::from(node), iface.into(), Arg::from(link)]);
+    }
+    sql
+}
+
+fn interface_taken(e: StoreError) -> StoreError {
+    on_unique_violation(e, || "an interface is already used by another link".into())
+}
+
+pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Link]) -> Result<()> {
+    for sql in insert_sql(rows) {
+        db.execute(conn, sql).await.map_err(interface_taken)?;
     }
     Ok(())
 }
 
+/// The row's update and its endpoints replaced.
+pub(crate) fn rewrite_sql(l: &Link) -> [Sql; 3] {
+    let mut clear = Sql::new("DELETE FROM link_endpoints WHERE link_id = ");
+    clear.bind(l.id);
+    [
+        crate::nodes::update_statement("links", COLUMNS, l.id, values(l)),
+        clear,
+        endpoints_sql(std::slice::from_ref(l)),
+    ]
+}
+
 pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, l: &Link) -> Result<()> {
-    let mut sql = Sql::new("UPDATE links SET ");
-    let names = COLUMNS.split(", ").map(str::trim);
-    for (i, (column, value)) in names.zip(values(l)).enumerate().skip(1) {
-        if i > 1 {
-            sql.push(", ");
-        }
-        sql.push(column).push(" = ").bind(value);
+    for sql in rewrite_sql(l) {
+        db.execute(conn, sql).await.map_err(interface_taken)?;
     }
-    sql.push(" WHERE id = ").bind(l.id);
-    db.execute(conn, sql).await?;
-    let mut sql = Sql::new("DELETE FROM link_endpoints WHERE link_id = ");
-    sql.bind(l.id);
-    db.execute(conn, sql).await?;
-    insert_endpoints(db, conn, std::slice::from_ref(l)).await
+    Ok(())
 }
 
 pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Link>> {

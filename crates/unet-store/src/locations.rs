@@ -9,7 +9,8 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, on_unique_violation,
+    Arg, Db, Sql, get_json, get_opt_uuid, get_timestamp, get_uuid, insert_statements,
+    on_unique_violation,
 };
 use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
@@ -48,16 +49,16 @@ fn values(l: &Location) -> [Arg; BINDS] {
     ]
 }
 
+const INSERT: &str = "INSERT INTO locations (id, name, kind, parent_id, description, \
+     custom_data, path, created_at, updated_at, revision) VALUES ";
+
+pub(crate) fn insert_sql(rows: &[Location]) -> impl Iterator<Item = Sql> + '_ {
+    insert_statements(INSERT, rows, values)
+}
+
 /// Inserts fully formed rows with multi-row statements.
 pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Location]) -> Result<()> {
-    for chunk in chunks(rows, BINDS) {
-        let mut sql = Sql::new(format!("INSERT INTO locations ({COLUMNS}) VALUES "));
-        for (i, l) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple(values(l));
-        }
+    for sql in insert_sql(rows) {
         db.execute(conn, sql).await.map_err(|e| {
             on_unique_violation(e, || {
                 "a location with the same name already exists under the same parent".into()
@@ -67,13 +68,8 @@ pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Location]) -> Resul
     Ok(())
 }
 
-/// Rewrites a stored row, then the paths below it if its own path changed.
-pub(crate) async fn rewrite(
-    db: &Db,
-    conn: &mut Conn,
-    old: &Location,
-    new: &Location,
-) -> Result<()> {
+/// The row's update, then the paths below it if its own path changed.
+pub(crate) fn rewrite_sql(old: &Location, new: &Location) -> Vec<Sql> {
     let mut sql = Sql::new("UPDATE locations SET name = ");
     sql.bind(new.name.as_str())
         .push(", kind = ")
@@ -86,14 +82,7 @@ pub(crate) async fn rewrite(
     sql.push(", updated_at = ").bind(new.updated_at);
     sql.push(", revision = ").bind(new.revision);
     sql.push(" WHERE id = ").bind(new.id);
-    db.execute(conn, sql).await.map_err(|e| {
-        on_unique_violation(e, || {
-            format!(
-                "a location named {:?} already exists under the same parent",
-                new.name
-            )
-        })
-    })?;
+    let mut out = vec![sql];
     if old.path != new.path {
         let old_len = i64::try_from(old.path.chars().count()).unwrap_or(i64::MAX);
         let mut sql = Sql::new("UPDATE locations SET path = ");
@@ -103,7 +92,27 @@ pub(crate) async fn rewrite(
             .push(" AS INTEGER)) WHERE id IN (");
         descendants_sql(&mut sql, new.id, false);
         sql.push(")");
-        db.execute(conn, sql).await?;
+        out.push(sql);
+    }
+    out
+}
+
+/// Rewrites a stored row, then the paths below it if its own path changed.
+pub(crate) async fn rewrite(
+    db: &Db,
+    conn: &mut Conn,
+    old: &Location,
+    new: &Location,
+) -> Result<()> {
+    for sql in rewrite_sql(old, new) {
+        db.execute(conn, sql).await.map_err(|e| {
+            on_unique_violation(e, || {
+                format!(
+                    "a location named {:?} already exists under the same parent",
+                    new.name
+                )
+            })
+        })?;
     }
     Ok(())
 }

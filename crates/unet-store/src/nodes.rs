@@ -11,7 +11,7 @@ use unet_core::{
 use crate::changes::{self, Change};
 use crate::db::{
     Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid,
-    on_unique_violation, push_in,
+    insert_statements, on_unique_violation, push_in,
 };
 use crate::locations::descendants_sql;
 use crate::rules::{check_revision, check_same_id, delete_rows};
@@ -71,15 +71,16 @@ fn duplicate(fqdn: &str) -> StoreError {
     ))
 }
 
+const INSERT: &str = "INSERT INTO nodes (id, name, domain, fqdn, vendor, platform, model, role, \
+     status, location_id, management_ip, serial_number, asset_tag, custom_data, created_at, \
+     updated_at, revision) VALUES ";
+
+pub(crate) fn insert_sql(rows: &[Node]) -> impl Iterator<Item = Sql> + '_ {
+    insert_statements(INSERT, rows, values)
+}
+
 pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Node]) -> Result<()> {
-    for chunk in chunks(rows, BINDS) {
-        let mut sql = Sql::new(format!("INSERT INTO nodes ({COLUMNS}) VALUES "));
-        for (i, n) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple(values(n));
-        }
+    for sql in insert_sql(rows) {
         db.execute(conn, sql).await.map_err(|e| {
             on_unique_violation(e, || {
                 "a node with the same name and domain already exists".into()
@@ -89,17 +90,31 @@ pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Node]) -> Result<()
     Ok(())
 }
 
-pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, n: &Node) -> Result<()> {
-    let mut sql = Sql::new("UPDATE nodes SET ");
-    let names = COLUMNS.split(", ").map(str::trim);
-    for (i, (column, value)) in names.zip(values(n)).enumerate().skip(1) {
+/// `UPDATE` of every column but the id, from the same value list as the insert.
+pub(crate) fn update_statement<const N: usize>(
+    table: &str,
+    columns: &str,
+    id: Uuid,
+    values: [Arg; N],
+) -> Sql {
+    let mut sql = Sql::new(format!("UPDATE {table} SET "));
+    let names = columns.split(", ").map(str::trim);
+    for (i, (column, value)) in names.zip(values).enumerate().skip(1) {
         if i > 1 {
             sql.push(", ");
         }
         sql.push(column).push(" = ").bind(value);
     }
-    sql.push(" WHERE id = ").bind(n.id);
-    db.execute(conn, sql)
+    sql.push(" WHERE id = ").bind(id);
+    sql
+}
+
+pub(crate) fn rewrite_sql(n: &Node) -> Sql {
+    update_statement("nodes", COLUMNS, n.id, values(n))
+}
+
+pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, n: &Node) -> Result<()> {
+    db.execute(conn, rewrite_sql(n))
         .await
         .map_err(|e| on_unique_violation(e, || duplicate(&n.fqdn).to_string()))?;
     Ok(())

@@ -1,0 +1,38 @@
+-- Policy evaluation: one result per node × rule, a per-node evaluation row (when the node was
+-- last evaluated and its counts per outcome), and the templates policies assigned to nodes.
+-- A result row is rewritten only when its outcome or detail changes; the time of the last
+-- evaluation lives in policy_evaluations, so an unchanged fleet re-evaluates cheaply.
+
+CREATE TABLE policy_results (
+    node_id    TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+    rule_id    TEXT COLLATE "C" NOT NULL,
+    outcome    TEXT NOT NULL,
+    -- JSON text; NULL when the result carries no detail.
+    expected   TEXT,
+    actual     TEXT,
+    message    TEXT,
+    -- When the outcome last changed for this node (first evaluation included).
+    changed_at TEXT NOT NULL,
+    PRIMARY KEY (node_id, rule_id)
+);
+CREATE INDEX policy_results_outcome ON policy_results (outcome, rule_id);
+CREATE INDEX policy_results_rule ON policy_results (rule_id, outcome);
+
+CREATE TABLE policy_evaluations (
+    node_id        TEXT PRIMARY KEY NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+    evaluated_at   TEXT NOT NULL,
+    pass           BIGINT NOT NULL,
+    fail           BIGINT NOT NULL,
+    error          BIGINT NOT NULL,
+    not_applicable BIGINT NOT NULL
+);
+-- Worst nodes first: most failures and errors.
+CREATE INDEX policy_evaluations_worst ON policy_evaluations ((fail + error) DESC, node_id);
+
+CREATE TABLE node_templates (
+    node_id  TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+    template TEXT COLLATE "C" NOT NULL,
+    -- Order of assignment (rule order), 0-based per node.
+    position BIGINT NOT NULL,
+    PRIMARY KEY (node_id, template)
+);
