@@ -28,10 +28,8 @@ fn aligned(
     let mut order: Vec<(NodeId, Option<NodeId>)> = Vec::with_capacity(node.children.len());
     match i {
         Some(i) if !node.ordered => {
-            let matched = |rc: NodeId| {
-                let n = running.node(rc);
-                intended.find_hashed(i, n.hash, n.key())
-            };
+            let matched =
+                |rc: NodeId| intended.find_hashed(i, running.node(rc).hash, running.key(rc));
             // Running-only lines grouped by the matched running line they follow.
             let mut leading = Vec::new();
             let mut after: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
@@ -45,8 +43,8 @@ fn aligned(
             }
             order.extend(leading.into_iter().map(|rc| (rc, None)));
             for &ic in &intended.node(i).children {
-                let n = intended.node(ic);
-                if let Some(rc) = running.find_hashed(r, n.hash, n.key()) {
+                let hash = intended.node(ic).hash;
+                if let Some(rc) = running.find_hashed(r, hash, intended.key(ic)) {
                     order.push((rc, Some(ic)));
                     let followers = after.remove(&rc).unwrap_or_default();
                     order.extend(followers.into_iter().map(|f| (f, None)));
@@ -60,8 +58,8 @@ fn aligned(
             out.extend(std::iter::repeat_n(' ', depth));
         }
         let text = match ic {
-            Some(ic) => &intended.node(ic).text,
-            None => &running.node(rc).text,
+            Some(ic) => &intended.text(ic),
+            None => &running.text(rc),
         };
         out.push_str(text);
         out.push('\n');

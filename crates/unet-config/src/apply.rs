@@ -32,7 +32,7 @@ fn apply_command(tree: &mut ConfigTree, parent: NodeId, command: &Command) {
     let existing = tree.find_child(parent, &key);
     let id = match existing {
         Some(id) => {
-            if rules.replaces_on_entry(&tree.node(id).text) && !command.children.is_empty() {
+            if rules.replaces_on_entry(tree.text(id)) && !command.children.is_empty() {
                 for child in tree.node(id).children.clone() {
                     tree.detach(child);
                 }
@@ -58,7 +58,7 @@ fn renumbered_entries(tree: &ConfigTree, id: NodeId, commands: &[Command]) -> bo
         && node
             .children
             .iter()
-            .all(|&c| sequence_number(tree.node(c).key()).is_none())
+            .all(|&c| sequence_number(tree.key(c)).is_none())
         && commands.iter().all(|c| {
             let entry = match c.kind {
                 CommandKind::Negate => c
@@ -115,7 +115,7 @@ fn add_new(tree: &mut ConfigTree, parent: NodeId, text: &str, key: &str) -> Node
     if let Some(identity) = rules.idempotent_identity(text) {
         let same_setting = tree.node(parent).children.iter().copied().find(|&c| {
             tree.node(c).children.is_empty()
-                && rules.idempotent_identity(&tree.node(c).text).as_ref() == Some(&identity)
+                && rules.idempotent_identity(tree.text(c)).as_ref() == Some(&identity)
         });
         if let Some(id) = same_setting {
             tree.retext(id, text, key);
@@ -149,7 +149,7 @@ fn insert_by_sequence(
     let children = tree.node(parent).children.clone();
     let mut position = children.len();
     for (index, &c) in children.iter().enumerate() {
-        let current = sequence_number(tree.node(c).key()).map_or(u64::MAX, number);
+        let current = sequence_number(tree.key(c)).map_or(u64::MAX, number);
         if current == wanted {
             tree.detach(c);
             position = index;
@@ -191,7 +191,7 @@ fn remove_matching(tree: &mut ConfigTree, parent: NodeId, negation: &str) {
         .iter()
         .copied()
         .filter(|&c| {
-            let child = tree.node(c).key();
+            let child = tree.key(c);
             child == key
                 || (child.starts_with(&key) && child.as_bytes().get(key.len()) == Some(&b' '))
         })

@@ -110,14 +110,14 @@ pub(crate) struct Pair<'a> {
 impl Pair<'_> {
     /// The child of intended section `i` matching running line `rc`.
     fn in_intended(&self, i: NodeId, rc: NodeId) -> Option<NodeId> {
-        let node = self.running.node(rc);
-        self.intended.find_hashed(i, node.hash, node.key())
+        let hash = self.running.node(rc).hash;
+        self.intended.find_hashed(i, hash, self.running.key(rc))
     }
 
     /// The child of running section `r` matching intended line `ic`.
     fn in_running(&self, r: NodeId, ic: NodeId) -> Option<NodeId> {
-        let node = self.intended.node(ic);
-        self.running.find_hashed(r, node.hash, node.key())
+        let hash = self.intended.node(ic).hash;
+        self.running.find_hashed(r, hash, self.intended.key(ic))
     }
 
     fn children(&self, r: NodeId, i: NodeId) -> Vec<Change> {
@@ -133,11 +133,10 @@ impl Pair<'_> {
         let mut changes: Vec<Change> = Vec::new();
         let mut added = Vec::new();
         for &ic in &self.intended.node(i).children {
-            match self.running.find_hashed(
-                r,
-                self.intended.node(ic).hash,
-                self.intended.node(ic).key(),
-            ) {
+            match self
+                .running
+                .find_hashed(r, self.intended.node(ic).hash, self.intended.key(ic))
+            {
                 None => {
                     added.push(changes.len());
                     changes.push(subtree(self.intended, ic, ChangeKind::Added));
@@ -189,14 +188,14 @@ impl Pair<'_> {
             let paired = node
                 .children
                 .is_empty()
-                .then(|| rules.idempotent_identity(&node.text))
+                .then(|| rules.idempotent_identity(self.running.text(rc)))
                 .flatten()
                 .and_then(|identity| by_identity.remove(&identity));
             match paired {
                 Some(index) => {
                     let change = &mut changes[index];
                     change.kind = ChangeKind::Replaced;
-                    change.previous = Some(node.text.to_string());
+                    change.previous = Some(self.running.text(rc).to_string());
                     change.running_line = Some(node.line);
                     change.running = Some(rc);
                 }
@@ -258,14 +257,14 @@ impl Pair<'_> {
 
     /// Same key and same subtree.
     pub(crate) fn equal(&self, r: NodeId, i: NodeId) -> bool {
-        self.running.node(r).key() == self.intended.node(i).key() && self.children(r, i).is_empty()
+        self.running.key(r) == self.intended.key(i) && self.children(r, i).is_empty()
     }
 
     fn section(&self, r: NodeId, i: NodeId, kind: ChangeKind) -> Change {
         let node = self.intended.node(i);
         Change {
             kind,
-            text: node.text.to_string(),
+            text: self.intended.text(i).to_string(),
             previous: None,
             running_line: Some(self.running.node(r).line),
             intended_line: Some(node.line),
@@ -280,8 +279,8 @@ impl Pair<'_> {
 /// Every entry is a leaf with a sequence number (`10 permit …`, `seq 10 …`).
 pub(crate) fn sequenced(tree: &ConfigTree, ids: &[NodeId]) -> bool {
     ids.iter().all(|&c| {
-        let node = tree.node(c);
-        node.children.is_empty() && crate::remediate::sequence_number(&node.text).is_some()
+        tree.node(c).children.is_empty()
+            && crate::remediate::sequence_number(tree.text(c)).is_some()
     })
 }
 
@@ -291,7 +290,7 @@ fn subtree(tree: &ConfigTree, id: NodeId, kind: ChangeKind) -> Change {
     let from_running = kind == ChangeKind::Removed;
     Change {
         kind,
-        text: node.text.to_string(),
+        text: tree.text(id).to_string(),
         previous: None,
         running_line: from_running.then_some(node.line),
         intended_line: (!from_running).then_some(node.line),

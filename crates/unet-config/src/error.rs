@@ -9,6 +9,9 @@ pub enum ConfigError {
     )]
     UnknownPlatform(String),
 
+    #[error("config larger than {limit} bytes")]
+    InputTooLarge { limit: usize },
+
     #[error(
         "line {line}: nesting deeper than {limit} levels; configs this deep are not device configs"
     )]

@@ -179,15 +179,16 @@ impl Builder<'_> {
     /// A whole intended section, in intended order, as commands.
     fn full_section(&self, id: NodeId) -> Command {
         let node = self.intended.node(id);
+        let text = self.intended.text(id);
         if node.children.is_empty() {
-            return self.leaf(&node.text);
+            return self.leaf(text);
         }
         let children = node
             .children
             .iter()
             .map(|&c| self.full_section(c))
             .collect();
-        self.section(&node.text, children)
+        self.section(text, children)
     }
 
     /// An ordered section (ACL) whose entries differ. Cheapest safe form first: entries
@@ -242,7 +243,7 @@ impl Builder<'_> {
         }
         // Replace the section: its removal must stay right before its re-creation.
         if !self.rules.replaces_on_entry(&change.text) {
-            let mut negation = self.negation(&self.running.node(r).text);
+            let mut negation = self.negation(self.running.text(r));
             negation.weight = Some(weight);
             others.push(negation);
         }
@@ -260,7 +261,7 @@ impl Builder<'_> {
         let intended = &self.intended.node(change.intended?).children;
         let leaves = |tree: &ConfigTree, ids: &[NodeId]| {
             ids.iter().all(|&c| {
-                tree.node(c).children.is_empty() && sequence_number(&tree.node(c).text).is_none()
+                tree.node(c).children.is_empty() && sequence_number(tree.text(c)).is_none()
             })
         };
         if !leaves(self.running, running) || !leaves(self.intended, intended) {
@@ -287,7 +288,7 @@ impl Builder<'_> {
             .collect();
         for (k, &entry) in (1..).zip(added) {
             let number = low + gap * k;
-            children.push(self.leaf(&format!("{number} {}", self.intended.node(entry).text)));
+            children.push(self.leaf(&format!("{number} {}", self.intended.text(entry))));
         }
         let renumber = Command {
             text: resequence,

@@ -86,8 +86,7 @@ impl SliceExpr {
         let last = depth + 1 == self.levels.len();
         let mut any = false;
         for &child in &tree.node(from).children {
-            let node = tree.node(child);
-            if !(level.matches(&node.text) || level.matches(node.key())) {
+            if !(level.matches(tree.text(child)) || level.matches(tree.key(child))) {
                 continue;
             }
             if last {
@@ -95,7 +94,12 @@ impl SliceExpr {
                 any = true;
                 continue;
             }
-            let copied = out.add_child(into, node.text.clone(), node.key.clone(), node.line);
+            let copied = out.add_child(
+                into,
+                tree.text(child),
+                Some(tree.key(child)),
+                tree.node(child).line,
+            );
             if self.level(tree, child, depth + 1, out, copied) {
                 any = true;
             } else {
@@ -108,7 +112,7 @@ impl SliceExpr {
 
 fn copy(tree: &ConfigTree, id: NodeId, out: &mut ConfigTree, into: NodeId) {
     let node = tree.node(id);
-    let copied = out.add_child(into, node.text.clone(), node.key.clone(), node.line);
+    let copied = out.add_child(into, tree.text(id), Some(tree.key(id)), node.line);
     for &child in &node.children {
         copy(tree, child, out, copied);
     }

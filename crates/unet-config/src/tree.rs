@@ -15,15 +15,26 @@ pub const ROOT: NodeId = 0;
 /// Sections with at least this many children get hash-index entries; smaller ones are scanned.
 const WIDE: usize = 8;
 
+/// Largest config the parsers accept (bytes): text and keys of the lines must fit the arena's
+/// 32-bit offsets with room for what remediation and slicing add.
+pub const MAX_INPUT: usize = 1 << 30;
+
 /// Deepest nesting the parsers accept; real configs stay under ten.
 pub const MAX_DEPTH: usize = 64;
+
+/// A string stored in the tree's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     /// The line as written, whitespace collapsed (banners keep their inner lines).
-    pub text: Box<str>,
-    /// Comparison key when it differs from `text` (canonical interface names).
-    pub key: Option<Box<str>>,
+    text: Span,
+    /// Comparison key (canonical interface names); the same span as `text` when equal.
+    key: Span,
     /// Hash of the key, computed once: the index and the diff both use it.
     pub hash: u64,
     /// 1-based line in the source; 0 for lines that were not parsed from a file.
@@ -34,16 +45,13 @@ pub(crate) struct Node {
     pub ordered: bool,
 }
 
-impl Node {
-    pub fn key(&self) -> &str {
-        self.key.as_deref().unwrap_or(&self.text)
-    }
-}
-
 /// A parsed configuration of one platform.
 #[derive(Debug, Clone)]
 pub struct ConfigTree {
     platform: Platform,
+    /// Every line's text and key, back to back: one allocation instead of one per line,
+    /// and the lines of a section sit next to each other in memory.
+    strings: String,
     pub(crate) nodes: Vec<Node>,
     index: HashMap<(NodeId, u64), NodeId, BuildHasherDefault<PairHasher>>,
 }
@@ -60,11 +68,11 @@ impl<'a> Line<'a> {
         self.id
     }
     pub fn text(&self) -> &'a str {
-        &self.tree.node(self.id).text
+        self.tree.text(self.id)
     }
     /// The normalised text lines are matched by.
     pub fn key(&self) -> &'a str {
-        self.tree.node(self.id).key()
+        self.tree.key(self.id)
     }
     pub fn line_number(&self) -> u32 {
         self.tree.node(self.id).line
@@ -89,14 +97,15 @@ impl<'a> Line<'a> {
 
 impl ConfigTree {
     pub fn new(platform: Platform) -> ConfigTree {
-        ConfigTree::with_capacity(platform, 0)
+        ConfigTree::with_capacity(platform, 0, 0)
     }
 
-    /// An empty tree with room for `lines` lines without reallocating.
-    pub(crate) fn with_capacity(platform: Platform, lines: usize) -> ConfigTree {
+    /// An empty tree with room for `lines` lines of `bytes` bytes without reallocating.
+    pub(crate) fn with_capacity(platform: Platform, lines: usize, bytes: usize) -> ConfigTree {
+        let empty = Span { start: 0, len: 0 };
         let root = Node {
-            text: "".into(),
-            key: None,
+            text: empty,
+            key: empty,
             hash: 0,
             line: 0,
             parent: ROOT,
@@ -107,6 +116,7 @@ impl ConfigTree {
         nodes.push(root);
         ConfigTree {
             platform,
+            strings: String::with_capacity(bytes),
             nodes,
             index: HashMap::with_capacity_and_hasher(lines / 4, BuildHasherDefault::default()),
         }
@@ -155,6 +165,34 @@ impl ConfigTree {
         &self.nodes[id as usize]
     }
 
+    fn span(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        self.strings
+            .get(start..start + span.len as usize)
+            .unwrap_or_default()
+    }
+
+    /// The text of line `id` as written (whitespace collapsed).
+    pub(crate) fn text(&self, id: NodeId) -> &str {
+        self.span(self.node(id).text)
+    }
+
+    /// The comparison key of line `id`.
+    pub(crate) fn key(&self, id: NodeId) -> &str {
+        self.span(self.node(id).key)
+    }
+
+    /// Store `text` in the arena. Offsets are 32-bit: the parsers refuse inputs that could
+    /// overflow them (see [`MAX_INPUT`]).
+    fn store(&mut self, text: &str) -> Span {
+        let start = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        self.strings.push_str(text);
+        Span {
+            start,
+            len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
     pub(crate) fn find_child(&self, parent: NodeId, key: &str) -> Option<NodeId> {
         self.find_hashed(parent, hash_key(key), key)
     }
@@ -163,17 +201,17 @@ impl ConfigTree {
     pub(crate) fn find_hashed(&self, parent: NodeId, hash: u64, key: &str) -> Option<NodeId> {
         let children = &self.node(parent).children;
         let scan = || {
-            children.iter().copied().find(|&c| {
-                let node = self.node(c);
-                node.hash == hash && node.key() == key
-            })
+            children
+                .iter()
+                .copied()
+                .find(|&c| self.node(c).hash == hash && self.key(c) == key)
         };
         // Narrow sections are scanned: their nodes sit next to each other, cheaper than a probe.
         if children.len() < WIDE {
             return scan();
         }
         let id = *self.index.get(&(parent, hash))?;
-        if self.node(id).key() == key && self.node(id).parent == parent {
+        if self.key(id) == key && self.node(id).parent == parent {
             return Some(id);
         }
         // Hash collision or stale slot: fall back to a scan of this parent only.
@@ -185,15 +223,15 @@ impl ConfigTree {
     pub(crate) fn add_child(
         &mut self,
         parent: NodeId,
-        text: Box<str>,
-        key: Option<Box<str>>,
+        text: &str,
+        key: Option<&str>,
         line: u32,
     ) -> NodeId {
         if self.node(parent).children.is_empty() && parent != ROOT {
-            let ordered = self.rules().is_ordered(&self.node(parent).text);
+            let ordered = self.rules().is_ordered(self.text(parent));
             self.nodes[parent as usize].ordered = ordered;
         }
-        let key_text = key.as_deref().unwrap_or(&text);
+        let key_text = key.unwrap_or(text);
         let hash = hash_key(key_text);
         let slot = (parent, hash);
         if !self.node(parent).ordered
@@ -201,10 +239,15 @@ impl ConfigTree {
         {
             return existing;
         }
+        let text_span = self.store(text);
+        let key_span = match key {
+            Some(k) if k != text => self.store(k),
+            _ => text_span,
+        };
         let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
         self.nodes.push(Node {
-            text,
-            key,
+            text: text_span,
+            key: key_span,
             hash,
             line,
             parent,
@@ -240,8 +283,8 @@ impl ConfigTree {
             });
         }
         let text = crate::normalize::collapse_whitespace(text);
-        let key = self.key_of(&text).map(String::into_boxed_str);
-        Ok(self.add_child(parent, text.into(), key, line))
+        let key = self.key_of(&text);
+        Ok(self.add_child(parent, &text, key.as_deref(), line))
     }
 
     /// The comparison key of an already collapsed line, when it differs from the line.
@@ -277,7 +320,7 @@ impl ConfigTree {
                     .children
                     .iter()
                     .copied()
-                    .find(|&c| self.node(c).key() == self.node(id).key());
+                    .find(|&c| self.key(c) == self.key(id));
                 if let Some(other) = survivor {
                     self.index.insert(slot, other);
                 }
@@ -293,9 +336,15 @@ impl ConfigTree {
             self.index.remove(&old_slot);
         }
         let hash = hash_key(key);
+        let text_span = self.store(text);
+        let key_span = if key == text {
+            text_span
+        } else {
+            self.store(key)
+        };
         let node = &mut self.nodes[id as usize];
-        node.text = text.into();
-        node.key = (key != text).then(|| key.into());
+        node.text = text_span;
+        node.key = key_span;
         node.hash = hash;
         if self.node(parent).children.len() >= WIDE {
             self.index.entry((parent, hash)).or_insert(id);
@@ -309,7 +358,7 @@ impl ConfigTree {
         text: &str,
         key: &str,
     ) -> NodeId {
-        let id = self.add_child(parent, text.into(), (key != text).then(|| key.into()), 0);
+        let id = self.add_child(parent, text, Some(key), 0);
         let children = &mut self.nodes[parent as usize].children;
         if children.last() == Some(&id) {
             children.pop();
@@ -339,7 +388,7 @@ impl ConfigTree {
             if indent {
                 out.extend(std::iter::repeat_n(' ', depth));
             }
-            out.push_str(&self.node(id).text);
+            out.push_str(self.text(id));
             out.push('\n');
             stack.extend(self.node(id).children.iter().rev().map(|&c| (c, depth + 1)));
         }

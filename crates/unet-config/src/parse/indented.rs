@@ -40,12 +40,11 @@ pub(super) fn parse_into(
         let id = match rules.literal_block(&content) {
             Some(end) => {
                 let block = literal_block(&content, end, number, &mut lines)?;
-                tree.add_child(parent, block.into_boxed_str(), None, number)
+                tree.add_child(parent, &block, None, number)
             }
             None => {
-                let key =
-                    crate::normalize::interface_key(rules, &content).map(String::into_boxed_str);
-                tree.add_child(parent, content.into(), key, number)
+                let key = crate::normalize::interface_key(rules, &content);
+                tree.add_child(parent, &content, key.as_deref(), number)
             }
         };
         open.push((indent, id));

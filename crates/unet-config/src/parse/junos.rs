@@ -45,8 +45,8 @@ fn add_statement(tree: &mut ConfigTree, rules: &Rules, line: &str, number: u32) 
     if line.is_empty() || rules.is_comment(&line) || rules.is_ignored(&line) {
         return;
     }
-    let key = rules_key(rules, &line);
-    tree.add_child(ROOT, line.into(), key, number);
+    let key = crate::normalize::interface_key(rules, &line);
+    tree.add_child(ROOT, &line, key.as_deref(), number);
 }
 
 struct BraceParser<'t> {
@@ -265,10 +265,6 @@ impl<'t> BraceParser<'t> {
         }
         Ok(())
     }
-}
-
-fn rules_key(rules: &Rules, line: &str) -> Option<Box<str>> {
-    crate::normalize::interface_key(rules, line).map(String::into_boxed_str)
 }
 
 fn skip_until(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, stop: impl Fn(char) -> bool) {

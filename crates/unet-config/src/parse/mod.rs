@@ -8,14 +8,17 @@ use crate::drivers::rules;
 use crate::error::ConfigError;
 use crate::platform::Platform;
 use crate::rules::Syntax;
-use crate::tree::ConfigTree;
+use crate::tree::{ConfigTree, MAX_INPUT};
 
 /// Parse a running or intended config of `platform`.
 pub fn parse(platform: Platform, text: &str) -> Result<ConfigTree, ConfigError> {
+    if text.len() > MAX_INPUT {
+        return Err(ConfigError::InputTooLarge { limit: MAX_INPUT });
+    }
     let rules = rules(platform);
-    // One line per newline at most (Junos lists may add a few): size the arena once.
+    // One line per newline at most (Junos lists may add a few): size the arenas once.
     let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
-    let mut tree = ConfigTree::with_capacity(platform, lines);
+    let mut tree = ConfigTree::with_capacity(platform, lines, text.len());
     match rules.driver.syntax {
         Syntax::Indented => indented::parse_into(&mut tree, rules, text)?,
         Syntax::JunosSet => junos::parse_into(&mut tree, rules, text)?,
