@@ -4,6 +4,8 @@
 #
 #   scripts/bench/inventory/import.sh [NODES] [LINKS]
 #
+# UNET=path/to/unet skips the build and times that binary instead.
+#
 # Prints the wall time of each run and the best of them; uses hyperfine when installed.
 set -euo pipefail
 
@@ -15,8 +17,10 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build --release -q -p unet-cli --manifest-path "$ROOT/Cargo.toml"
-UNET="$TARGET/release/unet"
+if [ -z "${UNET:-}" ]; then
+    cargo build --release -q -p unet-cli --manifest-path "$ROOT/Cargo.toml"
+    UNET="$TARGET/release/unet"
+fi
 
 python3 "$ROOT/scripts/bench/inventory/generate.py" "$WORK/inventory" "$NODES" "$LINKS"
 echo "input: $NODES nodes, $LINKS links, 500 locations ($(du -sh "$WORK/inventory" | cut -f1))"
