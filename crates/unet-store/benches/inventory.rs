@@ -95,6 +95,24 @@ fn inventory(n: usize) -> ImportBatch {
     batch
 }
 
+/// CPU seconds this process has used (user + system, all threads), from /proc; the machine
+/// is shared, so CPU time is reported next to wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -129,15 +147,17 @@ async fn main() {
     let batch = inventory(n);
     let ctx = ChangeContext::new("bench", ChangeSource::Import);
 
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let report = store
         .import(&ctx, batch, &ImportOptions::default())
         .await
         .expect("import");
     let import_time = started.elapsed();
+    let import_cpu = cpu_seconds() - cpu;
     assert!(report.committed && report.failures.is_empty(), "{report:?}");
     println!(
-        "import: {n} nodes + {n} links (+ 110 locations, change rows included) into SQLite: {:.2} s",
+        "import: {n} nodes + {n} links (+ 110 locations, change rows included) into SQLite: {:.2} s wall, {import_cpu:.2} s CPU",
         import_time.as_secs_f64()
     );
 

@@ -43,7 +43,7 @@ impl Change {
     }
 }
 
-const CHANGE_COLUMNS: usize = 10;
+const CHANGE_COLUMNS: usize = 6;
 /// Rows per multi-row insert; a fixed size keeps the prepared statement reusable.
 const CHANGE_CHUNK: usize = 500;
 const _: () = assert!(CHANGE_CHUNK * CHANGE_COLUMNS <= MAX_BINDS);
@@ -59,10 +59,9 @@ pub(crate) fn record_sql(
     let mut rest = changes.into_iter().peekable();
     std::iter::from_fn(move || {
         rest.peek()?;
-        let mut sql = Sql::new(
-            "INSERT INTO configuration_changes (id, entity_type, entity_id, action, actor, source, \
-             before, after, request_id, created_at) VALUES ",
-        );
+        // Who, how, when and the request are the same for every row: bound once per statement.
+        let mut sql =
+            Sql::new("WITH batch (id, entity_type, entity_id, action, before, after) AS (VALUES ");
         for (i, c) in rest.by_ref().take(CHANGE_CHUNK).enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -73,14 +72,23 @@ pub(crate) fn record_sql(
                 c.entity_type.as_str().into(),
                 c.entity_id.into(),
                 c.action.as_str().into(),
-                ctx.actor.as_str().into(),
-                source.as_str().into(),
                 c.before.into(),
                 c.after.into(),
-                ctx.request_id.clone().into(),
-                at.into(),
             ]);
         }
+        sql.push(
+            ") INSERT INTO configuration_changes (id, entity_type, entity_id, action, before, after, \
+             actor, source, request_id, created_at) \
+             SELECT id, entity_type, entity_id, action, before, after, ",
+        );
+        sql.bind(ctx.actor.as_str())
+            .push(", ")
+            .bind(source.as_str())
+            .push(", ")
+            .bind(ctx.request_id.clone())
+            .push(", ")
+            .bind(at)
+            .push(" FROM batch");
         Some(sql)
     })
 }
