@@ -28,8 +28,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Transaction};
 
 pub use compliance::{
-    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults, RuleFailures,
-    RuleResultRecord, StoredResult,
+    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults,
+    RuleFailures, RuleResultRecord, StoredResult,
 };
 pub use compliance_queries::{ComplianceSummary, ResultFilter};
 pub use error::{Result, StoreError};

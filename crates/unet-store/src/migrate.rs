@@ -16,25 +16,31 @@ struct Embedded {
     sql: &'static str,
 }
 
-const SQLITE: &[Embedded] = &[Embedded {
-    version: 20261201000001,
-    description: "inventory: locations, nodes, links, configuration_changes",
-    sql: include_str!("../migrations/sqlite/20261201000001_inventory.sql"),
-}, Embedded {
-    version: 20261201000002,
-    description: "policy results, per-node evaluations, node templates",
-    sql: include_str!("../migrations/sqlite/20261201000002_policy_results.sql"),
-}];
+const SQLITE: &[Embedded] = &[
+    Embedded {
+        version: 20261201000001,
+        description: "inventory: locations, nodes, links, configuration_changes",
+        sql: include_str!("../migrations/sqlite/20261201000001_inventory.sql"),
+    },
+    Embedded {
+        version: 20261201000002,
+        description: "policy results, per-node evaluations, node templates",
+        sql: include_str!("../migrations/sqlite/20261201000002_policy_results.sql"),
+    },
+];
 
-const POSTGRES: &[Embedded] = &[Embedded {
-    version: 20261201000001,
-    description: "inventory: locations, nodes, links, configuration_changes",
-    sql: include_str!("../migrations/postgres/20261201000001_inventory.sql"),
-}, Embedded {
-    version: 20261201000002,
-    description: "policy results, per-node evaluations, node templates",
-    sql: include_str!("../migrations/postgres/20261201000002_policy_results.sql"),
-}];
+const POSTGRES: &[Embedded] = &[
+    Embedded {
+        version: 20261201000001,
+        description: "inventory: locations, nodes, links, configuration_changes",
+        sql: include_str!("../migrations/postgres/20261201000001_inventory.sql"),
+    },
+    Embedded {
+        version: 20261201000002,
+        description: "policy results, per-node evaluations, node templates",
+        sql: include_str!("../migrations/postgres/20261201000002_policy_results.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY NOT NULL, description TEXT NOT NULL, \
