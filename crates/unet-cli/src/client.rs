@@ -1,6 +1,7 @@
 //! What the commands talk to. Local mode opens the database directly through the store; a
 //! server mode can add a variant here that speaks HTTP, and the commands stay as they are.
 
+use tokio::sync::OnceCell;
 use unet_core::{
     ChangeContext, ChangeFilter, ChangeSource, ConfigurationChange, Link, LinkDraft, LinkFilter,
     Location, LocationDraft, LocationFilter, Node, NodeDraft, NodeFilter, Page, PageRequest, Uuid,
@@ -10,7 +11,24 @@ use unet_store::{ImportBatch, ImportOptions, ImportReport, Inventory, Store, Sto
 use crate::error::Result;
 
 pub enum Client {
-    Local(Store),
+    Local(Local),
+}
+
+/// The database, opened (created and migrated if new) on first use, so that a command that
+/// fails before it needs the inventory — an import file with a syntax error — leaves no trace,
+/// not even a new empty database.
+pub struct Local {
+    url: String,
+    store: OnceCell<Store>,
+}
+
+impl Local {
+    async fn store(&self) -> Result<&Store> {
+        Ok(self
+            .store
+            .get_or_try_init(|| Store::open_and_migrate(&self.url, StoreOptions::default()))
+            .await?)
+    }
 }
 
 /// The actor recorded in the change history: the login name, or `cli` when there is none.
@@ -26,34 +44,39 @@ pub fn context(source: ChangeSource) -> ChangeContext {
 }
 
 impl Client {
-    /// Opens (creating and migrating if needed) the database at `url`.
-    pub async fn local(url: &str) -> Result<Client> {
-        Ok(Client::Local(
-            Store::open_and_migrate(url, StoreOptions::default()).await?,
-        ))
+    /// The database at `url`, opened when a command first needs it.
+    pub fn local(url: &str) -> Client {
+        Client::Local(Local {
+            url: url.to_string(),
+            store: OnceCell::new(),
+        })
     }
 
     pub async fn close(self) {
         match self {
-            Client::Local(store) => store.close().await,
+            Client::Local(local) => {
+                if let Some(store) = local.store.get() {
+                    store.close().await;
+                }
+            }
         }
     }
 
     pub async fn resolve_node(&self, ident: &str) -> Result<Node> {
         match self {
-            Client::Local(s) => Ok(s.resolve_node(ident).await?),
+            Client::Local(l) => Ok(l.store().await?.resolve_node(ident).await?),
         }
     }
 
     pub async fn list_nodes(&self, f: &NodeFilter, p: &PageRequest) -> Result<Page<Node>> {
         match self {
-            Client::Local(s) => Ok(s.list_nodes(f, p).await?),
+            Client::Local(l) => Ok(l.store().await?.list_nodes(f, p).await?),
         }
     }
 
     pub async fn create_node(&self, ctx: &ChangeContext, d: NodeDraft) -> Result<Node> {
         match self {
-            Client::Local(s) => Ok(s.create_node(ctx, d).await?),
+            Client::Local(l) => Ok(l.store().await?.create_node(ctx, d).await?),
         }
     }
 
@@ -65,13 +88,17 @@ impl Client {
         if_revision: Option<i64>,
     ) -> Result<Node> {
         match self {
-            Client::Local(s) => Ok(s.update_node(ctx, id, d, if_revision).await?),
+            Client::Local(l) => Ok(l
+                .store()
+                .await?
+                .update_node(ctx, id, d, if_revision)
+                .await?),
         }
     }
 
     pub async fn delete_node(&self, ctx: &ChangeContext, id: Uuid, cascade: bool) -> Result<()> {
         match self {
-            Client::Local(s) => Ok(s.delete_node(ctx, id, cascade).await?),
+            Client::Local(l) => Ok(l.store().await?.delete_node(ctx, id, cascade).await?),
         }
     }
 
@@ -81,13 +108,13 @@ impl Client {
         p: &PageRequest,
     ) -> Result<Page<ConfigurationChange>> {
         match self {
-            Client::Local(s) => Ok(s.node_history(id, p).await?),
+            Client::Local(l) => Ok(l.store().await?.node_history(id, p).await?),
         }
     }
 
     pub async fn resolve_location(&self, ident: &str) -> Result<Location> {
         match self {
-            Client::Local(s) => Ok(s.resolve_location(ident).await?),
+            Client::Local(l) => Ok(l.store().await?.resolve_location(ident).await?),
         }
     }
 
@@ -97,13 +124,13 @@ impl Client {
         p: &PageRequest,
     ) -> Result<Page<Location>> {
         match self {
-            Client::Local(s) => Ok(s.list_locations(f, p).await?),
+            Client::Local(l) => Ok(l.store().await?.list_locations(f, p).await?),
         }
     }
 
     pub async fn create_location(&self, ctx: &ChangeContext, d: LocationDraft) -> Result<Location> {
         match self {
-            Client::Local(s) => Ok(s.create_location(ctx, d).await?),
+            Client::Local(l) => Ok(l.store().await?.create_location(ctx, d).await?),
         }
     }
 
@@ -115,7 +142,11 @@ impl Client {
         if_revision: Option<i64>,
     ) -> Result<Location> {
         match self {
-            Client::Local(s) => Ok(s.update_location(ctx, id, d, if_revision).await?),
+            Client::Local(l) => Ok(l
+                .store()
+                .await?
+                .update_location(ctx, id, d, if_revision)
+                .await?),
         }
     }
 
@@ -126,25 +157,25 @@ impl Client {
         cascade: bool,
     ) -> Result<()> {
         match self {
-            Client::Local(s) => Ok(s.delete_location(ctx, id, cascade).await?),
+            Client::Local(l) => Ok(l.store().await?.delete_location(ctx, id, cascade).await?),
         }
     }
 
     pub async fn resolve_link(&self, ident: &str) -> Result<Link> {
         match self {
-            Client::Local(s) => Ok(s.resolve_link(ident).await?),
+            Client::Local(l) => Ok(l.store().await?.resolve_link(ident).await?),
         }
     }
 
     pub async fn list_links(&self, f: &LinkFilter, p: &PageRequest) -> Result<Page<Link>> {
         match self {
-            Client::Local(s) => Ok(s.list_links(f, p).await?),
+            Client::Local(l) => Ok(l.store().await?.list_links(f, p).await?),
         }
     }
 
     pub async fn create_link(&self, ctx: &ChangeContext, d: LinkDraft) -> Result<Link> {
         match self {
-            Client::Local(s) => Ok(s.create_link(ctx, d).await?),
+            Client::Local(l) => Ok(l.store().await?.create_link(ctx, d).await?),
         }
     }
 
@@ -156,13 +187,17 @@ impl Client {
         if_revision: Option<i64>,
     ) -> Result<Link> {
         match self {
-            Client::Local(s) => Ok(s.update_link(ctx, id, d, if_revision).await?),
+            Client::Local(l) => Ok(l
+                .store()
+                .await?
+                .update_link(ctx, id, d, if_revision)
+                .await?),
         }
     }
 
     pub async fn delete_link(&self, ctx: &ChangeContext, id: Uuid) -> Result<()> {
         match self {
-            Client::Local(s) => Ok(s.delete_link(ctx, id).await?),
+            Client::Local(l) => Ok(l.store().await?.delete_link(ctx, id).await?),
         }
     }
 
@@ -172,7 +207,7 @@ impl Client {
         p: &PageRequest,
     ) -> Result<Page<ConfigurationChange>> {
         match self {
-            Client::Local(s) => Ok(s.list_changes(f, p).await?),
+            Client::Local(l) => Ok(l.store().await?.list_changes(f, p).await?),
         }
     }
 
@@ -183,13 +218,13 @@ impl Client {
         options: &ImportOptions,
     ) -> Result<ImportReport> {
         match self {
-            Client::Local(s) => Ok(s.import(ctx, batch, options).await?),
+            Client::Local(l) => Ok(l.store().await?.import(ctx, batch, options).await?),
         }
     }
 
     pub async fn export(&self) -> Result<Inventory> {
         match self {
-            Client::Local(s) => Ok(s.export().await?),
+            Client::Local(l) => Ok(l.store().await?.export().await?),
         }
     }
 }

@@ -108,7 +108,7 @@ fn run_inventory(
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(async {
-        let client = Client::local(database_url).await?;
+        let client = Client::local(database_url);
         let result = match command {
             InventoryCommand::Nodes(cmd) => nodes::run(&client, cmd, format).await,
             InventoryCommand::Locations(cmd) => locations::run(&client, cmd, format).await,

@@ -339,6 +339,20 @@ fn version_completions_and_default_database() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.path().join("unet.db").exists());
+    // A bad import file is refused before the database is opened: nothing is created.
+    let bad = dir.path().join("nodes.json");
+    std::fs::write(&bad, "[{").unwrap();
+    let fresh = dir.path().join("fresh.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_unet"))
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", fresh.display()))
+        .arg("import")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nodes.json:1:"));
+    assert!(!fresh.exists());
     // The environment variable is honoured.
     let env_db = dir.path().join("env.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_unet"))
