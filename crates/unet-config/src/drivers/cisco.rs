@@ -165,13 +165,27 @@ const BANNER_DELIMITED: &[LiteralBlock] = &[LiteralBlock {
 
 const PHYSICAL_IOS: &str = r"^interface (?:GigabitEthernet|FastEthernet|TenGigabitEthernet|TwentyFiveGigE|TwoGigabitEthernet|FortyGigabitEthernet|HundredGigE|FourHundredGigE|AppGigabitEthernet|Ethernet)\d+(?:/\d+)*$";
 
-pub static CISCO_IOS: Driver = Driver {
-    platform: Platform::CiscoIos,
+/// What the Cisco-style dialects share; each driver below overrides what differs.
+const CISCO_STYLE: Driver = Driver {
+    platform: Platform::Generic,
     syntax: Syntax::Indented,
     comments: &["!"],
     ignore: COMMON_IGNORE,
     negation: "no ",
     negate_with: COMMON_NEGATE_WITH,
+    default_when: &[],
+    sectional_exits: &[],
+    idempotent: COMMON_IDEMPOTENT,
+    weights: COMMON_WEIGHTS,
+    ordered: &[ACCESS_LISTS],
+    replace_on_entry: &[],
+    literal_blocks: BANNER_DELIMITED,
+    resequence: &[],
+    interfaces: &[],
+};
+
+pub static CISCO_IOS: Driver = Driver {
+    platform: Platform::CiscoIos,
     default_when: &[PHYSICAL_IOS],
     sectional_exits: &[
         SectionalExit {
@@ -187,11 +201,6 @@ pub static CISCO_IOS: Driver = Driver {
             exit: "exit-peer-session",
         },
     ],
-    idempotent: COMMON_IDEMPOTENT,
-    weights: COMMON_WEIGHTS,
-    ordered: &[ACCESS_LISTS],
-    replace_on_entry: &[],
-    literal_blocks: BANNER_DELIMITED,
     resequence: &[NegateWith {
         pattern: r"^ip access-list extended (\S+)$",
         with: "ip access-list resequence $1 10 10",
@@ -215,23 +224,12 @@ pub static CISCO_IOS: Driver = Driver {
         iface("BDI", 3),
         iface("Null", 2),
     ],
+    ..CISCO_STYLE
 };
 
 pub static CISCO_NXOS: Driver = Driver {
     platform: Platform::CiscoNxos,
-    syntax: Syntax::Indented,
-    comments: &["!"],
-    ignore: COMMON_IGNORE,
-    negation: "no ",
-    negate_with: COMMON_NEGATE_WITH,
     default_when: &[r"^interface Ethernet\d+(?:/\d+)*$"],
-    sectional_exits: &[],
-    idempotent: COMMON_IDEMPOTENT,
-    weights: COMMON_WEIGHTS,
-    ordered: &[ACCESS_LISTS],
-    replace_on_entry: &[],
-    literal_blocks: BANNER_DELIMITED,
-    resequence: &[],
     interfaces: &[
         iface("Ethernet", 2),
         iface("port-channel", 2),
@@ -241,12 +239,11 @@ pub static CISCO_NXOS: Driver = Driver {
         iface("nve", 3),
         iface("Tunnel", 2),
     ],
+    ..CISCO_STYLE
 };
 
 pub static CISCO_IOSXR: Driver = Driver {
     platform: Platform::CiscoIosxr,
-    syntax: Syntax::Indented,
-    comments: &["!"],
     ignore: &[
         Ignore::Prefix("Building configuration"),
         Ignore::Prefix("Current configuration"),
@@ -262,9 +259,6 @@ pub static CISCO_IOSXR: Driver = Driver {
         Ignore::Prefix("Sat "),
         Ignore::Prefix("Sun "),
     ],
-    negation: "no ",
-    negate_with: COMMON_NEGATE_WITH,
-    default_when: &[],
     sectional_exits: &[
         SectionalExit {
             pattern: r"^route-policy ",
@@ -279,8 +273,6 @@ pub static CISCO_IOSXR: Driver = Driver {
             exit: "end-set",
         },
     ],
-    idempotent: COMMON_IDEMPOTENT,
-    weights: COMMON_WEIGHTS,
     ordered: &[
         ACCESS_LISTS,
         r"^route-policy ",
@@ -292,8 +284,6 @@ pub static CISCO_IOSXR: Driver = Driver {
         r"^(?:prefix|community|large-community|as-path|rd)-set ",
         r"^extcommunity-set ",
     ],
-    literal_blocks: BANNER_DELIMITED,
-    resequence: &[],
     interfaces: &[
         iface("GigabitEthernet", 2),
         InterfaceType {
@@ -324,31 +314,22 @@ pub static CISCO_IOSXR: Driver = Driver {
         iface("tunnel-ip", 7),
         iface("Null", 2),
     ],
+    ..CISCO_STYLE
 };
 
 pub static ARISTA_EOS: Driver = Driver {
     platform: Platform::AristaEos,
-    syntax: Syntax::Indented,
-    comments: &["!"],
-    ignore: COMMON_IGNORE,
-    negation: "no ",
-    negate_with: COMMON_NEGATE_WITH,
     default_when: &[r"^interface Ethernet\d+(?:/\d+)*$"],
-    sectional_exits: &[],
-    idempotent: COMMON_IDEMPOTENT,
-    weights: COMMON_WEIGHTS,
     ordered: &[
         ACCESS_LISTS,
         r"^ip prefix-list \S+$",
         r"^ipv6 prefix-list \S+$",
     ],
-    replace_on_entry: &[],
     literal_blocks: &[LiteralBlock {
         keyword: "banner ",
         pattern: r"^banner (?:login|motd)$",
         end: LiteralEnd::Line("EOF"),
     }],
-    resequence: &[],
     interfaces: &[
         iface("Ethernet", 2),
         iface("Port-Channel", 2),
@@ -358,4 +339,5 @@ pub static ARISTA_EOS: Driver = Driver {
         iface("Vxlan", 2),
         iface("Tunnel", 2),
     ],
+    ..CISCO_STYLE
 };
