@@ -1,12 +1,14 @@
 //! Output formats shared by every command: tables for people, JSON/YAML/CSV for scripts.
 //! A list always renders as a list (a JSON array), a single record as an object.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 use serde::Serialize;
+use unet_core::Uuid;
 use unet_exchange::{Columns, cells, write_records_csv};
 
 use crate::error::{CliError, Result};
@@ -35,18 +37,44 @@ impl OutputFormat {
     }
 }
 
+/// What a table shows instead of a referenced record's UUID: a location's path, a node's name.
+pub type Names = HashMap<Uuid, String>;
+
+/// A record another one points at, to be shown by name in a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reference {
+    Location(Uuid),
+    Node(Uuid),
+}
+
 /// The few columns a person wants to see in a list; `-o csv` and `show` give every field.
 pub trait Summary {
     const HEADERS: &'static [&'static str];
-    fn summary(&self) -> Vec<String>;
+    fn summary(&self, names: &Names) -> Vec<String>;
+    /// The records whose names the summary shows.
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
 }
 
-pub fn print_list<T: Summary + Columns>(items: &[T], format: OutputFormat) -> Result<()> {
+/// A referenced record's name, or its UUID when the name is unknown.
+pub fn name_of(names: &Names, id: Option<Uuid>) -> String {
+    match id {
+        Some(id) => names.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+        None => String::new(),
+    }
+}
+
+pub fn print_list<T: Summary + Columns>(
+    items: &[T],
+    format: OutputFormat,
+    names: &Names,
+) -> Result<()> {
     match format {
         OutputFormat::Table => {
             let mut table = new_table(T::HEADERS);
             for item in items {
-                table.add_row(item.summary());
+                table.add_row(item.summary(names));
             }
             print_table(&table)
         }

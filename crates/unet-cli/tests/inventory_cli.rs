@@ -100,6 +100,14 @@ fn add_show_list_in_every_format() {
             table.contains("NAME") && table.contains("core-01"),
             "{table}"
         );
+        // Tables show referenced records by name: the location's path, the link's nodes.
+        assert!(table.contains("HQ/Server Room"), "{table}");
+        let links_table = unet.ok(&["links", "list"]);
+        let row = links_table.lines().nth(1).unwrap();
+        assert!(
+            row.contains("core-01") && row.contains("access-01"),
+            "{links_table}"
+        );
         let yaml = unet.ok(&["-o", "yaml", "nodes", "list"]);
         assert!(yaml.starts_with("- id: "), "{yaml}");
         let csv = unet.ok(&["-o", "csv", "nodes", "list"]);

@@ -8,7 +8,7 @@ use unet_core::{
 use super::{PageArgs, list_pages, text};
 use crate::client::Client;
 use crate::error::Result;
-use crate::output::{OutputFormat, Summary};
+use crate::output::{Names, OutputFormat, Summary};
 
 #[derive(Debug, Subcommand)]
 pub enum ChangesCommand {
@@ -50,7 +50,7 @@ impl Summary for ConfigurationChange {
         "REQUEST",
     ];
 
-    fn summary(&self) -> Vec<String> {
+    fn summary(&self, _names: &Names) -> Vec<String> {
         vec![
             self.created_at.to_string(),
             self.entity_type.as_str().to_string(),
@@ -77,7 +77,7 @@ pub async fn run(client: &Client, cmd: ChangesCommand, format: OutputFormat) -> 
         actor: args.actor,
         since: args.since,
     };
-    list_pages(&args.page, format, async |p| {
+    list_pages(client, &args.page, format, async |p| {
         client.list_changes(&filter, &p).await
     })
     .await

@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Link, LinkDraft, LinkFilter};
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{OutputFormat, Summary, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum LinksCommand {
@@ -97,12 +97,12 @@ impl Summary for Link {
         "ID",
     ];
 
-    fn summary(&self) -> Vec<String> {
+    fn summary(&self, names: &Names) -> Vec<String> {
         vec![
             text(&self.name),
-            self.node_a_id.to_string(),
+            name_of(names, Some(self.node_a_id)),
             self.interface_a.clone(),
-            self.node_z_id.map(|z| z.to_string()).unwrap_or_default(),
+            name_of(names, self.node_z_id),
             text(&self.interface_z),
             self.bandwidth_bps
                 .map(|b| b.to_string())
@@ -110,6 +110,12 @@ impl Summary for Link {
             text(&self.circuit_id),
             self.id.to_string(),
         ]
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let mut nodes = vec![Reference::Node(self.node_a_id)];
+        nodes.extend(self.node_z_id.map(Reference::Node));
+        nodes
     }
 }
 
@@ -127,7 +133,7 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
                 provider: args.provider,
                 q: args.q,
             };
-            list_pages(&args.page, format, async |p| {
+            list_pages(client, &args.page, format, async |p| {
                 client.list_links(&filter, &p).await
             })
             .await

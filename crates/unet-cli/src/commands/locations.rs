@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Location, LocationDraft, LocationFilter};
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{OutputFormat, Summary, print_one};
+use crate::output::{Names, OutputFormat, Summary, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum LocationsCommand {
@@ -80,7 +80,7 @@ pub struct UpdateArgs {
 impl Summary for Location {
     const HEADERS: &'static [&'static str] = &["PATH", "KIND", "DESCRIPTION", "ID"];
 
-    fn summary(&self) -> Vec<String> {
+    fn summary(&self, _names: &Names) -> Vec<String> {
         vec![
             self.path.clone(),
             self.kind.clone(),
@@ -103,7 +103,7 @@ pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -
                 parent_id,
                 q: args.q,
             };
-            list_pages(&args.page, format, async |p| {
+            list_pages(client, &args.page, format, async |p| {
                 client.list_locations(&filter, &p).await
             })
             .await

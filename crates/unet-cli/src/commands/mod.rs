@@ -8,13 +8,17 @@ pub mod links;
 pub mod locations;
 pub mod nodes;
 
+use std::collections::HashSet;
+
 use clap::Args;
 use serde_json::{Map, Value};
 use unet_core::{Page, PageRequest, Uuid};
 
-use crate::error::Result;
-use crate::output::{OutputFormat, Summary, print_list};
+use crate::client::Client;
+use crate::error::{CliError, Result};
+use crate::output::{Names, OutputFormat, Reference, Summary, print_list};
 use unet_exchange::Columns;
+use unet_store::StoreError;
 
 /// Page size when `--all` follows cursors without an explicit `--limit`.
 const ALL_PAGE_SIZE: u32 = 1000;
@@ -45,32 +49,69 @@ impl PageArgs {
 
 /// Fetches one page, or every page with `--all`, and prints the records. A table says on
 /// stderr how to get the next page; JSON/YAML/CSV stay pure data.
-pub async fn list_pages<T, F>(args: &PageArgs, format: OutputFormat, fetch: F) -> Result<()>
+pub async fn list_pages<T, F>(
+    client: &Client,
+    args: &PageArgs,
+    format: OutputFormat,
+    fetch: F,
+) -> Result<()>
 where
     T: Summary + Columns,
     F: AsyncFn(PageRequest) -> Result<Page<T>>,
 {
     let mut request = args.first_page()?;
     let mut items = Vec::new();
-    loop {
+    let more = loop {
         let page = fetch(request.clone()).await?;
         items.extend(page.items);
         match page.next_cursor {
             Some(cursor) if args.all => request.cursor = Some(cursor),
-            Some(cursor) => {
-                print_list(&items, format)?;
-                if format == OutputFormat::Table {
-                    eprintln!(
-                        "{} of {} shown; next page: --cursor {cursor} (or --all)",
-                        items.len(),
-                        page.total
-                    );
-                }
-                return Ok(());
+            Some(cursor) => break Some((cursor, page.total)),
+            None => break None,
+        }
+    };
+    let names = if format == OutputFormat::Table {
+        names(client, items.iter().flat_map(Summary::references)).await?
+    } else {
+        Names::new()
+    };
+    print_list(&items, format, &names)?;
+    if let (Some((cursor, total)), OutputFormat::Table) = (more, format) {
+        eprintln!(
+            "{} of {total} shown; next page: --cursor {cursor} (or --all)",
+            items.len()
+        );
+    }
+    Ok(())
+}
+
+/// Looks up each referenced record once. A record deleted meanwhile keeps its UUID.
+async fn names(client: &Client, references: impl Iterator<Item = Reference>) -> Result<Names> {
+    let mut names = Names::new();
+    let unique: HashSet<Reference> = references.collect();
+    for reference in unique {
+        let (id, found) = match reference {
+            Reference::Location(id) => (
+                id,
+                client
+                    .resolve_location(&id.to_string())
+                    .await
+                    .map(|l| l.path),
+            ),
+            Reference::Node(id) => (
+                id,
+                client.resolve_node(&id.to_string()).await.map(|n| n.name),
+            ),
+        };
+        match found {
+            Ok(name) => {
+                names.insert(id, name);
             }
-            None => return print_list(&items, format),
+            Err(CliError::Store(StoreError::NotFound { .. })) => {}
+            Err(other) => return Err(other),
         }
     }
+    Ok(names)
 }
 
 /// `custom_data` flags of `add` and `update`.

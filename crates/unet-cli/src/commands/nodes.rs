@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Node, NodeDraft, NodeFilter, NodeStatus, Platform}
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{OutputFormat, Summary, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum NodesCommand {
@@ -106,10 +106,11 @@ pub struct UpdateArgs {
 
 impl Summary for Node {
     const HEADERS: &'static [&'static str] = &[
-        "NAME", "DOMAIN", "VENDOR", "PLATFORM", "MODEL", "ROLE", "STATUS", "MGMT IP", "ID",
+        "NAME", "DOMAIN", "VENDOR", "PLATFORM", "MODEL", "ROLE", "STATUS", "LOCATION", "MGMT IP",
+        "ID",
     ];
 
-    fn summary(&self) -> Vec<String> {
+    fn summary(&self, names: &Names) -> Vec<String> {
         vec![
             self.name.clone(),
             text(&self.domain),
@@ -118,9 +119,17 @@ impl Summary for Node {
             text(&self.model),
             text(&self.role),
             self.status.as_str().to_string(),
+            name_of(names, self.location_id),
             text(&self.management_ip),
             self.id.to_string(),
         ]
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.location_id
+            .map(Reference::Location)
+            .into_iter()
+            .collect()
     }
 }
 
@@ -140,7 +149,7 @@ pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Re
                 location_id,
                 q: args.q,
             };
-            list_pages(&args.page, format, async |p| {
+            list_pages(client, &args.page, format, async |p| {
                 client.list_nodes(&filter, &p).await
             })
             .await
@@ -174,7 +183,7 @@ pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Re
         }
         NodesCommand::History { node, page } => {
             let node = client.resolve_node(&node).await?;
-            list_pages(&page, format, async |p| {
+            list_pages(client, &page, format, async |p| {
                 client.node_history(node.id, &p).await
             })
             .await
