@@ -72,7 +72,8 @@ pub(crate) fn parse_typed<T: DeserializeOwned>(
             let de = serde_yaml::Deserializer::from_str(text);
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let position = e.inner().location().map(|l| (l.line(), l.column()));
-                record_error(path, e.path(), position, &e.inner().to_string())
+                let message = e.inner().to_string();
+                record_error(path, e.path(), position, strip_yaml_path(&message))
             })
         }
     }
@@ -165,6 +166,15 @@ fn field_path<'a>(segments: impl Iterator<Item = &'a Segment>) -> Option<String>
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// serde_yaml starts a message with its own spelling of the path (`.[3].colour: …`); the
+/// error already names the record and field.
+fn strip_yaml_path(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((head, rest)) if !head.is_empty() && !head.contains(char::is_whitespace) => rest,
+        _ => message,
+    }
 }
 
 /// serde_json and serde_yaml append " at line L column C"; the error already carries it.

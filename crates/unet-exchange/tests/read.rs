@@ -130,6 +130,19 @@ fn record_errors_name_index_field_and_line() {
     }
     assert!(err.to_string().contains("unknown field `colour`"), "{err}");
 
+    let yaml = write(
+        dir.path(),
+        "locations.yaml",
+        "- name: A\n  kind: site\n- name: B\n  kind: site\n  colour: red\n",
+    );
+    let err = read_path(&yaml).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.ends_with("record 1, field `colour`: unknown field `colour`, expected one of `id`, `name`, `kind`, `parent_id`, `description`, `custom_data`, `path`, `created_at`, `updated_at`, `revision`"),
+        "{text}"
+    );
+    assert!(text.contains("locations.yaml:5:"), "{text}");
+
     let wrong_type = write(
         dir.path(),
         "links.json",
