@@ -235,3 +235,17 @@ fn fixtures_read_and_pass_validation() {
         }
     }
 }
+
+#[test]
+fn absurdly_large_files_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nodes.json");
+    // A sparse file: no disk space used, but its size is over the limit.
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(unet_exchange::MAX_FILE_BYTES + 1).unwrap();
+    let err = read_path(&path).unwrap_err();
+    assert!(
+        matches!(err, ExchangeError::TooLarge { size, .. } if size == unet_exchange::MAX_FILE_BYTES + 1),
+        "{err}"
+    );
+}
