@@ -200,7 +200,7 @@ fn csv_syntax(shown: &str, e: &csv::Error) -> ExchangeError {
         path: shown.to_string(),
         line,
         column: 0,
-        message: e.to_string(),
+        message: format!("syntax error: {e}"),
     }
 }
 

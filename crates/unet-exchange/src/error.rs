@@ -14,8 +14,9 @@ pub enum ExchangeError {
     },
     #[error("{path}: {size} bytes is larger than the {limit}-byte limit for one inventory file")]
     TooLarge { path: String, size: u64, limit: u64 },
-    /// The text is not well-formed JSON/YAML/CSV.
-    #[error("{path}:{line}:{column}: syntax error: {message}")]
+    /// The text is not well-formed JSON/YAML/CSV, or its top level is not shaped like an
+    /// inventory document (the message says which).
+    #[error("{path}:{line}:{column}: {message}")]
     Syntax {
         path: String,
         line: usize,

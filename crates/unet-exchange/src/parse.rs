@@ -33,7 +33,7 @@ pub(crate) fn scan(path: &str, text: &str, syntax: Syntax, entity: EntityType) -
                     path: path.to_string(),
                     line: e.line(),
                     column: e.column(),
-                    message: strip_position(&e.to_string()),
+                    message: format!("syntax error: {}", strip_position(&e.to_string())),
                 },
             })
         }
@@ -44,11 +44,19 @@ pub(crate) fn scan(path: &str, text: &str, syntax: Syntax, entity: EntityType) -
                     .location()
                     .map(|l| (l.line(), l.column()))
                     .unwrap_or((0, 0));
+                let message = strip_position(&e.to_string());
+                // serde_yaml does not classify its errors: a wrong top-level type is the one
+                // data error this pass can meet, everything else is the text itself.
+                let message = if message.starts_with("invalid type") {
+                    message
+                } else {
+                    format!("syntax error: {message}")
+                };
                 ExchangeError::Syntax {
                     path: path.to_string(),
                     line,
                     column,
-                    message: strip_position(&e.to_string()),
+                    message,
                 }
             }),
     }
