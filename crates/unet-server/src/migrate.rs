@@ -102,7 +102,7 @@ pub async fn snapshot(store: &Store, config: &Config) -> Result<PathBuf, Error> 
 }
 
 /// `20261129T211500Z`: sorts like the time and is safe in file names.
-fn snapshot_stamp(at: Timestamp) -> String {
+pub(crate) fn snapshot_stamp(at: Timestamp) -> String {
     let t = at.as_datetime();
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -139,9 +139,14 @@ fn pg_dump(url: &str, path: &Path) -> Result<(), Error> {
 }
 
 fn find_pg_dump() -> Option<PathBuf> {
+    find_pg_tool("pg_dump")
+}
+
+/// A PostgreSQL client program on PATH or in Debian's versioned folders.
+pub(crate) fn find_pg_tool(name: &str) -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|dir| dir.join("pg_dump"))
+            .map(|dir| dir.join(name))
             .find(|p| p.is_file())
     });
     on_path.or_else(|| {
@@ -149,7 +154,7 @@ fn find_pg_dump() -> Option<PathBuf> {
         let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
             .filter_map(|e| e.ok())
-            .map(|e| e.path().join("bin/pg_dump"))
+            .map(|e| e.path().join("bin").join(name))
             .filter(|p| p.is_file())
             .collect();
         found.sort();

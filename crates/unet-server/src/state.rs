@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use unet_store::Store;
 
 use crate::auth::{Anonymous, Authenticator};
+use crate::operations::Operations;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,6 +34,7 @@ struct Inner {
     limits: Limits,
     authenticator: Box<dyn Authenticator>,
     started: Instant,
+    operations: Operations,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
                 limits,
                 authenticator: Box::new(authenticator),
                 started: Instant::now(),
+                operations: Operations::default(),
             }),
         }
     }
@@ -66,6 +69,11 @@ impl AppState {
 
     pub fn authenticator(&self) -> &dyn Authenticator {
         self.inner.authenticator.as_ref()
+    }
+
+    /// Metrics, snapshot settings and the other operations state (see [`Operations`]).
+    pub fn operations(&self) -> &Operations {
+        &self.inner.operations
     }
 
     pub fn uptime_seconds(&self) -> u64 {

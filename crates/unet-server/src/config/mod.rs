@@ -49,6 +49,8 @@ pub struct Config {
     pub database: DatabaseSection,
     pub logging: LoggingSection,
     pub data: DataSection,
+    pub metrics: MetricsSection,
+    pub snapshots: SnapshotsSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -126,6 +128,21 @@ impl DataSection {
     pub fn snapshots_dir(&self) -> PathBuf {
         self.dir.join("snapshots")
     }
+}
+
+/// `[metrics]`: whether `GET /metrics` answers without a token (a Prometheus scraper on a
+/// trusted network) or needs the viewer role like the rest of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsSection {
+    pub public: bool,
+}
+
+/// `[snapshots]`: retention of the snapshots under `<data.dir>/snapshots`, applied after each
+/// new snapshot. `keep = 0` and `max_age_days = 0` switch the respective rule off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotsSection {
+    pub keep: u32,
+    pub max_age_days: u32,
 }
 
 /// Why a configuration could not be loaded: the file is unreadable, or it has problems.
@@ -266,6 +283,14 @@ impl Config {
             },
             data: DataSection {
                 dir: r.path("data.dir", "./data"),
+            },
+            metrics: MetricsSection {
+                public: r.bool("metrics.public", false),
+            },
+            snapshots: SnapshotsSection {
+                keep: u32::try_from(r.integer("snapshots.keep", 10, 0, 10_000)).unwrap_or(10),
+                max_age_days: u32::try_from(r.integer("snapshots.max_age_days", 30, 0, 36_500))
+                    .unwrap_or(30),
             },
             source,
         };

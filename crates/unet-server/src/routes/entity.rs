@@ -16,7 +16,7 @@ use crate::extract::etag;
 
 /// Who changes the inventory in this request (the authenticated caller, source `api`) and the
 /// request id that ties the change record to the request log.
-pub(super) struct ChangeCtx(pub ChangeContext);
+pub(crate) struct ChangeCtx(pub ChangeContext);
 
 impl<S: Send + Sync> FromRequestParts<S> for ChangeCtx {
     type Rejection = Error;
@@ -32,7 +32,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ChangeCtx {
 }
 
 /// One record with its revision as ETag; `location` is set for a newly created record.
-pub(super) fn record<T: Serialize>(
+pub(crate) fn record<T: Serialize>(
     status: StatusCode,
     revision: i64,
     body: &T,
@@ -75,4 +75,10 @@ pub(super) struct PageQuery {
 
 pub(super) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A stored record as JSON, to merge a patch into.
+pub(crate) fn to_value<T: Serialize>(record: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(record)
+        .map_err(|e| Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }

@@ -1,23 +1,20 @@
 //! `/api/v1/links`: cables and circuits between node interfaces.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use unet_core::{LinkDraft, LinkFilter};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entity::{ChangeCtx, no_content, record};
+use super::entity::{ChangeCtx, no_content};
 use super::listing::{list_response, page_request, parse_uuid};
-use super::nodes::to_value;
+use super::record::record_endpoints;
 use crate::auth::{Access, authorize};
 use crate::error::Result;
-use crate::extract::{IdPath, IfMatch, JsonBody, QueryParams};
-use crate::patch::patched_draft;
+use crate::extract::{IdPath, QueryParams};
 use crate::state::AppState;
 
 const PATH: &str = "/api/v1/links";
@@ -82,67 +79,21 @@ async fn list_links(
     })
 }
 
-/// Create a link.
-#[utoipa::path(post, path = "/api/v1/links", tag = "links",
-    request_body = ref("#/components/schemas/LinkInput"),
-    responses((status = 201, description = "Created", body = ref("#/components/schemas/Link"),
-        headers(("Location" = String, description = "URL of the new link"),
-                ("ETag" = String, description = "The link's revision")))))]
-async fn create_link(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    JsonBody(draft): JsonBody<LinkDraft>,
-) -> Result<Response> {
-    let link = state.store().create_link(&ctx, draft).await?;
-    let url = format!("{PATH}/{}", link.id);
-    Ok(record(StatusCode::CREATED, link.revision, &link, Some(url)))
-}
-
-/// Get one link.
-#[utoipa::path(get, path = "/api/v1/links/{id}", tag = "links", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The link", body = ref("#/components/schemas/Link"),
-        headers(("ETag" = String, description = "The link's revision")))))]
-async fn get_link(State(state): State<AppState>, IdPath(id): IdPath) -> Result<Response> {
-    let link = state.store().get_link(id).await?;
-    Ok(record(StatusCode::OK, link.revision, &link, None))
-}
-
-/// Replace a link.
-#[utoipa::path(put, path = "/api/v1/links/{id}", tag = "links",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
-    request_body = ref("#/components/schemas/LinkInput"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Link"),
-        headers(("ETag" = String, description = "The link's new revision")))))]
-async fn replace_link(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(draft): JsonBody<LinkDraft>,
-) -> Result<Response> {
-    let link = state.store().update_link(&ctx, id, draft, revision).await?;
-    Ok(record(StatusCode::OK, link.revision, &link, None))
-}
-
-/// Change some fields of a link (JSON merge patch).
-#[utoipa::path(patch, path = "/api/v1/links/{id}", tag = "links",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
-    request_body(content = ref("#/components/schemas/LinkPatch"), content_type = "application/merge-patch+json"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Link"),
-        headers(("ETag" = String, description = "The link's new revision")))))]
-async fn patch_link(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(patch): JsonBody<Value>,
-) -> Result<Response> {
-    let store = state.store();
-    let current = store.get_link(id).await?;
-    let revision = revision.or(Some(current.revision));
-    let draft: LinkDraft = patched_draft(to_value(&current)?, &["revision"], patch)?;
-    let link = store.update_link(&ctx, id, draft, revision).await?;
-    Ok(record(StatusCode::OK, link.revision, &link, None))
+record_endpoints! {
+    tag = "links",
+    collection = "/api/v1/links",
+    item = "/api/v1/links/{id}",
+    schema = "#/components/schemas/Link",
+    input = "#/components/schemas/LinkInput",
+    patch_schema = "#/components/schemas/LinkPatch",
+    draft = LinkDraft,
+    derived = [],
+    summaries = ["Create a link", "Get one link", "Replace a link",
+        "Change some fields of a link (JSON merge patch)"],
+    create = create_link => create_link,
+    get = get_link => get_link,
+    replace = replace_link => update_link,
+    patch = patch_link,
 }
 
 /// Delete a link.

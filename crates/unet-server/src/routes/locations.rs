@@ -1,23 +1,20 @@
 //! `/api/v1/locations`: the site hierarchy (region → site → building → floor → room → rack).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use unet_core::{LocationDraft, LocationFilter};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entity::{ChangeCtx, DeleteQuery, no_content, record};
+use super::entity::{ChangeCtx, DeleteQuery, no_content};
 use super::listing::{list_response, page_request, parse_uuid};
-use super::nodes::to_value;
+use super::record::record_endpoints;
 use crate::auth::{Access, authorize};
 use crate::error::Result;
-use crate::extract::{IdPath, IfMatch, JsonBody, QueryParams};
-use crate::patch::patched_draft;
+use crate::extract::{IdPath, QueryParams};
 use crate::state::AppState;
 
 const PATH: &str = "/api/v1/locations";
@@ -83,75 +80,21 @@ async fn list_locations(
     })
 }
 
-/// Create a location.
-#[utoipa::path(post, path = "/api/v1/locations", tag = "locations",
-    request_body = ref("#/components/schemas/LocationInput"),
-    responses((status = 201, description = "Created", body = ref("#/components/schemas/Location"),
-        headers(("Location" = String, description = "URL of the new location"),
-                ("ETag" = String, description = "The location's revision")))))]
-async fn create_location(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    JsonBody(draft): JsonBody<LocationDraft>,
-) -> Result<Response> {
-    let location = state.store().create_location(&ctx, draft).await?;
-    let url = format!("{PATH}/{}", location.id);
-    Ok(record(
-        StatusCode::CREATED,
-        location.revision,
-        &location,
-        Some(url),
-    ))
-}
-
-/// Get one location.
-#[utoipa::path(get, path = "/api/v1/locations/{id}", tag = "locations", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The location", body = ref("#/components/schemas/Location"),
-        headers(("ETag" = String, description = "The location's revision")))))]
-async fn get_location(State(state): State<AppState>, IdPath(id): IdPath) -> Result<Response> {
-    let location = state.store().get_location(id).await?;
-    Ok(record(StatusCode::OK, location.revision, &location, None))
-}
-
-/// Replace a location.
-#[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "locations",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
-    request_body = ref("#/components/schemas/LocationInput"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Location"),
-        headers(("ETag" = String, description = "The location's new revision")))))]
-async fn replace_location(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(draft): JsonBody<LocationDraft>,
-) -> Result<Response> {
-    let location = state
-        .store()
-        .update_location(&ctx, id, draft, revision)
-        .await?;
-    Ok(record(StatusCode::OK, location.revision, &location, None))
-}
-
-/// Change some fields of a location (JSON merge patch).
-#[utoipa::path(patch, path = "/api/v1/locations/{id}", tag = "locations",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
-    request_body(content = ref("#/components/schemas/LocationPatch"), content_type = "application/merge-patch+json"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Location"),
-        headers(("ETag" = String, description = "The location's new revision")))))]
-async fn patch_location(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(patch): JsonBody<Value>,
-) -> Result<Response> {
-    let store = state.store();
-    let current = store.get_location(id).await?;
-    let revision = revision.or(Some(current.revision));
-    let draft: LocationDraft = patched_draft(to_value(&current)?, &["path", "revision"], patch)?;
-    let location = store.update_location(&ctx, id, draft, revision).await?;
-    Ok(record(StatusCode::OK, location.revision, &location, None))
+record_endpoints! {
+    tag = "locations",
+    collection = "/api/v1/locations",
+    item = "/api/v1/locations/{id}",
+    schema = "#/components/schemas/Location",
+    input = "#/components/schemas/LocationInput",
+    patch_schema = "#/components/schemas/LocationPatch",
+    draft = LocationDraft,
+    derived = ["path"],
+    summaries = ["Create a location", "Get one location", "Replace a location",
+        "Change some fields of a location (JSON merge patch)"],
+    create = create_location => create_location,
+    get = get_location => get_location,
+    replace = replace_location => update_location,
+    patch = patch_location,
 }
 
 /// Delete a location.

@@ -10,6 +10,7 @@ mod listing;
 mod locations;
 mod nodes;
 mod openapi;
+mod record;
 
 use std::time::Instant;
 

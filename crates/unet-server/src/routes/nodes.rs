@@ -1,23 +1,21 @@
 //! `/api/v1/nodes`: the managed devices, and each node's change history.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use unet_core::{NodeDraft, NodeFilter, Uuid};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entity::{ChangeCtx, DeleteQuery, PageQuery, no_content, record};
+use super::entity::{ChangeCtx, DeleteQuery, PageQuery, no_content};
 use super::listing::{list_response, page_request, parse_opt};
 use super::openapi::{enum_schema, uuid_or_name_schema};
+use super::record::record_endpoints;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Problem, Result};
-use crate::extract::{IdPath, IfMatch, JsonBody, QueryParams};
-use crate::patch::patched_draft;
+use crate::error::{Problem, Result};
+use crate::extract::{IdPath, QueryParams};
 use crate::state::AppState;
 
 const PATH: &str = "/api/v1/nodes";
@@ -113,72 +111,21 @@ async fn list_nodes(
     })
 }
 
-/// Create a node.
-#[utoipa::path(post, path = "/api/v1/nodes", tag = "nodes",
-    request_body = ref("#/components/schemas/NodeInput"),
-    responses((status = 201, description = "Created", body = ref("#/components/schemas/Node"),
-        headers(("Location" = String, description = "URL of the new node"),
-                ("ETag" = String, description = "The node's revision")))))]
-async fn create_node(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    JsonBody(draft): JsonBody<NodeDraft>,
-) -> Result<Response> {
-    let node = state.store().create_node(&ctx, draft).await?;
-    let location = format!("{PATH}/{}", node.id);
-    Ok(record(
-        StatusCode::CREATED,
-        node.revision,
-        &node,
-        Some(location),
-    ))
-}
-
-/// Get one node.
-#[utoipa::path(get, path = "/api/v1/nodes/{id}", tag = "nodes", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node"),
-        headers(("ETag" = String, description = "The node's revision")))))]
-async fn get_node(State(state): State<AppState>, IdPath(id): IdPath) -> Result<Response> {
-    let node = state.store().get_node(id).await?;
-    Ok(record(StatusCode::OK, node.revision, &node, None))
-}
-
-/// Replace a node.
-#[utoipa::path(put, path = "/api/v1/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
-    request_body = ref("#/components/schemas/NodeInput"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Node"),
-        headers(("ETag" = String, description = "The node's new revision")))))]
-async fn replace_node(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(draft): JsonBody<NodeDraft>,
-) -> Result<Response> {
-    let node = state.store().update_node(&ctx, id, draft, revision).await?;
-    Ok(record(StatusCode::OK, node.revision, &node, None))
-}
-
-/// Change some fields of a node (JSON merge patch).
-#[utoipa::path(patch, path = "/api/v1/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
-    request_body(content = ref("#/components/schemas/NodePatch"), content_type = "application/merge-patch+json"),
-    responses((status = 200, description = "Updated", body = ref("#/components/schemas/Node"),
-        headers(("ETag" = String, description = "The node's new revision")))))]
-async fn patch_node(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    IfMatch(revision): IfMatch,
-    JsonBody(patch): JsonBody<Value>,
-) -> Result<Response> {
-    let store = state.store();
-    let current = store.get_node(id).await?;
-    let revision = revision.or(Some(current.revision));
-    let draft: NodeDraft = patched_draft(to_value(&current)?, &["fqdn", "revision"], patch)?;
-    let node = store.update_node(&ctx, id, draft, revision).await?;
-    Ok(record(StatusCode::OK, node.revision, &node, None))
+record_endpoints! {
+    tag = "nodes",
+    collection = "/api/v1/nodes",
+    item = "/api/v1/nodes/{id}",
+    schema = "#/components/schemas/Node",
+    input = "#/components/schemas/NodeInput",
+    patch_schema = "#/components/schemas/NodePatch",
+    draft = NodeDraft,
+    derived = ["fqdn"],
+    summaries = ["Create a node", "Get one node", "Replace a node",
+        "Change some fields of a node (JSON merge patch)"],
+    create = create_node => create_node,
+    get = get_node => get_node,
+    replace = replace_node => update_node,
+    patch = patch_node,
 }
 
 /// Delete a node.
@@ -218,9 +165,4 @@ async fn node_history(
         cursor: Some(cursor),
         ..query
     })
-}
-
-pub(super) fn to_value<T: Serialize>(record: &T) -> Result<Value> {
-    serde_json::to_value(record)
-        .map_err(|e| Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
 }

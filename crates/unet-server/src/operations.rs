@@ -1,0 +1,122 @@
+//! What the operations endpoints share: the request metrics, the parts of the configuration
+//! they report or act on (replaced as a whole on reload), and when the last snapshot ran.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use unet_core::Timestamp;
+
+use crate::config::{Config, MetricsSection, SnapshotsSection};
+use crate::metrics::Metrics;
+
+/// The configuration the operations endpoints read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpsSettings {
+    pub data_dir: PathBuf,
+    pub config_file: Option<PathBuf>,
+    /// Kept whole for `pg_dump`; only ever shown redacted.
+    pub database_url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub busy_timeout: Duration,
+    pub slow_query_threshold: Duration,
+    pub metrics: MetricsSection,
+    pub snapshots: SnapshotsSection,
+    pub tls_enabled: bool,
+}
+
+impl OpsSettings {
+    pub fn from_config(config: &Config) -> OpsSettings {
+        OpsSettings {
+            data_dir: config.data.dir.clone(),
+            config_file: config.source.clone(),
+            database_url: config.database.url.clone(),
+            max_connections: config.database.max_connections,
+            acquire_timeout: config.database.acquire_timeout,
+            busy_timeout: config.database.busy_timeout,
+            slow_query_threshold: config.database.slow_query_threshold,
+            metrics: config.metrics,
+            snapshots: config.snapshots,
+            tls_enabled: config.tls.enabled,
+        }
+    }
+
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.data_dir.join("snapshots")
+    }
+}
+
+#[derive(Debug)]
+pub struct Operations {
+    metrics: Arc<Metrics>,
+    settings: RwLock<Arc<OpsSettings>>,
+    started_at: Timestamp,
+    last_snapshot: Mutex<Option<Timestamp>>,
+    /// One snapshot at a time: two writers of the same name would race on the rename.
+    pub(crate) snapshot_lock: tokio::sync::Mutex<()>,
+}
+
+impl Operations {
+    pub fn new(settings: OpsSettings) -> Operations {
+        Operations {
+            metrics: Arc::new(Metrics::default()),
+            settings: RwLock::new(Arc::new(settings)),
+            started_at: Timestamp::now(),
+            last_snapshot: Mutex::new(None),
+            snapshot_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn settings(&self) -> Arc<OpsSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the settings (start-up, reload).
+    pub fn configure(&self, settings: OpsSettings) {
+        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+    }
+
+    pub fn started_at(&self) -> Timestamp {
+        self.started_at
+    }
+
+    pub fn last_snapshot(&self) -> Option<Timestamp> {
+        *self.last_snapshot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn snapshot_done(&self, at: Timestamp) {
+        *self.last_snapshot.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+    }
+}
+
+impl Default for Operations {
+    /// The built-in defaults of the configuration file (what the server runs with no file).
+    fn default() -> Operations {
+        let settings = Config::from_toml("", None, Vec::new())
+            .map(|c| OpsSettings::from_config(&c))
+            .unwrap_or_else(|_| OpsSettings {
+                data_dir: PathBuf::from("./data"),
+                config_file: None,
+                database_url: String::new(),
+                max_connections: 1,
+                acquire_timeout: Duration::from_secs(10),
+                busy_timeout: Duration::from_secs(5),
+                slow_query_threshold: Duration::from_millis(250),
+                metrics: MetricsSection { public: false },
+                snapshots: SnapshotsSection {
+                    keep: 10,
+                    max_age_days: 30,
+                },
+                tls_enabled: false,
+            });
+        Operations::new(settings)
+    }
+}

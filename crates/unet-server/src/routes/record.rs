@@ -1,0 +1,116 @@
+//! Create, get, replace and patch are the same for every inventory record type (location,
+//! node, link) but for the types, store calls and documentation strings; this macro writes
+//! them once. List and delete differ per resource (filters, cascade) and stay in its module.
+
+/// Defines the create/get/replace/patch handlers of one record type, with their OpenAPI
+/// annotations. `derived` names the fields a PATCH drops from the stored record before merging
+/// because the store recomputes them.
+macro_rules! record_endpoints {
+    (
+        tag = $tag:tt,
+        collection = $collection:tt,
+        item = $item:tt,
+        schema = $schema:tt,
+        input = $input:tt,
+        patch_schema = $patch_schema:tt,
+        draft = $draft:ty,
+        derived = [$($derived:tt),*],
+        summaries = [$create_doc:tt, $get_doc:tt, $replace_doc:tt, $patch_doc:tt],
+        create = $create:ident => $store_create:ident,
+        get = $get:ident => $store_get:ident,
+        replace = $replace:ident => $store_update:ident,
+        patch = $patch:ident $(,)?
+    ) => {
+        #[utoipa::path(post, path = $collection, tag = $tag, summary = $create_doc,
+            request_body = ref($input),
+            responses((status = 201, description = "Created", body = ref($schema),
+                headers(("Location" = String, description = "URL of the new record"),
+                        ("ETag" = String, description = "The record's revision")))))]
+        async fn $create(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
+            $crate::extract::JsonBody(draft): $crate::extract::JsonBody<$draft>,
+        ) -> $crate::error::Result<axum::response::Response> {
+            let created = state.store().$store_create(&ctx, draft).await?;
+            let url = format!("{}/{}", $collection, created.id);
+            Ok($crate::routes::entity::record(
+                axum::http::StatusCode::CREATED,
+                created.revision,
+                &created,
+                Some(url),
+            ))
+        }
+
+        #[utoipa::path(get, path = $item, tag = $tag, summary = $get_doc,
+            params(("id" = Uuid, Path)),
+            responses((status = 200, description = "The record", body = ref($schema),
+                headers(("ETag" = String, description = "The record's revision")))))]
+        async fn $get(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::extract::IdPath(id): $crate::extract::IdPath,
+        ) -> $crate::error::Result<axum::response::Response> {
+            let found = state.store().$store_get(id).await?;
+            Ok($crate::routes::entity::record(
+                axum::http::StatusCode::OK,
+                found.revision,
+                &found,
+                None,
+            ))
+        }
+
+        #[utoipa::path(put, path = $item, tag = $tag, summary = $replace_doc,
+            params(("id" = Uuid, Path),
+                ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
+            request_body = ref($input),
+            responses((status = 200, description = "Updated", body = ref($schema),
+                headers(("ETag" = String, description = "The record's new revision")))))]
+        async fn $replace(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
+            $crate::extract::IdPath(id): $crate::extract::IdPath,
+            $crate::extract::IfMatch(revision): $crate::extract::IfMatch,
+            $crate::extract::JsonBody(draft): $crate::extract::JsonBody<$draft>,
+        ) -> $crate::error::Result<axum::response::Response> {
+            let updated = state.store().$store_update(&ctx, id, draft, revision).await?;
+            Ok($crate::routes::entity::record(
+                axum::http::StatusCode::OK,
+                updated.revision,
+                &updated,
+                None,
+            ))
+        }
+
+        #[utoipa::path(patch, path = $item, tag = $tag, summary = $patch_doc,
+            params(("id" = Uuid, Path),
+                ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
+            request_body(content = ref($patch_schema), content_type = "application/merge-patch+json"),
+            responses((status = 200, description = "Updated", body = ref($schema),
+                headers(("ETag" = String, description = "The record's new revision")))))]
+        async fn $patch(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
+            $crate::extract::IdPath(id): $crate::extract::IdPath,
+            $crate::extract::IfMatch(revision): $crate::extract::IfMatch,
+            $crate::extract::JsonBody(patch): $crate::extract::JsonBody<serde_json::Value>,
+        ) -> $crate::error::Result<axum::response::Response> {
+            let store = state.store();
+            let current = store.$store_get(id).await?;
+            // Without If-Match the patch still applies to the revision it was merged with.
+            let revision = revision.or(Some(current.revision));
+            let draft: $draft = $crate::patch::patched_draft(
+                $crate::routes::entity::to_value(&current)?,
+                &[$($derived,)* "revision"],
+                patch,
+            )?;
+            let updated = store.$store_update(&ctx, id, draft, revision).await?;
+            Ok($crate::routes::entity::record(
+                axum::http::StatusCode::OK,
+                updated.revision,
+                &updated,
+                None,
+            ))
+        }
+    };
+}
+
+pub(super) use record_endpoints;
