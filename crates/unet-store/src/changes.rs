@@ -45,7 +45,7 @@ impl Change {
 
 const CHANGE_COLUMNS: usize = 6;
 /// Rows per multi-row insert; a fixed size keeps the prepared statement reusable.
-const CHANGE_CHUNK: usize = 500;
+const CHANGE_CHUNK: usize = 200;
 const _: () = assert!(CHANGE_CHUNK * CHANGE_COLUMNS <= MAX_BINDS);
 
 /// One row per change, in order, in as few statements as the bind limit allows; built

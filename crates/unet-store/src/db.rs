@@ -301,7 +301,7 @@ pub(crate) fn on_unique_violation(
 /// Runs `build` once per chunk of `items`, each chunk small enough for the bind limit given
 /// `binds_per_item`; used for multi-row inserts and `IN (…)` lookups.
 pub(crate) fn chunks<T>(items: &[T], binds_per_item: usize) -> std::slice::Chunks<'_, T> {
-    let per_chunk = (MAX_BINDS / binds_per_item.max(1)).clamp(1, 1000);
+    let per_chunk = (MAX_BINDS / binds_per_item.max(1)).clamp(1, 200);
     items.chunks(per_chunk)
 }
 
