@@ -37,7 +37,7 @@ cargo_flags=(-p unet-server)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 bin="$target_dir/$profile/unet-server"
 
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/unet-schemathesis.XXXXXX")
 server_pid=""
 cleanup() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then

@@ -37,7 +37,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 bin="$target_dir/release/unet-server"
 seed="$target_dir/release/examples/seed_inventory"
 
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/unet-bench-api.XXXXXX")
 server_pid=""
 cleanup() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -74,19 +74,29 @@ done
 base="http://$addr"
 id=$(curl -fsS "$base/api/v1/nodes?limit=1&q=sw-050000" | sed 's/^\[{"id":"\([^"]*\)".*/\1/')
 
+# utime + stime of the server process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+
 # wrk prints "Requests/sec: N" and, with --latency, "99% 1.23ms".
 measure() {
     local name=$1 url=$2 conns=$3 threads out
     threads=$(( conns < 2 ? 1 : 2 ))
     curl -fsS -o /dev/null "$url"
+    # The server's own CPU time per request does not depend on how busy the machine is.
+    local ticks_before ticks_after
+    ticks_before=$(cpu_ticks)
     out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url")
-    local rps p50 p99
+    ticks_after=$(cpu_ticks)
+    local rps p50 p99 requests cpu_us
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
     errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-    printf '%-30s %10s req/s   p50 %-8s p99 %-8s%s\n' "$name" "$rps" "$p50" "$p99" \
-        "${errors:+   non-2xx: $errors}"
+    cpu_us=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+    printf '%-28s %9s req/s  p50 %-7s p99 %-8s server CPU %5s µs/request%s\n' \
+        "$name" "$rps" "$p50" "$p99" "$cpu_us" "${errors:+   non-2xx: $errors}"
     echo "$rps $p99" > "$work/$name.result"
 }
 
