@@ -19,8 +19,10 @@ mod locations;
 mod migrate;
 mod nodes;
 mod rules;
+mod security;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod users;
 
 use std::time::Duration;
 
@@ -38,6 +40,8 @@ pub use exchange::{
     ProgressFn, Sourced,
 };
 pub use migrate::MigrationStatus;
+pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
+pub use users::{SessionRecord, UserRecord};
 
 use db::Db;
 

@@ -27,6 +27,11 @@ const SQLITE: &[Embedded] = &[
         description: "policy results, per-node evaluations, node templates",
         sql: include_str!("../migrations/sqlite/20261201000002_policy_results.sql"),
     },
+    Embedded {
+        version: 20261201000003,
+        description: "security: users, sessions, API keys, security events, policy",
+        sql: include_str!("../migrations/sqlite/20261201000003_security.sql"),
+    },
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -39,6 +44,11 @@ const POSTGRES: &[Embedded] = &[
         version: 20261201000002,
         description: "policy results, per-node evaluations, node templates",
         sql: include_str!("../migrations/postgres/20261201000002_policy_results.sql"),
+    },
+    Embedded {
+        version: 20261201000003,
+        description: "security: users, sessions, API keys, security events, policy",
+        sql: include_str!("../migrations/postgres/20261201000003_security.sql"),
     },
 ];
 

@@ -1,0 +1,336 @@
+//! The security service on both backends: lockout, revocation, policy, events, and no secret
+//! in the database in clear.
+
+use serde_json::json;
+use sqlx::Row;
+use unet_auth::{AuthError, Client, Role, Security, SecurityPolicy, UserUpdate};
+use unet_store::Store;
+use unet_store::testing::for_each_backend;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn client() -> Client {
+    Client {
+        source_ip: Some("192.0.2.7".to_string()),
+        user_agent: Some("tests/1.0".to_string()),
+    }
+}
+
+async fn security_with_user(store: Store) -> Security {
+    let security = Security::load(store).await.unwrap();
+    security
+        .create_user("alice", PASSWORD, &[Role::Operator], "test", &client())
+        .await
+        .unwrap();
+    security
+}
+
+/// Every text cell of the security tables, for grepping secrets.
+async fn dump(store: &Store) -> String {
+    let mut out = String::new();
+    for table in [
+        "users",
+        "sessions",
+        "api_keys",
+        "security_events",
+        "security_policies",
+    ] {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        for row in rows {
+            for i in 0..row.len() {
+                if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                    out.push_str(&text);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn brute_force_locks_the_account_and_is_recorded() {
+    for_each_backend(|store| async move {
+        let security = security_with_user(store.clone()).await;
+        let threshold = security.policy().lockout_threshold;
+        for _ in 0..threshold {
+            let err = security
+                .login("alice", "wrong password!", &client())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
+        }
+        // Locked: even the right password is refused with the same answer.
+        let err = security
+            .login("alice", PASSWORD, &client())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
+        let lockouts = store
+            .security_events(Some("lockout"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(lockouts.len(), 1);
+        assert_eq!(lockouts[0].username.as_deref(), Some("alice"));
+        assert_eq!(lockouts[0].source_ip.as_deref(), Some("192.0.2.7"));
+        let failures = store
+            .security_events(Some("auth_failure"), None, 50)
+            .await
+            .unwrap();
+        assert_eq!(failures.len() as u32, threshold + 1);
+        assert_eq!(failures[0].detail, json!({"reason": "account locked"}));
+        assert_eq!(failures[1].detail, json!({"reason": "wrong password"}));
+        let summary = security
+            .audit_summary(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!((summary.lockouts, summary.locked_accounts), (1, 1));
+        // An admin re-enabling the account lifts the lockout.
+        security
+            .update_user(
+                "alice",
+                UserUpdate {
+                    disabled: Some(false),
+                    ..UserUpdate::default()
+                },
+                "root",
+                &client(),
+            )
+            .await
+            .unwrap();
+        security.login("alice", PASSWORD, &client()).await.unwrap();
+        // Unknown users get the same answer and are recorded too.
+        let err = security
+            .login("mallory", PASSWORD, &client())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::InvalidCredentials));
+        let latest = &store
+            .security_events(Some("auth_failure"), None, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(latest.detail, json!({"reason": "unknown user"}));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn logout_disable_password_change_and_key_revocation_take_effect_at_once() {
+    for_each_backend(|store| async move {
+        let security = security_with_user(store.clone()).await;
+        let c = client();
+        let session = security.login("alice", PASSWORD, &c).await.unwrap();
+        let me = security.authenticate(&session.token, &c).await.unwrap();
+        assert_eq!(
+            (me.name.as_str(), me.roles.as_slice()),
+            ("alice", &[Role::Operator][..])
+        );
+        security.logout(&session.token, "alice", &c).await.unwrap();
+        assert!(security.authenticate(&session.token, &c).await.is_err());
+
+        let session = security.login("alice", PASSWORD, &c).await.unwrap();
+        let disable = UserUpdate {
+            disabled: Some(true),
+            ..UserUpdate::default()
+        };
+        security
+            .update_user("alice", disable, "root", &c)
+            .await
+            .unwrap();
+        assert!(security.authenticate(&session.token, &c).await.is_err());
+        let enable = UserUpdate {
+            disabled: Some(false),
+            ..UserUpdate::default()
+        };
+        security
+            .update_user("alice", enable, "root", &c)
+            .await
+            .unwrap();
+
+        let session = security.login("alice", PASSWORD, &c).await.unwrap();
+        let change = UserUpdate {
+            password: Some("another long password".into()),
+            ..UserUpdate::default()
+        };
+        security
+            .update_user("alice", change, "root", &c)
+            .await
+            .unwrap();
+        assert!(security.authenticate(&session.token, &c).await.is_err());
+
+        let key = security
+            .create_api_key("ci", &[Role::Viewer], 30, "alice", &[Role::Operator], &c)
+            .await
+            .unwrap();
+        assert!(key.secret.starts_with("unet_"));
+        let who = security.authenticate(&key.secret, &c).await.unwrap();
+        assert_eq!(who.name, "key:ci");
+        security.flush_key_uses().await.unwrap();
+        let listed = security.list_api_keys().await.unwrap();
+        assert!(listed[0].last_used.is_some());
+        security
+            .revoke_api_key(key.key.id, "alice", &c)
+            .await
+            .unwrap();
+        assert!(security.authenticate(&key.secret, &c).await.is_err());
+
+        // A key may not exceed its creator's roles nor the policy's lifetime.
+        assert!(matches!(
+            security
+                .create_api_key("x", &[Role::Admin], 30, "alice", &[Role::Operator], &c)
+                .await,
+            Err(AuthError::Forbidden(_))
+        ));
+        assert!(matches!(
+            security
+                .create_api_key("x", &[Role::Viewer], 366, "alice", &[Role::Operator], &c)
+                .await,
+            Err(AuthError::Invalid { .. })
+        ));
+        let reasons: Vec<_> = store
+            .security_events(Some("auth_failure"), None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.detail["reason"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "revoked API key",
+                "unknown or revoked token",
+                "unknown or revoked token",
+                "unknown or revoked token"
+            ]
+        );
+
+        let dumped = dump(&store).await;
+        for secret in [
+            PASSWORD,
+            "another long password",
+            &session.token,
+            &key.secret,
+        ] {
+            assert!(!dumped.contains(secret), "a secret is stored in clear");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_keys_are_refused_and_policies_validated_and_audited() {
+    for_each_backend(|store| async move {
+        let security = security_with_user(store.clone()).await;
+        let c = client();
+        let key = security
+            .create_api_key("old", &[Role::Viewer], 1, "alice", &[Role::Operator], &c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE api_keys SET expires = '2020-01-01T00:00:00.000000Z'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let err = security.authenticate(&key.secret, &c).await.unwrap_err();
+        assert_eq!(err.to_string(), "expired API key");
+
+        let bad = SecurityPolicy {
+            session_ttl_secs: 5,
+            ..SecurityPolicy::default()
+        };
+        let err = security.set_policy(bad, "root", &c).await.unwrap_err();
+        assert!(err.to_string().starts_with("session_ttl_secs:"), "{err}");
+        let tighter = SecurityPolicy {
+            lockout_threshold: 2,
+            ..SecurityPolicy::default()
+        };
+        security.set_policy(tighter, "root", &c).await.unwrap();
+        assert_eq!(security.policy().lockout_threshold, 2);
+        // Stored: a second server (a fresh load) sees it.
+        let other = Security::load(store.clone()).await.unwrap();
+        assert_eq!(other.policy(), tighter);
+        let changes = store
+            .security_events(Some("policy_change"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].detail["policy"]["lockout_threshold"], 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_rate_limit_per_address() {
+    for_each_backend(|store| async move {
+        let security = security_with_user(store.clone()).await;
+        let policy = SecurityPolicy {
+            login_rate_limit_per_minute: 2,
+            ..SecurityPolicy::default()
+        };
+        security
+            .set_policy(policy, "root", &client())
+            .await
+            .unwrap();
+        security.login("alice", PASSWORD, &client()).await.unwrap();
+        security.login("alice", PASSWORD, &client()).await.unwrap();
+        let err = security
+            .login("alice", PASSWORD, &client())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AuthError::RateLimited { retry_after_secs } if retry_after_secs >= 1)
+        );
+        let other = Client {
+            source_ip: Some("192.0.2.8".into()),
+            user_agent: None,
+        };
+        security.login("alice", PASSWORD, &other).await.unwrap();
+        assert_eq!(
+            store
+                .security_events(Some("rate_limited"), None, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bootstrap_writes_a_private_password_file_once() {
+    for_each_backend(|store| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let security = Security::load(store.clone()).await.unwrap();
+        let path = security.bootstrap_admin(dir.path()).await.unwrap().unwrap();
+        let password = std::fs::read_to_string(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let session = security
+            .login("admin", password.trim(), &client())
+            .await
+            .unwrap();
+        let me = security
+            .authenticate(&session.token, &client())
+            .await
+            .unwrap();
+        assert_eq!(me.roles, [Role::Admin]);
+        assert!(
+            security
+                .bootstrap_admin(dir.path())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(!dump(&store).await.contains(password.trim()));
+    })
+    .await;
+}
