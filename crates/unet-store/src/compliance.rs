@@ -157,6 +157,31 @@ fn json_text(value: &Option<Value>) -> Option<String> {
     value.as_ref().map(Value::to_string)
 }
 
+/// SHA-256 over a node's results in order: equal digests mean nothing to rewrite.
+fn digest(results: &[RuleResultRecord]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for r in results {
+        for part in [
+            Some(r.rule_id.as_str()),
+            Some(r.outcome.as_str()),
+            json_text(&r.expected).as_deref(),
+            json_text(&r.actual).as_deref(),
+            r.message.as_deref(),
+        ] {
+            // Length-prefixed, with absent distinct from empty, so no two lists collide.
+            match part {
+                Some(text) => {
+                    hasher.update((text.len() as u64 + 1).to_le_bytes());
+                    hasher.update(text.as_bytes());
+                }
+                None => hasher.update(0u64.to_le_bytes()),
+            }
+        }
+    }
+    hex::encode(hasher.finalize())
+}
+
 pub(crate) fn count(row: &AnyRow, column: &str) -> Result<u64> {
     let n: i64 = row.try_get(column)?;
     Ok(u64::try_from(n).unwrap_or(0))
@@ -193,16 +218,35 @@ impl Store {
         rule_ids: &[String],
         nodes: &[NodeRuleResults],
     ) -> Result<RecordedResults> {
+        let digests: Vec<String> = nodes.iter().map(|n| digest(&n.results)).collect();
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.node_id).collect();
         let mut tx = self.begin_write().await?;
-        let mut live = std::collections::HashSet::new();
-        let mut existing: HashMap<(Uuid, String), Existing> = HashMap::new();
+        // Live nodes (one deleted meanwhile is skipped) with their stored digest: a node whose
+        // results are unchanged since its last evaluation needs only its evaluation row.
+        let mut stored: HashMap<Uuid, Option<String>> = HashMap::new();
         for chunk in chunks(&ids, 1) {
-            let mut sql = Sql::new("SELECT id FROM nodes WHERE id");
+            let mut sql = Sql::new(
+                "SELECT n.id, e.digest FROM nodes n \
+                 LEFT JOIN policy_evaluations e ON e.node_id = n.id WHERE n.id",
+            );
             push_in(&mut sql, chunk);
             for row in self.db.fetch_all(&mut tx, sql).await? {
-                live.insert(get_uuid(&row, "id")?);
+                stored.insert(get_uuid(&row, "id")?, row.try_get("digest")?);
             }
+        }
+        let changed_ids: Vec<Uuid> = nodes
+            .iter()
+            .zip(&digests)
+            .filter(|(n, d)| {
+                stored
+                    .get(&n.node_id)
+                    .is_some_and(|s| s.as_ref() != Some(*d))
+            })
+            .map(|(n, _)| n.node_id)
+            .collect();
+        let changed: std::collections::HashSet<Uuid> = changed_ids.iter().copied().collect();
+        let mut existing: HashMap<(Uuid, String), Existing> = HashMap::new();
+        for chunk in chunks(&changed_ids, 1) {
             let mut sql = Sql::new(
                 "SELECT node_id, rule_id, outcome, expected, actual, message, changed_at \
                  FROM policy_results WHERE node_id",
@@ -223,11 +267,17 @@ impl Store {
         }
 
         let mut rows: Vec<[Arg; RESULT_BINDS]> = Vec::new();
-        let mut evaluations: Vec<[Arg; 6]> = Vec::new();
-        for node in nodes.iter().filter(|n| live.contains(&n.node_id)) {
+        let mut evaluations: Vec<[Arg; 7]> = Vec::new();
+        for (node, digest) in nodes.iter().zip(digests) {
+            if !stored.contains_key(&node.node_id) {
+                continue;
+            }
             let mut counts = ComplianceCounts::default();
             for r in &node.results {
                 counts.add(r.outcome);
+                if !changed.contains(&node.node_id) {
+                    continue;
+                }
                 let (expected, actual) = (json_text(&r.expected), json_text(&r.actual));
                 let changed_at = match existing.get(&(node.node_id, r.rule_id.clone())) {
                     Some(old)
@@ -259,6 +309,7 @@ impl Store {
                 as_int(counts.fail),
                 as_int(counts.error),
                 as_int(counts.not_applicable),
+                digest.into(),
             ]);
         }
 
@@ -272,10 +323,9 @@ impl Store {
         ) {
             self.db.execute(&mut tx, sql).await?;
         }
-        let live_ids: Vec<Uuid> = ids.iter().copied().filter(|id| live.contains(id)).collect();
         // Rule ids bind once per statement, so leave room for them in the node chunks.
         let rule_binds = rule_ids.len().min(crate::db::MAX_BINDS / 2);
-        for chunk in chunks(&live_ids, 1 + rule_binds) {
+        for chunk in chunks(&changed_ids, 1 + rule_binds) {
             let mut sql = Sql::new("DELETE FROM policy_results WHERE node_id");
             push_in(&mut sql, chunk);
             if !rule_ids.is_empty() {
@@ -287,10 +337,10 @@ impl Store {
         for sql in multi_row(
             &evaluations,
             "INSERT INTO policy_evaluations (node_id, evaluated_at, pass, fail, error, \
-                 not_applicable) VALUES ",
+                 not_applicable, digest) VALUES ",
             " ON CONFLICT (node_id) DO UPDATE SET evaluated_at = excluded.evaluated_at, \
                  pass = excluded.pass, fail = excluded.fail, error = excluded.error, \
-                 not_applicable = excluded.not_applicable",
+                 not_applicable = excluded.not_applicable, digest = excluded.digest",
         ) {
             self.db.execute(&mut tx, sql).await?;
         }

@@ -24,7 +24,9 @@ CREATE TABLE policy_evaluations (
     pass           BIGINT NOT NULL,
     fail           BIGINT NOT NULL,
     error          BIGINT NOT NULL,
-    not_applicable BIGINT NOT NULL
+    not_applicable BIGINT NOT NULL,
+    -- SHA-256 of the results recorded, to skip nodes whose results did not change.
+    digest         TEXT NOT NULL
 );
 -- Worst nodes first: most failures and errors.
 CREATE INDEX policy_evaluations_worst ON policy_evaluations ((fail + error) DESC, node_id);

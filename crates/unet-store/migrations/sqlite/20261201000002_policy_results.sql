@@ -24,7 +24,9 @@ CREATE TABLE policy_evaluations (
     pass           INTEGER NOT NULL,
     fail           INTEGER NOT NULL,
     error          INTEGER NOT NULL,
-    not_applicable INTEGER NOT NULL
+    not_applicable INTEGER NOT NULL,
+    -- SHA-256 of the results recorded, to skip nodes whose results did not change.
+    digest         TEXT NOT NULL
 );
 -- Worst nodes first: most failures and errors.
 CREATE INDEX policy_evaluations_worst ON policy_evaluations ((fail + error) DESC, node_id);
