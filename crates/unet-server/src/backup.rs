@@ -40,7 +40,10 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
             .await
             .map(|_| ())
             .map_err(|e| {
-                Error::Startup(format!("cannot copy the database to {}: {e}", target.display()))
+                Error::Startup(format!(
+                    "cannot copy the database to {}: {e}",
+                    target.display()
+                ))
             }),
         Backend::Postgres => run_pg_tool(
             "pg_dump",
@@ -112,22 +115,11 @@ pub async fn backup(config: &Config, to: &Path) -> Result<String, Error> {
 
 /// `unet-server restore --from PATH`: returns what to print.
 pub async fn restore(config: &Config, from: &Path) -> Result<String, Error> {
-    refuse_if_serving(config)?;
+    // A restore under a running server would be overwritten or corrupt its open files.
+    crate::server_lock::refuse_if_serving(&config.data.dir)?;
     match Backend::from_url(&config.database.url)? {
         Backend::Sqlite => restore_sqlite(config, from).await,
         Backend::Postgres => restore_postgres(config, from).await,
-    }
-}
-
-/// A restore under a running server would be overwritten or corrupt its open files: the
-/// listening port in use is the sign that it still runs.
-fn refuse_if_serving(config: &Config) -> Result<(), Error> {
-    match std::net::TcpListener::bind(config.server.listen) {
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(Error::Startup(format!(
-            "server.listen {} is in use: stop the server first (systemctl stop unet-server)",
-            config.server.listen
-        ))),
-        _ => Ok(()),
     }
 }
 
@@ -198,8 +190,12 @@ async fn restore_sqlite(config: &Config, from: &Path) -> Result<String, Error> {
         }
     }
     let partial = partial_name(&target);
-    std::fs::copy(from, &partial)
-        .map_err(|e| Error::io(format!("copying {} to {}", from.display(), partial.display()), e))?;
+    std::fs::copy(from, &partial).map_err(|e| {
+        Error::io(
+            format!("copying {} to {}", from.display(), partial.display()),
+            e,
+        )
+    })?;
     std::fs::File::open(&partial)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(format!("syncing {}", partial.display()), e))?;
@@ -217,7 +213,11 @@ async fn restore_sqlite(config: &Config, from: &Path) -> Result<String, Error> {
 async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error> {
     // `pg_restore --list` reads only the archive's table of contents: it refuses any file
     // that is not a custom-format dump before the database is touched.
-    run_pg_tool("pg_restore", &["--list".into(), from.as_os_str().to_owned()]).map_err(|e| {
+    run_pg_tool(
+        "pg_restore",
+        &["--list".into(), from.as_os_str().to_owned()],
+    )
+    .map_err(|e| {
         Error::Startup(format!(
             "{} is not a PostgreSQL backup of μNet: {e}",
             from.display()

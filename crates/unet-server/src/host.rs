@@ -97,11 +97,14 @@ fn disk_space(path: &Path) -> Option<(u64, u64)> {
     }
     // SAFETY: rc == 0, so statvfs filled the structure.
     let stats = unsafe { stats.assume_init() };
-    let block = stats.f_frsize as u64;
-    Some((
-        stats.f_blocks as u64 * block,
-        stats.f_bavail as u64 * block,
-    ))
+    // The field types are u32 on some 32-bit targets, u64 here.
+    #[allow(clippy::useless_conversion)]
+    let (block, blocks, available) = (
+        u64::from(stats.f_frsize),
+        u64::from(stats.f_blocks),
+        u64::from(stats.f_bavail),
+    );
+    Some((blocks * block, available * block))
 }
 
 fn round2(v: f64) -> f64 {

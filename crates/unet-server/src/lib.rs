@@ -5,9 +5,11 @@
 //! same application ([`app`]) around their own store.
 
 pub mod auth;
+pub mod backup;
 pub mod config;
 mod error;
 mod extract;
+mod host;
 pub mod logging;
 pub mod metrics;
 pub mod migrate;
@@ -15,6 +17,8 @@ pub mod operations;
 mod patch;
 mod routes;
 pub mod serve;
+mod server_lock;
+pub mod snapshot;
 mod state;
 
 pub use error::{Error, FieldError, PROBLEM_JSON, Problem, Result};

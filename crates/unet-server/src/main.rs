@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use unet_server::config::{Config, check_environment};
 use unet_server::migrate::{self, MigrateMode};
-use unet_server::{logging, serve};
+use unet_server::{backup, logging, serve};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,20 @@ enum Command {
         /// List what would be applied, change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Write a consistent copy of the database while the server runs (SQLite file or
+    /// PostgreSQL custom-format dump).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup (server stopped): the file is verified first and
+    /// the current database is kept aside.
+    Restore {
+        /// A file written by `unet-server backup` (or `sqlite3 … .backup`).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
     },
 }
 
@@ -84,6 +98,12 @@ fn main() -> ExitCode {
                 };
                 migrate::run(&config, mode).await.map(|out| print!("{out}"))
             }
+            Some(Command::Backup { to }) => backup::backup(&config, &to)
+                .await
+                .map(|out| print!("{out}")),
+            Some(Command::Restore { from }) => backup::restore(&config, &from)
+                .await
+                .map(|out| print!("{out}")),
         }
     });
     match result {

@@ -130,16 +130,9 @@ impl Metrics {
         out.push_str("# HELP unet_http_requests_total HTTP requests answered.\n");
         out.push_str("# TYPE unet_http_requests_total counter\n");
         for (k, s) in &series {
-            let _ = writeln!(
-                out,
-                "unet_http_requests_total{{{}}} {}",
-                labels(k),
-                s.count
-            );
+            let _ = writeln!(out, "unet_http_requests_total{{{}}} {}", labels(k), s.count);
         }
-        out.push_str(
-            "# HELP unet_http_request_duration_seconds Time to answer an HTTP request.\n",
-        );
+        out.push_str("# HELP unet_http_request_duration_seconds Time to answer an HTTP request.\n");
         out.push_str("# TYPE unet_http_request_duration_seconds histogram\n");
         for (k, s) in &series {
             let l = labels(k);
@@ -168,7 +161,10 @@ impl Metrics {
             );
         }
         for (name, help, kind, value) in extra {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
         out
     }
@@ -252,12 +248,19 @@ mod tests {
     fn prometheus_text_carries_method_route_status_and_escapes_labels() {
         let m = Metrics::default();
         m.observe(&Method::GET, "/a\"b", 404, 0.003);
-        m.observe(&Method::from_bytes(b"BREW").unwrap(), "(unmatched)", 405, 20.0);
+        m.observe(
+            &Method::from_bytes(b"BREW").unwrap(),
+            "(unmatched)",
+            405,
+            20.0,
+        );
         let text = m.prometheus(&[("unet_uptime_seconds", "Uptime.", "gauge", 5.0)]);
         assert!(text.contains(
             "unet_http_requests_total{method=\"GET\",route=\"/a\\\"b\",status=\"404\"} 1"
         ));
-        assert!(text.contains("method=\"OTHER\",route=\"(unmatched)\",status=\"405\",le=\"10\"} 0"));
+        assert!(
+            text.contains("method=\"OTHER\",route=\"(unmatched)\",status=\"405\",le=\"10\"} 0")
+        );
         assert!(text.contains("status=\"405\",le=\"+Inf\"} 1"));
         assert!(text.contains("# TYPE unet_uptime_seconds gauge\nunet_uptime_seconds 5"));
     }

@@ -81,7 +81,10 @@ impl Operations {
 
     /// Replaces the settings (start-up, reload).
     pub fn configure(&self, settings: OpsSettings) {
-        *self.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
     }
 
     pub fn started_at(&self) -> Timestamp {
@@ -89,11 +92,17 @@ impl Operations {
     }
 
     pub fn last_snapshot(&self) -> Option<Timestamp> {
-        *self.last_snapshot.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .last_snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn snapshot_done(&self, at: Timestamp) {
-        *self.last_snapshot.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+        *self
+            .last_snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(at);
     }
 }
 

@@ -83,13 +83,18 @@ pub async fn serve(
                 .to_string(),
         ));
     }
+    let _data_dir_lock = crate::server_lock::ServerLock::acquire(&config.data.dir)?;
     let store = open_store(&config).await?;
     prepare_schema(&store, &config).await?;
     let limits = Limits {
         max_body_bytes: config.server.max_body_bytes,
         request_timeout: config.server.request_timeout,
     };
-    let app = crate::app(AppState::new(store.clone(), limits));
+    let state = AppState::new(store.clone(), limits);
+    state
+        .operations()
+        .configure(crate::operations::OpsSettings::from_config(&config));
+    let app = crate::app(state);
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| Error::io(format!("server.listen {}", config.server.listen), e))?;

