@@ -8,6 +8,7 @@
 mod changes;
 mod compliance;
 mod compliance_queries;
+mod compliance_record;
 mod cursor;
 mod db;
 mod error;
