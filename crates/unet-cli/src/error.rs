@@ -34,6 +34,39 @@ pub enum CliError {
     DryRunFailed { failed: usize, first: String },
     #[error("import finished with {failed} failed record(s), the others were written: {first}")]
     ImportPartial { failed: usize, first: String },
+    /// A problem document from the server: its detail, then each invalid field on its own line.
+    #[error("{}", server_message(detail, errors))]
+    Server {
+        status: u16,
+        code: String,
+        detail: String,
+        errors: Vec<(String, String)>,
+    },
+    #[error("cannot reach μNet server at {url}: {reason} — is unet-server running?")]
+    Unreachable { url: String, reason: String },
+    /// The server answered something the client cannot use (timeout, unexpected body).
+    #[error("μNet server at {url}: {message}")]
+    Http { url: String, message: String },
+    /// The server URL, token or client configuration file is unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+fn server_message(detail: &str, errors: &[(String, String)]) -> String {
+    let mut text = if detail.is_empty() {
+        "the server refused the request".to_string()
+    } else {
+        detail.to_string()
+    };
+    for (field, message) in errors {
+        let line = format!("{field}: {message}");
+        // Validation problems often repeat the one invalid field as the detail.
+        if *message != detail && line != detail {
+            text.push_str("\n  ");
+            text.push_str(&line);
+        }
+    }
+    text
 }
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -42,5 +75,13 @@ impl CliError {
     /// A closed pipe (`unet nodes list | head`) is the reader's choice, not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// The record asked for does not exist, locally or on the server.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            CliError::Store(StoreError::NotFound { .. }) | CliError::Server { status: 404, .. }
+        )
     }
 }

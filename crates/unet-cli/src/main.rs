@@ -3,13 +3,17 @@
 //! scripts can trust (0 ok, 1 error, 2 usage error).
 
 mod client;
+mod client_config;
+mod client_http;
 mod commands;
 mod error;
+mod http;
 mod output;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::client::Client;
 use crate::commands::{changes, export, import, links, locations, nodes};
@@ -34,6 +38,17 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: String,
+
+    /// μNet server to work through (http://HOST:PORT) instead of a local database; the token
+    /// comes from UNET_TOKEN or ~/.config/unet/token. Default: `server` in
+    /// ~/.config/unet/config.toml.
+    #[arg(
+        long,
+        global = true,
+        env = "UNET_SERVER",
+        conflicts_with = "database_url"
+    )]
+    pub server: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -77,7 +92,12 @@ pub enum InventoryCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // A database named on the command line or in UNET_DATABASE_URL wins over the config file.
+    let explicit_database = matches
+        .value_source("database_url")
+        .is_some_and(|source| source != ValueSource::DefaultValue);
     let format = cli.output;
     let result = match cli.command {
         Command::Config(cmd) => return commands::config::run(cmd, format),
@@ -85,7 +105,12 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "unet", &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
-        Command::Inventory(command) => run_inventory(&cli.database_url, command, format),
+        Command::Inventory(command) => {
+            match inventory_client(cli.server.as_deref(), explicit_database, &cli.database_url) {
+                Ok(client) => run_inventory(client, command, format),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,18 +122,31 @@ fn main() -> ExitCode {
     }
 }
 
-/// Commands that work on the inventory: one runtime, one connection, closed before exit.
-fn run_inventory(
+/// The server of `--server`/`UNET_SERVER`, else of the config file unless a database was named
+/// explicitly, else the local database.
+fn inventory_client(
+    server: Option<&str>,
+    explicit_database: bool,
     database_url: &str,
-    command: InventoryCommand,
-    format: OutputFormat,
-) -> Result<()> {
+) -> Result<Client> {
+    let server = match server {
+        Some(server) => Some(server.to_string()),
+        None if explicit_database => None,
+        None => client_config::configured_server()?,
+    };
+    match server {
+        Some(server) => Client::remote(&server),
+        None => Ok(Client::local(database_url)),
+    }
+}
+
+/// Commands that work on the inventory: one runtime, one connection, closed before exit.
+fn run_inventory(client: Client, command: InventoryCommand, format: OutputFormat) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(async {
-        let client = Client::local(database_url);
         let result = match command {
             InventoryCommand::Nodes(cmd) => nodes::run(&client, cmd, format).await,
             InventoryCommand::Locations(cmd) => locations::run(&client, cmd, format).await,

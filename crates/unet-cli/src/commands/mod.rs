@@ -15,10 +15,9 @@ use serde_json::{Map, Value};
 use unet_core::{Page, PageRequest, Uuid};
 
 use crate::client::Client;
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::output::{Names, OutputFormat, Reference, Summary, print_list};
 use unet_exchange::Columns;
-use unet_store::StoreError;
 
 /// Page size when `--all` follows cursors without an explicit `--limit`.
 const ALL_PAGE_SIZE: u32 = 1000;
@@ -107,7 +106,7 @@ async fn names(client: &Client, references: impl Iterator<Item = Reference>) -> 
             Ok(name) => {
                 names.insert(id, name);
             }
-            Err(CliError::Store(StoreError::NotFound { .. })) => {}
+            Err(e) if e.is_not_found() => {}
             Err(other) => return Err(other),
         }
     }

@@ -4,6 +4,7 @@
 
 mod changes;
 mod entity;
+mod exchange;
 mod health;
 mod links;
 mod listing;
@@ -40,6 +41,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(nodes::router(state))
         .merge(links::router(state))
         .merge(changes::router(state))
+        .merge(exchange::router(state))
         .merge(system::router(state))
         .split_for_parts()
 }

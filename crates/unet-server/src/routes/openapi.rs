@@ -25,6 +25,7 @@ use crate::extract::IF_MATCH_PATTERN;
         (name = "nodes", description = "Managed devices"),
         (name = "links", description = "Cables and circuits between interfaces"),
         (name = "changes", description = "The configuration_changes audit trail"),
+        (name = "exchange", description = "Bulk import and export, lookup by name"),
         (name = "system", description = "Health"),
     )
 )]
@@ -274,6 +275,7 @@ pub(crate) fn component_schemas() -> BTreeMap<String, Value> {
         &["node_a_id", "interface_a"],
     ));
     all.extend(change_schemas());
+    all.extend(super::exchange::schemas());
     all.into_iter().collect()
 }
 

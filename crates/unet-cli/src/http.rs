@@ -1,0 +1,268 @@
+//! A small JSON-over-HTTP client for the μNet API: bearer token, timeouts, and problem
+//! documents (`application/problem+json`) turned into [`CliError::Server`]. Commands that talk
+//! to the server (inventory, users, API keys, …) build on `get`/`post`/`put`/`patch`/`delete`.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{CliError, Result};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Long enough for a large import to finish on the server.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A JSON response: the decoded body and the headers (paging, ETag).
+pub struct Reply<T> {
+    pub body: T,
+    pub headers: HeaderMap,
+}
+
+pub struct Api {
+    base: Url,
+    token: Option<String>,
+    client: reqwest::Client,
+}
+
+impl Api {
+    /// A client for the server at `server` (`http://host:port`, optionally with a path prefix),
+    /// sending `token` as `Authorization: Bearer` when given.
+    pub fn new(server: &str, token: Option<String>) -> Result<Api> {
+        let mut base = Url::parse(server.trim()).map_err(|e| {
+            CliError::Config(format!(
+                "server URL {server:?} is not valid ({e}); expected http://HOST:PORT"
+            ))
+        })?;
+        if base.scheme() != "http" {
+            return Err(CliError::Config(format!(
+                "server URL {server:?}: only http:// is supported by this build of unet \
+                 (put a TLS-terminating proxy in front, or reach the server over http on a trusted network)"
+            )));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("unet/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::Config(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Api {
+            base,
+            token,
+            client,
+        })
+    }
+
+    /// `path` (such as `api/v1/nodes`) below the server URL.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| self.error(format!("invalid request path {path:?}: {e}")))
+    }
+
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Reply<T>> {
+        self.request(Method::GET, path, query, None::<&()>, None)
+            .await
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &B,
+    ) -> Result<Reply<T>> {
+        self.request(Method::POST, path, query, Some(body), None)
+            .await
+    }
+
+    /// PUT, with `If-Match` for the revision being replaced when given.
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        if_revision: Option<i64>,
+    ) -> Result<Reply<T>> {
+        self.request(Method::PUT, path, &[], Some(body), if_revision)
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, query: &[(&str, String)]) -> Result<()> {
+        self.send(Method::DELETE, path, query, None::<&()>, HeaderMap::new())
+            .await
+            .map(drop)
+    }
+
+    /// Any method (PATCH takes a JSON merge patch) with an optional JSON body, `If-Match` for
+    /// `if_revision`, and a JSON answer.
+    pub async fn request<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        if_revision: Option<i64>,
+    ) -> Result<Reply<T>> {
+        let headers = if_match(if_revision)?;
+        let response = self.send(method, path, query, body, headers).await?;
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| self.error(format!("unexpected response to {path}: {e}")))?;
+        Ok(Reply { body, headers })
+    }
+
+    /// Sends one request; any status but 2xx becomes an error carrying the server's detail.
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        headers: HeaderMap,
+    ) -> Result<reqwest::Response> {
+        let mut request = self
+            .client
+            .request(method, self.url(path)?)
+            .headers(headers)
+            .query(query);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| self.transport(e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        Err(problem(status, &bytes))
+    }
+
+    fn transport(&self, e: reqwest::Error) -> CliError {
+        let url = self.base.as_str().trim_end_matches('/').to_string();
+        if e.is_connect() {
+            return CliError::Unreachable {
+                url,
+                reason: root_cause(&e),
+            };
+        }
+        if e.is_timeout() {
+            return self.error("no answer in time (the request timed out)".to_string());
+        }
+        self.error(root_cause(&e))
+    }
+
+    fn error(&self, message: String) -> CliError {
+        CliError::Http {
+            url: self.base.as_str().trim_end_matches('/').to_string(),
+            message,
+        }
+    }
+}
+
+fn if_match(revision: Option<i64>) -> Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    if let Some(revision) = revision {
+        let value = HeaderValue::from_str(&format!("\"{revision}\""))
+            .map_err(|e| CliError::Config(format!("revision {revision}: {e}")))?;
+        headers.insert(reqwest::header::IF_MATCH, value);
+    }
+    Ok(headers)
+}
+
+/// The innermost error message ("Connection refused (os error 111)" → "connection refused").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            _ => io.to_string(),
+        };
+    }
+    cause.to_string()
+}
+
+/// A non-2xx answer as an error: the problem document's detail and field errors, or the
+/// status alone when the body is not a problem document.
+fn problem(status: StatusCode, body: &[u8]) -> CliError {
+    #[derive(serde::Deserialize)]
+    struct FieldError {
+        field: String,
+        message: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Problem {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        detail: String,
+        #[serde(default)]
+        errors: Vec<FieldError>,
+    }
+    let parsed: Option<Problem> = serde_json::from_slice(body).ok();
+    let (code, detail, errors) = match parsed {
+        Some(p) => (
+            p.code,
+            p.detail,
+            p.errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        ),
+        None => (String::new(), String::new(), Vec::new()),
+    };
+    let detail = match (detail.is_empty(), status) {
+        (false, _) => detail,
+        (true, StatusCode::NOT_FOUND) => "not found".to_string(),
+        (true, _) => format!("the server answered {status}"),
+    };
+    CliError::Server {
+        status: status.as_u16(),
+        code,
+        detail,
+        errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_documents_keep_detail_and_fields() {
+        let body = br#"{"type":"urn:unet:problem:validation_failed","title":"Unprocessable Entity",
+            "status":422,"detail":"name: required","code":"validation_failed",
+            "errors":[{"field":"name","message":"required"},{"field":"vendor","message":"unknown"}]}"#;
+        let e = problem(StatusCode::UNPROCESSABLE_ENTITY, body);
+        assert_eq!(e.to_string(), "name: required\n  vendor: unknown");
+        let e = problem(StatusCode::NOT_FOUND, b"");
+        assert!(e.is_not_found());
+        assert_eq!(e.to_string(), "not found");
+        let e = problem(StatusCode::BAD_GATEWAY, b"<html>");
+        assert_eq!(e.to_string(), "the server answered 502 Bad Gateway");
+    }
+
+    #[test]
+    fn server_urls_are_checked() {
+        assert!(Api::new("http://127.0.0.1:8080", None).is_ok());
+        let prefixed = Api::new("http://example.net/unet", None).unwrap();
+        assert_eq!(
+            prefixed.url("/api/v1/nodes").unwrap().as_str(),
+            "http://example.net/unet/api/v1/nodes"
+        );
+        assert!(Api::new("not a url", None).is_err());
+        assert!(Api::new("ftp://example.net", None).is_err());
+    }
+}

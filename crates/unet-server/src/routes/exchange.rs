@@ -1,0 +1,241 @@
+//! `/api/v1/import`, `/api/v1/export` and `/api/v1/resolve/…`: bulk exchange of the whole
+//! inventory, and identifier lookup by name, so that a remote `unet` behaves exactly like one
+//! that opens the database itself (same import report, same exported files, same name rules).
+
+use axum::extract::State;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use unet_core::{ChangeSource, LinkDraft, LocationDraft, NodeDraft};
+use unet_store::{ImportBatch, ImportOptions, Origin, Sourced};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::entity::ChangeCtx;
+use crate::auth::{Access, authorize};
+use crate::error::{Error, Result};
+use crate::extract::{JsonBody, QueryParams};
+use crate::state::AppState;
+
+pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_inventory))
+        .routes(routes!(export_inventory))
+        .routes(routes!(resolve_location))
+        .routes(routes!(resolve_node))
+        .routes(routes!(resolve_link))
+        .route_layer(from_fn_with_state(
+            (state.clone(), Access::INVENTORY),
+            authorize,
+        ))
+}
+
+/// The file and 0-based record index an imported record was read from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordOrigin {
+    file: String,
+    index: usize,
+}
+
+/// Where each record of an import document came from, for the report. Without it a record
+/// is named by its list and position (`nodes record 3`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Origins {
+    #[serde(default)]
+    locations: Vec<RecordOrigin>,
+    #[serde(default)]
+    nodes: Vec<RecordOrigin>,
+    #[serde(default)]
+    links: Vec<RecordOrigin>,
+}
+
+/// The combined inventory document: what `GET /api/v1/export` returns can be imported as is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportDocument {
+    #[serde(default)]
+    locations: Vec<LocationDraft>,
+    #[serde(default)]
+    nodes: Vec<NodeDraft>,
+    #[serde(default)]
+    links: Vec<LinkDraft>,
+    /// Optional: one `{file, index}` per record of each list, in the same order.
+    #[serde(default)]
+    origins: Option<Origins>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ImportQuery {
+    /// Write the valid records and report the others, instead of writing nothing.
+    #[serde(default)]
+    continue_on_error: Option<bool>,
+    /// Check and report everything, then write nothing.
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// Pairs each draft with its origin; a given origin list must name every record.
+fn sourced<T>(
+    list: &'static str,
+    drafts: Vec<T>,
+    origins: Vec<RecordOrigin>,
+) -> Result<Vec<Sourced<T>>> {
+    if !origins.is_empty() && origins.len() != drafts.len() {
+        return Err(Error::invalid_field(
+            "invalid_field",
+            format!("origins.{list}"),
+            format!(
+                "has {} entries for {} {list}; give one per record or none",
+                origins.len(),
+                drafts.len()
+            ),
+        ));
+    }
+    let mut origins = origins.into_iter();
+    Ok(drafts
+        .into_iter()
+        .enumerate()
+        .map(|(index, draft)| Sourced {
+            origin: match origins.next() {
+                Some(RecordOrigin { file, index }) => Origin { file, index },
+                None => Origin {
+                    file: list.to_string(),
+                    index,
+                },
+            },
+            draft,
+        })
+        .collect())
+}
+
+/// Import locations, nodes and links in one transaction (all or nothing unless
+/// `continue_on_error`). The report lists every failed record; it is 200 even when records
+/// failed, with `committed` saying whether anything was written.
+#[utoipa::path(post, path = "/api/v1/import", tag = "exchange", params(ImportQuery),
+    request_body = ref("#/components/schemas/ImportDocument"),
+    responses((status = 200, description = "The import report",
+        body = ref("#/components/schemas/ImportReport"))))]
+async fn import_inventory(
+    State(state): State<AppState>,
+    ChangeCtx(mut ctx): ChangeCtx,
+    QueryParams(query): QueryParams<ImportQuery>,
+    JsonBody(document): JsonBody<ImportDocument>,
+) -> Result<Response> {
+    ctx.source = ChangeSource::Import;
+    let origins = document.origins.unwrap_or_default();
+    let batch = ImportBatch {
+        locations: sourced("locations", document.locations, origins.locations)?,
+        nodes: sourced("nodes", document.nodes, origins.nodes)?,
+        links: sourced("links", document.links, origins.links)?,
+    };
+    let options = ImportOptions {
+        continue_on_error: query.continue_on_error.unwrap_or(false),
+        dry_run: query.dry_run.unwrap_or(false),
+        progress: None,
+    };
+    let report = state.store().import(&ctx, batch, &options).await?;
+    Ok(axum::Json(report).into_response())
+}
+
+/// The whole inventory in a stable order (locations by path, nodes by name, links by id),
+/// read in one transaction.
+#[utoipa::path(get, path = "/api/v1/export", tag = "exchange",
+    responses((status = 200, description = "Every location, node and link",
+        body = ref("#/components/schemas/Inventory"))))]
+async fn export_inventory(State(state): State<AppState>) -> Result<Response> {
+    let inventory = state.store().export().await?;
+    Ok(axum::Json(inventory).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct IdentQuery {
+    /// A UUID, else a name (and for nodes an FQDN, for locations a `/`-separated path).
+    ident: String,
+}
+
+/// Find one location by UUID, name or path (409 when a name is shared).
+#[utoipa::path(get, path = "/api/v1/resolve/locations", tag = "exchange", params(IdentQuery),
+    responses((status = 200, description = "The location",
+        body = ref("#/components/schemas/Location"))))]
+async fn resolve_location(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<IdentQuery>,
+) -> Result<Response> {
+    let found = state.store().resolve_location(&query.ident).await?;
+    Ok(axum::Json(found).into_response())
+}
+
+/// Find one node by UUID, name or FQDN (409 when a name is shared).
+#[utoipa::path(get, path = "/api/v1/resolve/nodes", tag = "exchange", params(IdentQuery),
+    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node"))))]
+async fn resolve_node(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<IdentQuery>,
+) -> Result<Response> {
+    let found = state.store().resolve_node(&query.ident).await?;
+    Ok(axum::Json(found).into_response())
+}
+
+/// Find one link by UUID or name (409 when a name is shared).
+#[utoipa::path(get, path = "/api/v1/resolve/links", tag = "exchange", params(IdentQuery),
+    responses((status = 200, description = "The link", body = ref("#/components/schemas/Link"))))]
+async fn resolve_link(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<IdentQuery>,
+) -> Result<Response> {
+    let found = state.store().resolve_link(&query.ident).await?;
+    Ok(axum::Json(found).into_response())
+}
+
+/// Component schemas of the exchange documents, for the OpenAPI document.
+pub(super) fn schemas() -> Vec<(String, Value)> {
+    let origin = json!({"type": "object", "additionalProperties": false,
+        "required": ["file", "index"],
+        "properties": {"file": {"type": "string"}, "index": {"type": "integer", "minimum": 0}}});
+    let origins = json!({"type": "array", "items": origin});
+    let counts = json!({"type": "object", "required": ["created", "updated", "unchanged", "failed"],
+        "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"}, "failed": {"type": "integer"}}});
+    let list = |schema: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}});
+    vec![
+        (
+            "ImportDocument".to_string(),
+            json!({"type": "object", "additionalProperties": false,
+            "properties": {
+                "locations": list("LocationInput"),
+                "nodes": list("NodeInput"),
+                "links": list("LinkInput"),
+                "origins": {"type": "object", "additionalProperties": false,
+                    "description": "One {file, index} per record of each list, in the same order; \
+                                    without it records are named by list and position",
+                    "properties": {"locations": origins, "nodes": origins, "links": origins}}}}),
+        ),
+        (
+            "ImportReport".to_string(),
+            json!({"type": "object",
+            "required": ["locations", "nodes", "links", "failures", "committed"],
+            "properties": {
+                "locations": counts, "nodes": counts, "links": counts,
+                "failures": {"type": "array", "items": {"type": "object",
+                    "required": ["entity", "origin", "message"],
+                    "properties": {"entity": {"type": "string", "enum": ["location", "node", "link"]},
+                        "origin": origin, "message": {"type": "string"}}}},
+                "committed": {"type": "boolean",
+                    "description": "false after a failure without continue_on_error, and for a dry run"}}}),
+        ),
+        (
+            "Inventory".to_string(),
+            json!({"type": "object",
+            "required": ["locations", "nodes", "links"],
+            "properties": {"locations": list("Location"), "nodes": list("Node"), "links": list("Link")}}),
+        ),
+    ]
+}
