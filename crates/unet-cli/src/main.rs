@@ -63,6 +63,9 @@ pub enum Command {
     /// Parse, slice, diff and remediate device configurations (works offline).
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
+    /// Policy rules: list, validate, evaluate against the inventory, stored results.
+    #[command(subcommand, visible_alias = "policy")]
+    Policies(commands::policies::PoliciesCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate completions for.
@@ -101,6 +104,9 @@ fn main() -> ExitCode {
     let format = cli.output;
     let result = match cli.command {
         Command::Config(cmd) => return commands::config::run(cmd, format),
+        Command::Policies(cmd) => {
+            return commands::policies::run(cmd, cli.server.as_deref(), &cli.database_url, format);
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "unet", &mut std::io::stdout());
             return ExitCode::SUCCESS;

@@ -7,6 +7,7 @@ pub mod import;
 pub mod links;
 pub mod locations;
 pub mod nodes;
+pub mod policies;
 
 use std::collections::HashSet;
 
