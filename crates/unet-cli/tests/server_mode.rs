@@ -332,6 +332,26 @@ fn every_inventory_command_gives_the_same_output_locally_and_through_the_server(
         same(&mut norm, &["nodes", "show", "lab-sw1"]);
         same(&mut norm, &["locations", "delete", "lab"]);
         same(&mut norm, &["locations", "delete", &location]);
+        same(
+            &mut norm,
+            &[
+                "nodes",
+                "update",
+                &node,
+                "--model",
+                "X1",
+                "--if-revision",
+                "99",
+            ],
+        );
+        same(
+            &mut norm,
+            &["-o", "yaml", "links", "show", "fw-01:ge-0/0/0"],
+        );
+        same(&mut norm, &["-o", "csv", "links", "list", "--node", &node]);
+        same(&mut norm, &["links", "delete", "fw-01:ge-0/0/0"]);
+        same(&mut norm, &["nodes", "delete", "fw-01"]);
+        same(&mut norm, &["nodes", "delete", "fw-01", "--cascade"]);
         same(&mut norm, &["nodes", "add", "bad name!"]);
 
         // Bad import files are refused before anything is sent; record failures name files.
