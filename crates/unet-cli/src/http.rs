@@ -14,6 +14,10 @@ use crate::error::{CliError, Result};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Long enough for a large import to finish on the server.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// The largest answer read: a whole-inventory export of a big network fits many times over.
+const MAX_RESPONSE_BYTES: usize = 1 << 30;
+/// Error bodies are short problem documents; more is not worth reading.
+const MAX_PROBLEM_BYTES: usize = 64 * 1024;
 
 /// A JSON response: the decoded body and the headers (paging, ETag).
 pub struct Reply<T> {
@@ -115,7 +119,7 @@ impl Api {
         let headers = if_match(if_revision)?;
         let response = self.send(method, path, query, body, headers).await?;
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let bytes = self.read_body(response, MAX_RESPONSE_BYTES).await?;
         let body = serde_json::from_slice(&bytes)
             .map_err(|e| self.error(format!("unexpected response to {path}: {e}")))?;
         Ok(Reply { body, headers })
@@ -146,8 +150,20 @@ impl Api {
             return Ok(response);
         }
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
+        let bytes = self.read_body(response, MAX_PROBLEM_BYTES).await?;
         Err(problem(status, &bytes))
+    }
+
+    /// The body, refused once it grows past `limit` bytes.
+    async fn read_body(&self, mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(self.error(format!("the answer is larger than {limit} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport(&self, e: reqwest::Error) -> CliError {
