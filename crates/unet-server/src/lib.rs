@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod operations;
 mod patch;
+mod reload;
 mod routes;
 pub mod serve;
 mod server_lock;

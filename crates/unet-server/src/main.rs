@@ -85,6 +85,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The command's name is the 5th field of the text log line (`… ERROR unet::server: ERROR
+    // restore …`), which the runbook's error pattern analysis counts.
+    let command_name = match &cli.command {
+        None => "serve",
+        Some(Command::Migrate { .. }) => "migrate",
+        Some(Command::Backup { .. }) => "backup",
+        Some(Command::Restore { .. }) => "restore",
+    };
     let result = runtime.block_on(async {
         match cli.command {
             None => serve::serve(config, serve::termination_signal()).await,
@@ -109,7 +117,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(target: "unet::server", "ERROR {e}");
+            tracing::error!(target: "unet::server", "ERROR {command_name} {e}");
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

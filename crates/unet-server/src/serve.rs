@@ -94,6 +94,10 @@ pub async fn serve(
     state
         .operations()
         .configure(crate::operations::OpsSettings::from_config(&config));
+    // Installed before the listening line: from then on SIGHUP reloads instead of killing.
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| Error::io("installing the SIGHUP handler", e))?;
+    tokio::spawn(crate::reload::watch(hangup, state.clone(), config.clone()));
     let app = crate::app(state);
     let listener = TcpListener::bind(config.server.listen)
         .await

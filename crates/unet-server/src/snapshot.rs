@@ -320,7 +320,7 @@ fn apply_retention(dir: &Path, settings: &OpsSettings, now: Timestamp, spare: &s
     let snapshots = match list(dir) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(target: "unet::snapshot", "ERROR snapshot retention cannot list {}: {e}", dir.display());
+            tracing::error!(target: "unet::snapshot", "ERROR snapshot_retention cannot list {}: {e}", dir.display());
             return Vec::new();
         }
     };
@@ -339,7 +339,7 @@ fn apply_retention(dir: &Path, settings: &OpsSettings, now: Timestamp, spare: &s
         match std::fs::remove_dir_all(&path) {
             Ok(()) => removed.push(s.name.clone()),
             Err(e) => {
-                tracing::error!(target: "unet::snapshot", "ERROR cannot remove snapshot {}: {e}", path.display())
+                tracing::error!(target: "unet::snapshot", "ERROR snapshot_retention cannot remove {}: {e}", path.display())
             }
         }
     }

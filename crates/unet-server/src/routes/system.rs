@@ -273,7 +273,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
                 .collect(),
         ),
         Err(e) => {
-            tracing::error!(target: "unet::system", error = %e, "ERROR database status check failed");
+            tracing::error!(target: "unet::system", error = %e, "ERROR system_status database check failed");
             let detail = "the database did not answer the status query".to_string();
             (
                 component("database", "error", Some(now), Some(detail)),

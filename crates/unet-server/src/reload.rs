@@ -1,0 +1,107 @@
+//! SIGHUP (`systemctl reload`, logrotate's `postrotate`): re-read the configuration file and
+//! apply what can change while serving — log level, log file (always reopened), metrics and
+//! snapshot settings. A file that does not load or fails the machine checks is rejected with
+//! an `ERROR` line and the running configuration stays. Keys that need a restart are named.
+
+use tokio::signal::unix::Signal;
+
+use crate::config::{Config, check_environment};
+use crate::operations::OpsSettings;
+use crate::state::AppState;
+use crate::{Error, logging};
+
+/// Handles every SIGHUP on `hangup` until the process exits.
+pub async fn watch(mut hangup: Signal, state: AppState, mut current: Config) {
+    while hangup.recv().await.is_some() {
+        match reload(&state, &current) {
+            Ok(new) => current = new,
+            Err(e) => tracing::error!(
+                target: "unet::reload",
+                event = "config_reload_rejected",
+                "ERROR config_reload rejected, the running configuration stays: {e}"
+            ),
+        }
+    }
+}
+
+fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
+    let new = Config::load(current.source.as_deref()).map_err(Error::Config)?;
+    let problems = check_environment(&new);
+    if !problems.is_empty() {
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Error::Startup(listed.join("; ")));
+    }
+    // Reopen first: a file that cannot be opened rejects the whole reload.
+    logging::reopen(new.logging.file.as_deref())?;
+    if new.logging.level != current.logging.level {
+        logging::set_level(&new.logging.level)?;
+    }
+    state.operations().configure(OpsSettings::from_config(&new));
+    let (applied, restart) = differences(current, &new);
+    tracing::info!(
+        target: "unet::reload",
+        event = "config_reloaded",
+        changed = %if applied.is_empty() { "nothing".to_string() } else { applied.join(", ") },
+        "configuration reloaded; log file reopened"
+    );
+    if !restart.is_empty() {
+        tracing::warn!(
+            target: "unet::reload",
+            event = "config_reload_needs_restart",
+            "changed but applied only after a restart: {}",
+            restart.join(", ")
+        );
+    }
+    Ok(new)
+}
+
+/// Changed keys (or sections) applied live, and those that need a restart.
+fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut applied = Vec::new();
+    let mut restart = Vec::new();
+    let mut note = |changed: bool, key: &'static str, live: bool| {
+        if changed {
+            if live {
+                applied.push(key);
+            } else {
+                restart.push(key);
+            }
+        }
+    };
+    note(
+        old.logging.level != new.logging.level,
+        "logging.level",
+        true,
+    );
+    note(old.logging.file != new.logging.file, "logging.file", true);
+    note(
+        old.logging.format != new.logging.format,
+        "logging.format",
+        false,
+    );
+    note(old.metrics != new.metrics, "metrics", true);
+    note(old.snapshots != new.snapshots, "snapshots", true);
+    note(old.server != new.server, "server", false);
+    note(old.database != new.database, "database", false);
+    note(old.data != new.data, "data", false);
+    note(old.tls != new.tls, "tls", false);
+    (applied, restart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_separate_live_keys_from_restart_keys() {
+        let load = |t: &str| Config::from_toml(t, None, Vec::new()).unwrap();
+        let old = load("logging.level = \"info\"\n");
+        let new = load(
+            "logging.level = \"debug\"\nsnapshots.keep = 3\nserver.listen = \"127.0.0.1:9999\"\n",
+        );
+        let (applied, restart) = differences(&old, &new);
+        assert_eq!(applied, vec!["logging.level", "snapshots"]);
+        assert_eq!(restart, vec!["server"]);
+        assert_eq!(differences(&old, &old), (vec![], vec![]));
+    }
+}
