@@ -55,9 +55,27 @@ fn add_secs(at: Timestamp, secs: u64) -> Timestamp {
 }
 
 impl Security {
-    /// Loads the stored policy (defaults when none was ever set).
+    /// A service with the built-in default policy; [`Security::reload_policy`] reads the
+    /// stored one.
+    pub fn new(store: Store) -> Security {
+        Security {
+            store,
+            policy: RwLock::new(SecurityPolicy::default()),
+            limiter: LoginLimiter::default(),
+            key_uses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A service with the stored policy (defaults when none was ever set).
     pub async fn load(store: Store) -> Result<Security> {
-        let policy = match store.security_policy().await? {
+        let security = Security::new(store);
+        security.reload_policy().await?;
+        Ok(security)
+    }
+
+    /// Reads the stored policy again (another server may have changed it).
+    pub async fn reload_policy(&self) -> Result<()> {
+        let policy = match self.store.security_policy().await? {
             Some(stored) => serde_json::from_value(stored.policy).map_err(|e| {
                 AuthError::invalid(
                     "security_policies.policy",
@@ -66,12 +84,8 @@ impl Security {
             })?,
             None => SecurityPolicy::default(),
         };
-        Ok(Security {
-            store,
-            policy: RwLock::new(policy),
-            limiter: LoginLimiter::default(),
-            key_uses: Mutex::new(HashMap::new()),
-        })
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = policy;
+        Ok(())
     }
 
     pub fn store(&self) -> &Store {

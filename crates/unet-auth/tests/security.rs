@@ -2,10 +2,10 @@
 //! in the database in clear.
 
 use serde_json::json;
-use sqlx::Row;
 use unet_auth::{AuthError, Client, Role, Security, SecurityPolicy, UserUpdate};
 use unet_store::Store;
 use unet_store::testing::for_each_backend;
+use unet_store::testing_dump::text_cells;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -27,28 +27,17 @@ async fn security_with_user(store: Store) -> Security {
 
 /// Every text cell of the security tables, for grepping secrets.
 async fn dump(store: &Store) -> String {
-    let mut out = String::new();
-    for table in [
-        "users",
-        "sessions",
-        "api_keys",
-        "security_events",
-        "security_policies",
-    ] {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        for row in rows {
-            for i in 0..row.len() {
-                if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
-                    out.push_str(&text);
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    out
+    text_cells(
+        store,
+        &[
+            "users",
+            "sessions",
+            "api_keys",
+            "security_events",
+            "security_policies",
+        ],
+    )
+    .await
 }
 
 #[tokio::test]

@@ -4,36 +4,23 @@
 //! exist, [`Anonymous`] lets every request through as `anonymous` with every role.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use serde_json::json;
+use unet_auth::{AuthError, Client, EventType, Security};
 
 use crate::error::Error;
 use crate::state::AppState;
 
-/// Roles of PRODUCT.md §7, from least to most privileged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Viewer,
-    Auditor,
-    Operator,
-    Admin,
-}
-
-impl Role {
-    /// Whether holding `self` grants what `required` allows: admin grants everything, operator
-    /// and auditor include viewing.
-    pub fn grants(self, required: Role) -> bool {
-        self == required
-            || self == Role::Admin
-            || (required == Role::Viewer && matches!(self, Role::Operator | Role::Auditor))
-    }
-}
+pub use unet_auth::Role;
 
 /// Who is calling, as established by the [`Authenticator`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +32,7 @@ pub struct Principal {
 
 impl Principal {
     pub fn may(&self, required: Role) -> bool {
-        self.roles.iter().any(|r| r.grants(required))
+        unet_auth::may(&self.roles, required)
     }
 }
 
@@ -72,6 +59,90 @@ impl Authenticator for Anonymous {
     }
 }
 
+/// The authenticator once users exist: `Authorization: Bearer <session token or API key>`.
+pub struct TokenAuthenticator {
+    security: Arc<Security>,
+}
+
+impl TokenAuthenticator {
+    pub fn new(security: Arc<Security>) -> Self {
+        TokenAuthenticator { security }
+    }
+}
+
+impl Authenticator for TokenAuthenticator {
+    fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a> {
+        Box::pin(async move {
+            let Some(bearer) = bearer_token(parts) else {
+                return Err(Error::request(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "this endpoint needs `Authorization: Bearer <token or API key>`; \
+                     get a token from POST /api/v1/auth/login",
+                ));
+            };
+            let identity = self
+                .security
+                .authenticate(bearer, &client_of(parts))
+                .await
+                .map_err(auth_error)?;
+            Ok(Principal {
+                name: identity.name,
+                roles: identity.roles,
+            })
+        })
+    }
+}
+
+/// The bearer credential of a request, if any.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Source address (the TCP peer, when the server records it) and user agent of a request.
+pub fn client_of(parts: &Parts) -> Client {
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(256).collect());
+    Client {
+        source_ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        user_agent,
+    }
+}
+
+/// The HTTP answer for a refusal of the security service.
+pub fn auth_error(e: AuthError) -> Error {
+    let detail = e.to_string();
+    match e {
+        AuthError::InvalidCredentials => {
+            Error::request(StatusCode::UNAUTHORIZED, "invalid_credentials", detail)
+        }
+        AuthError::Unauthenticated(_) => {
+            Error::request(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+        }
+        AuthError::RateLimited { .. } => {
+            Error::request(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+        }
+        AuthError::Forbidden(_) => Error::request(StatusCode::FORBIDDEN, "forbidden", detail),
+        AuthError::Invalid { field, message } => {
+            Error::invalid_field("validation_failed", field, message)
+        }
+        AuthError::NotFound(_) => Error::request(StatusCode::NOT_FOUND, "not_found", detail),
+        AuthError::Store(store) => Error::Store(store),
+        AuthError::Hashing(_) | AuthError::Io { .. } => {
+            Error::Startup(format!("security service failure: {detail}"))
+        }
+    }
+}
+
 /// The role a route group needs for reading (GET, HEAD) and for changing (everything else).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Access {
@@ -84,6 +155,18 @@ impl Access {
     pub const INVENTORY: Access = Access {
         read: Role::Viewer,
         write: Role::Operator,
+    };
+
+    /// Any signed-in caller (every role includes viewing): `auth/me`, `auth/logout`.
+    pub const SIGNED_IN: Access = Access {
+        read: Role::Viewer,
+        write: Role::Viewer,
+    };
+
+    /// Users, API keys, security events and policies: auditors read, admins change.
+    pub const SECURITY: Access = Access {
+        read: Role::Auditor,
+        write: Role::Admin,
     };
 
     pub fn required(&self, method: &Method) -> Role {
@@ -106,10 +189,22 @@ pub async fn authorize(
     let principal = state.authenticator().authenticate(&parts).await?;
     let required = access.required(&parts.method);
     if !principal.may(required) {
+        let client = client_of(&parts);
+        let detail = json!({"method": parts.method.as_str(), "path": parts.uri.path(), "required": required});
+        state
+            .security()
+            .record(
+                EventType::PermissionDenied,
+                Some(&principal.name),
+                &client,
+                detail,
+            )
+            .await
+            .map_err(auth_error)?;
         return Err(Error::request(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("this request needs the {required:?} role"),
+            format!("this request needs the {required} role"),
         ));
     }
     parts.extensions.insert(Arc::new(principal));
@@ -143,13 +238,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_grant_what_product_md_says() {
-        assert!(Role::Admin.grants(Role::Operator));
-        assert!(Role::Operator.grants(Role::Viewer));
-        assert!(Role::Auditor.grants(Role::Viewer));
-        assert!(!Role::Viewer.grants(Role::Operator));
-        assert!(!Role::Auditor.grants(Role::Operator));
-        assert!(!Role::Operator.grants(Role::Auditor));
+    fn access_splits_reads_from_writes() {
         assert_eq!(Access::INVENTORY.required(&Method::GET), Role::Viewer);
         assert_eq!(Access::INVENTORY.required(&Method::PATCH), Role::Operator);
     }

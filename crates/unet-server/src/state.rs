@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use unet_auth::Security;
 use unet_store::Store;
 
-use crate::auth::{Anonymous, Authenticator};
+use crate::auth::{Anonymous, Authenticator, TokenAuthenticator};
 use crate::operations::Operations;
 
 #[derive(Clone)]
@@ -33,6 +34,7 @@ struct Inner {
     store: Store,
     limits: Limits,
     authenticator: Box<dyn Authenticator>,
+    security: Arc<Security>,
     started: Instant,
     operations: Operations,
 }
@@ -48,11 +50,28 @@ impl AppState {
         limits: Limits,
         authenticator: impl Authenticator,
     ) -> AppState {
+        let security = Arc::new(Security::new(store.clone()));
+        AppState::build(store, limits, Box::new(authenticator), security)
+    }
+
+    /// State that requires a bearer token (session or API key) checked by `security`.
+    pub fn secured(store: Store, limits: Limits, security: Arc<Security>) -> AppState {
+        let authenticator = TokenAuthenticator::new(security.clone());
+        AppState::build(store, limits, Box::new(authenticator), security)
+    }
+
+    fn build(
+        store: Store,
+        limits: Limits,
+        authenticator: Box<dyn Authenticator>,
+        security: Arc<Security>,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
                 limits,
-                authenticator: Box::new(authenticator),
+                authenticator,
+                security,
                 started: Instant::now(),
                 operations: Operations::default(),
             }),
@@ -69,6 +88,11 @@ impl AppState {
 
     pub fn authenticator(&self) -> &dyn Authenticator {
         self.inner.authenticator.as_ref()
+    }
+
+    /// Users, sessions, API keys, policy and security events.
+    pub fn security(&self) -> &Arc<Security> {
+        &self.inner.security
     }
 
     /// Metrics, snapshot settings and the other operations state (see [`Operations`]).

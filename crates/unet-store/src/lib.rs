@@ -23,6 +23,8 @@ mod rules;
 mod security;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "testing")]
+pub mod testing_dump;
 mod users;
 
 use std::time::Duration;

@@ -2,9 +2,12 @@
 //! the layers every request passes through (request id, request log, timeout, body limit,
 //! problem documents for whatever the router itself refuses).
 
+mod accounts;
+mod auth_api;
 mod changes;
 mod entity;
 mod exchange;
+mod headers;
 mod health;
 mod links;
 mod listing;
@@ -12,6 +15,8 @@ mod locations;
 mod nodes;
 mod openapi;
 mod record;
+mod security;
+mod security_schemas;
 mod system;
 
 use std::time::Instant;
@@ -42,6 +47,9 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(links::router(state))
         .merge(changes::router(state))
         .merge(exchange::router(state))
+        .merge(auth_api::router(state))
+        .merge(accounts::router(state))
+        .merge(security::router(state))
         .merge(system::router(state))
         .split_for_parts()
 }
@@ -62,6 +70,7 @@ pub fn app(state: AppState) -> Router {
             limits.request_timeout,
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(
             state.operations().metrics().clone(),

@@ -27,6 +27,9 @@ use crate::extract::IF_MATCH_PATTERN;
         (name = "changes", description = "The configuration_changes audit trail"),
         (name = "exchange", description = "Bulk import and export, lookup by name"),
         (name = "system", description = "Health"),
+        (name = "auth", description = "Login sessions and API keys"),
+        (name = "users", description = "User accounts and roles"),
+        (name = "security", description = "Security events, audit summary, security policy"),
     )
 )]
 struct ApiDoc;
@@ -329,7 +332,10 @@ fn problem_statuses(method: &str, op: &Operation) -> Vec<(u16, &'static str)> {
 /// operation, and the `X-Request-Id` every response carries.
 pub(crate) fn finish(mut doc: OpenApi) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
-    for (name, value) in component_schemas() {
+    for (name, value) in component_schemas()
+        .into_iter()
+        .chain(super::security_schemas::schemas())
+    {
         components.schemas.insert(name, RefOr::T(schema(value)));
     }
     for (name, problem_schema) in [
