@@ -66,6 +66,17 @@ pub enum Command {
     /// Policy rules: list, validate, evaluate against the inventory, stored results.
     #[command(subcommand, visible_alias = "policy")]
     Policies(commands::policies::PoliciesCommand),
+    /// User accounts (local database or server): list, create, update, disable, delete.
+    #[command(subcommand)]
+    Users(commands::users::UsersCommand),
+    /// API keys: list, create (secret shown once), revoke.
+    #[command(subcommand)]
+    ApiKeys(commands::api_keys::ApiKeysCommand),
+    /// Log in to the server and keep the token for later commands.
+    Login(commands::login::LoginArgs),
+    /// Security events and the audit summary.
+    #[command(subcommand)]
+    Security(commands::security::SecurityCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate completions for.
@@ -106,6 +117,16 @@ fn main() -> ExitCode {
         Command::Config(cmd) => return commands::config::run(cmd, format),
         Command::Policies(cmd) => {
             return commands::policies::run(cmd, cli.server.as_deref(), &cli.database_url, format);
+        }
+        Command::Users(cmd) => {
+            return commands::users::run(cmd, cli.server.as_deref(), &cli.database_url, format);
+        }
+        Command::ApiKeys(cmd) => {
+            return commands::api_keys::run(cmd, cli.server.as_deref(), &cli.database_url, format);
+        }
+        Command::Login(args) => return commands::login::run(args, cli.server.as_deref()),
+        Command::Security(cmd) => {
+            return commands::security::run(cmd, cli.server.as_deref(), &cli.database_url, format);
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "unet", &mut std::io::stdout());

@@ -1,13 +1,17 @@
 //! One module per command group, plus the argument pieces they share: paging, custom data.
 
+pub mod api_keys;
 pub mod changes;
 pub mod config;
 pub mod export;
 pub mod import;
 pub mod links;
 pub mod locations;
+pub mod login;
 pub mod nodes;
 pub mod policies;
+pub mod security;
+pub mod users;
 
 use std::collections::HashSet;
 
