@@ -125,6 +125,7 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             (Role::Auditor, Role::Admin)
         }
         "/api/v1/config/database" => (Role::Admin, Role::Admin),
+        p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
         p if p.starts_with("/api/v1/resolve") => (Role::Viewer, Role::Operator),
         p if p.starts_with("/api/v1/locations")
             || p.starts_with("/api/v1/nodes")
@@ -135,7 +136,9 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             || p.starts_with("/api/v1/lookup")
             || p.starts_with("/api/v1/metrics")
             || p.starts_with("/api/v1/system")
-            || p.starts_with("/api/v1/snapshots") =>
+            || p.starts_with("/api/v1/snapshots")
+            || p.starts_with("/api/v1/policies")
+            || p.starts_with("/api/v1/compliance") =>
         {
             (Role::Viewer, Role::Operator)
         }
