@@ -21,6 +21,7 @@ pub mod serve;
 mod server_lock;
 pub mod snapshot;
 mod state;
+mod tls;
 
 pub use error::{Error, FieldError, PROBLEM_JSON, Problem, Result};
 pub use routes::{DatabaseCheck, Health, HealthChecks, HealthStatus, app};

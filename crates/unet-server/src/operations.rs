@@ -2,13 +2,14 @@
 //! they report or act on (replaced as a whole on reload), and when the last snapshot ran.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use unet_core::Timestamp;
 
-use crate::config::{Config, MetricsSection, SnapshotsSection};
+use crate::config::{Config, MetricsSection, SnapshotsSection, TlsSection};
 use crate::metrics::Metrics;
+use crate::tls::Tls;
 
 /// The configuration the operations endpoints read.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +24,7 @@ pub struct OpsSettings {
     pub slow_query_threshold: Duration,
     pub metrics: MetricsSection,
     pub snapshots: SnapshotsSection,
-    pub tls_enabled: bool,
+    pub tls: TlsSection,
 }
 
 impl OpsSettings {
@@ -38,7 +39,7 @@ impl OpsSettings {
             slow_query_threshold: config.database.slow_query_threshold,
             metrics: config.metrics,
             snapshots: config.snapshots,
-            tls_enabled: config.tls.enabled,
+            tls: config.tls.clone(),
         }
     }
 
@@ -55,6 +56,8 @@ pub struct Operations {
     last_snapshot: Mutex<Option<Timestamp>>,
     /// One snapshot at a time: two writers of the same name would race on the rename.
     pub(crate) snapshot_lock: tokio::sync::Mutex<()>,
+    /// The HTTPS listener's certificate, when `[tls]` is on.
+    tls: OnceLock<Tls>,
 }
 
 impl Operations {
@@ -65,6 +68,7 @@ impl Operations {
             started_at: Timestamp::now(),
             last_snapshot: Mutex::new(None),
             snapshot_lock: tokio::sync::Mutex::new(()),
+            tls: OnceLock::new(),
         }
     }
 
@@ -85,6 +89,15 @@ impl Operations {
             .settings
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(settings);
+    }
+
+    pub fn tls(&self) -> Option<&Tls> {
+        self.tls.get()
+    }
+
+    /// Installs the listener's certificate (once, at start-up).
+    pub fn set_tls(&self, tls: Tls) {
+        let _ = self.tls.set(tls);
     }
 
     pub fn started_at(&self) -> Timestamp {
@@ -109,9 +122,11 @@ impl Operations {
 impl Default for Operations {
     /// The built-in defaults of the configuration file (what the server runs with no file).
     fn default() -> Operations {
-        let settings = Config::from_toml("", None, Vec::new())
-            .map(|c| OpsSettings::from_config(&c))
-            .unwrap_or_else(|_| OpsSettings {
+        let config = Config::from_toml("", None, Vec::new());
+        // The empty file is valid by construction; the fallback only keeps this infallible.
+        let settings = match config {
+            Ok(c) => OpsSettings::from_config(&c),
+            Err(_) => OpsSettings {
                 data_dir: PathBuf::from("./data"),
                 config_file: None,
                 database_url: String::new(),
@@ -124,8 +139,15 @@ impl Default for Operations {
                     keep: 10,
                     max_age_days: 30,
                 },
-                tls_enabled: false,
-            });
+                tls: TlsSection {
+                    enabled: false,
+                    listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8443)),
+                    cert_file: PathBuf::from("/etc/unet/ssl/cert.pem"),
+                    key_file: PathBuf::from("/etc/unet/ssl/key.pem"),
+                    self_signed: false,
+                },
+            },
+        };
         Operations::new(settings)
     }
 }

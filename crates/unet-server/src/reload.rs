@@ -1,6 +1,6 @@
 //! SIGHUP (`systemctl reload`, logrotate's `postrotate`): re-read the configuration file and
-//! apply what can change while serving — log level, log file (always reopened), metrics and
-//! snapshot settings. A file that does not load or fails the machine checks is rejected with
+//! apply what can change while serving — log level, log file (always reopened), the TLS
+//! certificate (always re-read), metrics and snapshot settings. A file that does not load or fails the machine checks is rejected with
 //! an `ERROR` line and the running configuration stays. Keys that need a restart are named.
 
 use tokio::signal::unix::Signal;
@@ -31,7 +31,13 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
         let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(Error::Startup(listed.join("; ")));
     }
-    // Reopen first: a file that cannot be opened rejects the whole reload.
+    // The certificate first: a bad pair rejects the whole reload and the running one stays.
+    if let Some(tls) = state.operations().tls()
+        && new.tls.enabled
+    {
+        tls.rotate(&new.tls, false)?;
+    }
+    // Then the log file: one that cannot be opened rejects the rest.
     logging::reopen(new.logging.file.as_deref())?;
     if new.logging.level != current.logging.level {
         logging::set_level(&new.logging.level)?;
@@ -84,7 +90,18 @@ fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static s
     note(old.server != new.server, "server", false);
     note(old.database != new.database, "database", false);
     note(old.data != new.data, "data", false);
-    note(old.tls != new.tls, "tls", false);
+    let files =
+        |t: &crate::config::TlsSection| (t.cert_file.clone(), t.key_file.clone(), t.self_signed);
+    note(
+        files(&old.tls) != files(&new.tls),
+        "tls.cert_file/key_file",
+        true,
+    );
+    note(
+        (old.tls.enabled, old.tls.listen) != (new.tls.enabled, new.tls.listen),
+        "tls.enabled/listen",
+        false,
+    );
     (applied, restart)
 }
 

@@ -76,13 +76,6 @@ pub async fn serve(
 ) -> Result<(), Error> {
     std::fs::create_dir_all(&config.data.dir)
         .map_err(|e| Error::io(format!("data.dir {}", config.data.dir.display()), e))?;
-    if config.tls.enabled {
-        return Err(Error::Startup(
-            "tls.enabled = true: this build serves plain HTTP only; terminate TLS in a reverse \
-             proxy and set tls.enabled = false"
-                .to_string(),
-        ));
-    }
     let _data_dir_lock = crate::server_lock::ServerLock::acquire(&config.data.dir)?;
     let store = open_store(&config).await?;
     prepare_schema(&store, &config).await?;
@@ -98,7 +91,20 @@ pub async fn serve(
     let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| Error::io("installing the SIGHUP handler", e))?;
     tokio::spawn(crate::reload::watch(hangup, state.clone(), config.clone()));
-    let app = crate::app(state);
+    if config.tls.enabled {
+        state
+            .operations()
+            .set_tls(crate::tls::Tls::start(&config.tls)?);
+    }
+    let app = crate::app(state.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // HTTPS first: its address is logged before the HTTP line that marks the server ready.
+    let https = match state.operations().tls() {
+        Some(tls) => Some(
+            crate::tls::serve_https(&config, tls.rustls(), app.clone(), stop_rx.clone()).await?,
+        ),
+        None => None,
+    };
     let listener = TcpListener::bind(config.server.listen)
         .await
         .map_err(|e| Error::io(format!("server.listen {}", config.server.listen), e))?;
@@ -112,7 +118,6 @@ pub async fn serve(
         backend = store.backend().as_str(),
         "listening on http://{addr}"
     );
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!(target: "unet::server", "shutdown requested; draining in-flight requests");
@@ -134,6 +139,10 @@ pub async fn serve(
             "timeout: requests still running after server.shutdown_timeout ({}); closing them",
             crate::config::format_duration(config.server.shutdown_timeout)
         ),
+    }
+    if let Some(https) = https {
+        // Bounded by the graceful-shutdown period given to the HTTPS handle.
+        let _ = https.await;
     }
     store.close().await;
     tracing::info!(target: "unet::server", "stopped");

@@ -126,6 +126,7 @@ fn declared(path: &str, method: &str) -> Option<Role> {
         }
         "/api/v1/config/database" => (Role::Admin, Role::Admin),
         p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
+        p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
         p if p.starts_with("/api/v1/resolve") => (Role::Viewer, Role::Operator),
         p if p.starts_with("/api/v1/locations")
             || p.starts_with("/api/v1/nodes")

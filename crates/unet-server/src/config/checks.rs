@@ -124,7 +124,7 @@ fn writable_file(file: &Path) -> Result<(), String> {
     }
 }
 
-fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }
@@ -137,7 +137,7 @@ fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String
     Ok(certs)
 }
 
-fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+pub(crate) fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use toml::Table;
 
 pub use checks::check_environment;
+pub(crate) use checks::{read_certificates, read_private_key};
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
 

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod auth_api;
+mod certificates;
 mod changes;
 mod entity;
 mod exchange;
@@ -51,6 +52,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(accounts::router(state))
         .merge(security::router(state))
         .merge(system::router(state))
+        .merge(certificates::router(state))
         .split_for_parts()
 }
 

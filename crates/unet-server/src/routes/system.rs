@@ -289,10 +289,10 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             Some("not part of this build".into()),
         )
     };
-    let tls = if ops.settings().tls_enabled {
-        "ok"
-    } else {
-        "disabled"
+    let tls = match ops.tls() {
+        Some(tls) if tls.status().expiring_soon => "expiring",
+        Some(_) => "ok",
+        None => "disabled",
     };
     Ok(Json(SystemStatus {
         version: env!("CARGO_PKG_VERSION").to_string(),
