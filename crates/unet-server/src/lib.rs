@@ -17,6 +17,7 @@ pub mod operations;
 mod patch;
 mod reload;
 mod routes;
+pub mod security_setup;
 pub mod serve;
 mod server_lock;
 pub mod snapshot;

@@ -8,7 +8,7 @@ use unet_store::{Backend, Store, StoreOptions};
 
 use crate::config::{Config, DatabaseSection};
 use crate::error::Error;
-use crate::state::{AppState, Limits};
+use crate::state::Limits;
 
 pub fn store_options(db: &DatabaseSection) -> StoreOptions {
     StoreOptions {
@@ -83,7 +83,7 @@ pub async fn serve(
         max_body_bytes: config.server.max_body_bytes,
         request_timeout: config.server.request_timeout,
     };
-    let state = AppState::new(store.clone(), limits);
+    let state = crate::security_setup::state(&config, store.clone(), limits).await?;
     state
         .operations()
         .configure(crate::operations::OpsSettings::from_config(&config));
@@ -144,6 +144,7 @@ pub async fn serve(
         // Bounded by the graceful-shutdown period given to the HTTPS handle.
         let _ = https.await;
     }
+    crate::security_setup::flush(&state).await;
     store.close().await;
     tracing::info!(target: "unet::server", "stopped");
     Ok(())

@@ -51,6 +51,7 @@ pub struct Config {
     pub logging: LoggingSection,
     pub data: DataSection,
     pub metrics: MetricsSection,
+    pub auth: AuthSection,
     pub snapshots: SnapshotsSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
@@ -136,6 +137,13 @@ impl DataSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricsSection {
     pub public: bool,
+}
+
+/// `[auth]`: whether every request but health and login needs a bearer token (session token
+/// or API key). Off until every client of a deployment logs in; see docs/security.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSection {
+    pub required: bool,
 }
 
 /// `[snapshots]`: retention of the snapshots under `<data.dir>/snapshots`, applied after each
@@ -287,6 +295,9 @@ impl Config {
             },
             metrics: MetricsSection {
                 public: r.bool("metrics.public", false),
+            },
+            auth: AuthSection {
+                required: r.bool("auth.required", false),
             },
             snapshots: SnapshotsSection {
                 keep: u32::try_from(r.integer("snapshots.keep", 10, 0, 10_000)).unwrap_or(10),

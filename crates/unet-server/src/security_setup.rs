@@ -1,0 +1,57 @@
+//! Start-up of authentication for `serve`: with `auth.required`, the security service with
+//! its stored policy, the bootstrap administrator on a database without users, and the
+//! periodic write of API-key use times.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use unet_auth::Security;
+use unet_store::Store;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::state::{AppState, Limits};
+
+/// How often API-key `last_used` times gathered in memory are written.
+const KEY_USE_FLUSH: Duration = Duration::from_secs(10);
+
+/// The application state `serve` runs with: bearer tokens required when `auth.required`.
+pub async fn state(config: &Config, store: Store, limits: Limits) -> Result<AppState, Error> {
+    if !config.auth.required {
+        return Ok(AppState::new(store, limits));
+    }
+    let startup = |e: unet_auth::AuthError| Error::Startup(format!("security: {e}"));
+    let security = Arc::new(Security::load(store.clone()).await.map_err(startup)?);
+    if let Some(path) = security
+        .bootstrap_admin(&config.data.dir)
+        .await
+        .map_err(startup)?
+    {
+        tracing::warn!(
+            target: "unet::security",
+            path = %path.display(),
+            "security: created the user admin; its password is in this file (mode 0600): \
+             log in, change it with `unet users set-password admin`, then delete the file"
+        );
+    }
+    let flusher = Arc::downgrade(&security);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(KEY_USE_FLUSH).await;
+            let Some(security) = flusher.upgrade() else {
+                return;
+            };
+            if let Err(e) = security.flush_key_uses().await {
+                tracing::warn!(target: "unet::security", error = %e, "security: could not record API-key use");
+            }
+        }
+    });
+    Ok(AppState::secured(store, limits, security))
+}
+
+/// Writes the API-key use times not yet stored (at shutdown).
+pub async fn flush(state: &AppState) {
+    if let Err(e) = state.security().flush_key_uses().await {
+        tracing::warn!(target: "unet::security", error = %e, "security: could not record API-key use");
+    }
+}
