@@ -68,7 +68,7 @@ fn self_signed_certificate_status_and_live_rotation() {
     assert_eq!(code, 0, "{out}");
     assert!(out.trim().starts_with('"'), "{out}");
     let (_, _, before) = json_of(server.get("/api/v1/certificates/status"));
-    assert_eq!(before["enabled"], true);
+    assert_eq!(before["enabled"], json!(true));
     assert!(before["days_remaining"].as_i64().unwrap() > 30, "{before}");
     assert_eq!(before["expiring_soon"], false);
 
