@@ -114,7 +114,7 @@ pub async fn evaluate(
     store: &Store,
     policies: &LoadedPolicies,
     opts: &EvaluateOptions,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<EvaluationReport> {
     let evaluated_at = Timestamp::now();
     let rule_ids = policies.rule_ids();

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod operations;
 mod patch;
+pub mod policies;
 mod reload;
 mod routes;
 pub mod security_setup;

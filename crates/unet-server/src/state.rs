@@ -8,6 +8,7 @@ use unet_store::Store;
 
 use crate::auth::{Anonymous, Authenticator, TokenAuthenticator};
 use crate::operations::Operations;
+use crate::policies::PolicyEngine;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -37,6 +38,7 @@ struct Inner {
     security: Arc<Security>,
     started: Instant,
     operations: Operations,
+    policies: Arc<PolicyEngine>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
                 security,
                 started: Instant::now(),
                 operations: Operations::default(),
+                policies: Arc::default(),
             }),
         }
     }
@@ -98,6 +101,11 @@ impl AppState {
     /// Metrics, snapshot settings and the other operations state (see [`Operations`]).
     pub fn operations(&self) -> &Operations {
         &self.inner.operations
+    }
+
+    /// The rule set of `policies.dir` and the inventory-change signal.
+    pub fn policies(&self) -> &Arc<PolicyEngine> {
+        &self.inner.policies
     }
 
     pub fn uptime_seconds(&self) -> u64 {

@@ -20,6 +20,10 @@ pub fn check_environment(config: &Config) -> Vec<Problem> {
     };
     check("database.url", check_database_url(&config.database.url));
     check("data.dir", writable_dir(&config.data.dir));
+    check(
+        "policies.dir",
+        super::policies::readable_policies(&config.policies),
+    );
     if let Some(file) = &config.logging.file {
         check("logging.file", writable_file(file));
     }

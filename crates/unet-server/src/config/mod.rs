@@ -4,6 +4,7 @@
 //! an operator the whole list at once.
 
 mod checks;
+mod policies;
 mod reader;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use toml::Table;
 
 pub use checks::check_environment;
 pub(crate) use checks::{read_certificates, read_private_key};
+pub use policies::PoliciesSection;
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
 
@@ -53,6 +55,7 @@ pub struct Config {
     pub metrics: MetricsSection,
     pub auth: AuthSection,
     pub snapshots: SnapshotsSection,
+    pub policies: PoliciesSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -304,6 +307,7 @@ impl Config {
                 max_age_days: u32::try_from(r.integer("snapshots.max_age_days", 30, 0, 36_500))
                     .unwrap_or(30),
             },
+            policies: policies::policies_section(&mut r),
             source,
         };
         Ok((config, r.finish()))

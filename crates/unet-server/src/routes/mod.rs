@@ -15,6 +15,7 @@ mod listing;
 mod locations;
 mod nodes;
 mod openapi;
+mod policies;
 mod record;
 mod security;
 mod security_schemas;
@@ -52,6 +53,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(accounts::router(state))
         .merge(security::router(state))
         .merge(system::router(state))
+        .merge(policies::router(state))
         .merge(certificates::router(state))
         .split_for_parts()
 }
@@ -73,6 +75,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::policies::watch_inventory,
+        ))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(
             state.operations().metrics().clone(),

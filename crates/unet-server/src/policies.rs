@@ -1,0 +1,211 @@
+//! The server's policy engine: the rule set loaded from `policies.dir` (reloaded before every
+//! evaluation, keeping the last good set when a file breaks), the inventory-change signal, and
+//! the background task that evaluates the whole fleet on an interval and after changes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::sync::{Notify, watch};
+use unet_compliance::{ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
+use unet_policy::{Diagnostic, Severity};
+
+use crate::config::PoliciesSection;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Route prefixes whose successful writes change what policies see.
+const INVENTORY_PATHS: &[&str] = &[
+    "/api/v1/nodes",
+    "/api/v1/locations",
+    "/api/v1/links",
+    "/api/v1/import",
+];
+
+pub struct PolicyEngine {
+    dir: RwLock<PathBuf>,
+    current: RwLock<Current>,
+    inventory_changed: Notify,
+}
+
+#[derive(Default)]
+struct Current {
+    policies: Arc<LoadedPolicies>,
+    /// Whether `policies` came from a load without errors (then a broken load keeps it).
+    good: bool,
+}
+
+impl Default for PolicyEngine {
+    fn default() -> Self {
+        PolicyEngine::new(PoliciesSection::default().dir)
+    }
+}
+
+impl PolicyEngine {
+    pub fn new(dir: PathBuf) -> PolicyEngine {
+        PolicyEngine {
+            dir: RwLock::new(dir),
+            current: RwLock::new(Current::default()),
+            inventory_changed: Notify::new(),
+        }
+    }
+
+    pub fn set_dir(&self, dir: &Path) {
+        if let Ok(mut current) = self.dir.write() {
+            *current = dir.to_path_buf();
+        }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.dir
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Reads the policy files again. A load with errors keeps the rules of the last good load
+    /// and reports the new diagnostics with them; the first load keeps whatever compiled.
+    pub fn reload(&self) -> Arc<LoadedPolicies> {
+        let dir = self.dir();
+        let (loaded, clean) = match LoadedPolicies::load(&dir) {
+            Ok(loaded) => {
+                let clean = !loaded.diagnostics.has_errors();
+                (loaded, clean)
+            }
+            Err(e) => {
+                let mut unreadable = LoadedPolicies::default();
+                unreadable.diagnostics.0.push(Diagnostic {
+                    file: dir.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    severity: Severity::Error,
+                    message: e.to_string(),
+                    source_line: String::new(),
+                });
+                (unreadable, false)
+            }
+        };
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let policies = if clean || !current.good {
+            current.good = clean;
+            loaded
+        } else {
+            LoadedPolicies {
+                diagnostics: loaded.diagnostics,
+                ..LoadedPolicies::clone(&current.policies)
+            }
+        };
+        current.policies = Arc::new(policies);
+        current.policies.clone()
+    }
+
+    /// Tells the background task that the inventory changed.
+    pub fn notify_inventory_changed(&self) {
+        self.inventory_changed.notify_one();
+    }
+}
+
+/// Middleware on the whole API: a successful write to an inventory route signals the engine.
+pub(crate) async fn watch_inventory(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes_inventory = !matches!(*request.method(), Method::GET | Method::HEAD)
+        && INVENTORY_PATHS
+            .iter()
+            .any(|p| request.uri().path().starts_with(p));
+    let response = next.run(request).await;
+    if writes_inventory && response.status().is_success() {
+        state.policies().notify_inventory_changed();
+    }
+    response
+}
+
+/// Evaluates the whole fleet with freshly loaded files and records the results.
+pub async fn evaluate_fleet(state: &AppState) -> Result<(), Error> {
+    let started = Instant::now();
+    let policies = state.policies().reload();
+    for d in policies.diagnostics.iter() {
+        tracing::warn!(target: "unet::policy", diagnostic = %d.one_line(), "policy file problem");
+    }
+    let opts = EvaluateOptions {
+        record: true,
+        ..Default::default()
+    };
+    let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
+        .await
+        .map_err(compliance_error)?;
+    let c = report.counts;
+    tracing::info!(
+        target: "unet::policy",
+        event = "policy_evaluation",
+        nodes = report.nodes,
+        rules = policies.set.len(),
+        pass = c.pass,
+        fail = c.fail,
+        error = c.error,
+        not_applicable = c.not_applicable,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "policy evaluation"
+    );
+    Ok(())
+}
+
+/// A failed evaluation as the server's error: store errors keep their problem document.
+pub(crate) fn compliance_error(e: ComplianceError) -> Error {
+    match e {
+        ComplianceError::Store(e) => Error::Store(e),
+        ComplianceError::Read { path, source } => {
+            Error::io(format!("policies.dir {}", path.display()), source)
+        }
+    }
+}
+
+/// The background evaluations until `stop` turns true: every `interval` (unless zero) and,
+/// with `evaluate_on_change`, once the inventory has been quiet for `debounce` after a change.
+pub async fn run_background(
+    state: AppState,
+    settings: PoliciesSection,
+    mut stop: watch::Receiver<bool>,
+) {
+    let engine = state.policies().clone();
+    let mut next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);
+    loop {
+        let tick = async {
+            match next_tick {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let changed = async {
+            if settings.evaluate_on_change {
+                engine.inventory_changed.notified().await;
+                debounce(&engine, settings.debounce).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tick => {}
+            () = changed => {}
+        }
+        if let Err(e) = evaluate_fleet(&state).await {
+            tracing::error!(target: "unet::policy", event = "policy_evaluation", error = %e, "policy evaluation failed");
+        }
+        next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);
+    }
+}
+
+/// Waits until no change has arrived for `quiet`.
+async fn debounce(engine: &PolicyEngine, quiet: Duration) {
+    while tokio::time::timeout(quiet, engine.inventory_changed.notified())
+        .await
+        .is_ok()
+    {}
+}

@@ -1,0 +1,242 @@
+//! `/api/v1/policies` and `/api/v1/compliance`: the loaded rule files, validation of rule text,
+//! evaluation on demand (stored for file rules, never for inline rules), the fleet's compliance
+//! and one node's. Viewers read; evaluating and validating are operator requests like every
+//! write of the inventory group (validation has no side effects, but keeping one role per
+//! method keeps the access rule of the group simple to state).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use serde::{Deserialize, Serialize};
+use unet_compliance::{Collect, EvaluateOptions, EvaluatedResult, LoadedPolicies, evaluate};
+use unet_core::{CoreError, NodeFilter, Uuid};
+use unet_policy::Diagnostics;
+use unet_store::{ComplianceSummary, NodeCompliance, ResultFilter, StoredResult};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::entity::ChangeCtx;
+use crate::auth::{Access, authorize};
+use crate::error::{Error, FieldError, Problem, Result};
+use crate::extract::{IdPath, JsonBody};
+use crate::policies::compliance_error;
+use crate::state::AppState;
+
+/// Source name of rule text sent in a request body when the caller names none.
+const INLINE_SOURCE: &str = "inline.rules";
+/// Nodes and rules listed in the fleet summary.
+const SUMMARY_TOP: u32 = 10;
+/// Stored results listed for one node (a node has one row per rule).
+const NODE_RESULTS_LIMIT: u32 = 10_000;
+
+pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_policies))
+        .routes(routes!(validate_rules))
+        .routes(routes!(evaluate_policies))
+        .routes(routes!(fleet_compliance))
+        .routes(routes!(node_compliance))
+        .route_layer(from_fn_with_state(
+            (state.clone(), Access::INVENTORY),
+            authorize,
+        ))
+}
+
+/// The files of `policies.dir`, their rules and the load diagnostics (read afresh).
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
+    responses((status = 200, description = "`{files, rules, diagnostics}`", body = Object)))]
+async fn list_policies(State(state): State<AppState>) -> Json<LoadedPolicies> {
+    let loaded = state.policies().reload();
+    Json(LoadedPolicies::clone(&loaded))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ValidateRequest {
+    /// Rule text.
+    text: String,
+    /// The file name diagnostics refer to (default `inline.rules`).
+    #[serde(default)]
+    source: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ValidateResponse {
+    valid: bool,
+    #[schema(value_type = Vec<Object>)]
+    diagnostics: Diagnostics,
+}
+
+/// Check rule text. Invalid text is an answer (200 with `valid: false`), not an error.
+#[utoipa::path(post, path = "/api/v1/policies/validate", tag = "policies",
+    request_body = ValidateRequest,
+    responses((status = 200, description = "Diagnostics, empty when valid", body = ValidateResponse)))]
+async fn validate_rules(JsonBody(request): JsonBody<ValidateRequest>) -> Json<ValidateResponse> {
+    let source = request.source.unwrap_or_else(|| INLINE_SOURCE.to_owned());
+    let loaded = LoadedPolicies::from_sources(&[(source, request.text)]);
+    Json(ValidateResponse {
+        valid: !loaded.diagnostics.has_errors(),
+        diagnostics: loaded.diagnostics,
+    })
+}
+
+/// Which nodes to evaluate; the fields filter like those of `GET /api/v1/nodes`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NodeSelection {
+    status: Option<String>,
+    role: Option<String>,
+    vendor: Option<String>,
+    platform: Option<String>,
+    /// Location UUID or name; nodes there or anywhere below.
+    location: Option<String>,
+    q: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EvaluateRequest {
+    /// Every node when absent or null.
+    #[serde(default)]
+    nodes: Option<NodeSelection>,
+    /// Inline rule text evaluated instead of `policies.dir`; its results are not stored.
+    #[serde(default)]
+    rules: Option<String>,
+    /// Write `SET` changes and `APPLY` template assignments (change source `policy`).
+    #[serde(default)]
+    apply: bool,
+}
+
+/// Evaluate nodes now. File rules are reloaded and their results stored; inline rules are
+/// only evaluated.
+#[utoipa::path(post, path = "/api/v1/policies/evaluate", tag = "policies",
+    request_body = EvaluateRequest,
+    responses((status = 200, description = "Every node × rule result: `node`, `node_id`, `rule`, \
+        `outcome`, `expected`, `actual`, `message`", body = [Object]),
+        (status = 422, description = "Inline rules that do not compile, or a bad node filter",
+            body = Problem, content_type = "application/problem+json")))]
+async fn evaluate_policies(
+    State(state): State<AppState>,
+    ChangeCtx(ctx): ChangeCtx,
+    JsonBody(request): JsonBody<EvaluateRequest>,
+) -> Result<Json<Vec<EvaluatedResult>>> {
+    let filter = node_filter(&state, request.nodes.unwrap_or_default()).await?;
+    let (policies, record) = match &request.rules {
+        Some(text) => {
+            let loaded = LoadedPolicies::from_sources(&[(INLINE_SOURCE.to_owned(), text.clone())]);
+            if loaded.diagnostics.has_errors() {
+                return Err(invalid_rules(&loaded.diagnostics));
+            }
+            (loaded, false)
+        }
+        None => (LoadedPolicies::clone(&state.policies().reload()), true),
+    };
+    let opts = EvaluateOptions {
+        filter,
+        record,
+        apply: request.apply.then_some(ctx),
+        collect: Collect::All,
+        ..Default::default()
+    };
+    let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
+        .await
+        .map_err(compliance_error)?;
+    Ok(Json(report.results))
+}
+
+async fn node_filter(state: &AppState, nodes: NodeSelection) -> Result<NodeFilter> {
+    let location_id = match nodes.location.as_deref() {
+        None => None,
+        Some(ident) => Some(match Uuid::parse_str(ident.trim()) {
+            Ok(id) => id,
+            Err(_) => state.store().resolve_location(ident).await?.id,
+        }),
+    };
+    Ok(NodeFilter {
+        status: parse_field("nodes.status", nodes.status)?,
+        role: nodes.role,
+        vendor: nodes.vendor,
+        platform: parse_field("nodes.platform", nodes.platform)?,
+        location_id,
+        q: nodes.q,
+    })
+}
+
+fn parse_field<T: std::str::FromStr<Err = CoreError>>(
+    field: &str,
+    text: Option<String>,
+) -> Result<Option<T>> {
+    text.map(|t| t.parse())
+        .transpose()
+        .map_err(|e: CoreError| Error::invalid_field("invalid_field", field, e.to_string()))
+}
+
+fn invalid_rules(diagnostics: &Diagnostics) -> Error {
+    let errors: Vec<FieldError> = diagnostics
+        .iter()
+        .map(|d| FieldError {
+            field: format!("rules:{}:{}", d.line, d.column),
+            message: d.message.clone(),
+        })
+        .collect();
+    Error::Request {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_rules",
+        detail: format!(
+            "the inline rules do not compile ({} problem(s))",
+            errors.len()
+        ),
+        errors,
+    }
+}
+
+/// The fleet's compliance as of each node's last stored evaluation: counts, the ten worst
+/// nodes and the ten rules failing on most nodes.
+#[utoipa::path(get, path = "/api/v1/compliance", tag = "policies",
+    responses((status = 200, description = "Fleet summary", body = Object)))]
+async fn fleet_compliance(State(state): State<AppState>) -> Result<Json<ComplianceSummary>> {
+    let summary = state
+        .store()
+        .compliance_summary(SUMMARY_TOP, SUMMARY_TOP)
+        .await?;
+    Ok(Json(summary))
+}
+
+#[derive(Debug, Serialize)]
+struct NodeComplianceReport {
+    node_id: Uuid,
+    node: String,
+    /// Null until the node has been evaluated.
+    compliance: Option<NodeCompliance>,
+    results: Vec<StoredResult>,
+    templates: Vec<String>,
+}
+
+/// One node's stored results and the templates policies assigned to it.
+#[utoipa::path(get, path = "/api/v1/nodes/{id}/compliance", tag = "policies",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "`{node_id, node, compliance, results, templates}`",
+        body = Object),
+        (status = 404, description = "No such node", body = Problem,
+            content_type = "application/problem+json")))]
+async fn node_compliance(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+) -> Result<Json<NodeComplianceReport>> {
+    let store = state.store();
+    let node = store.get_node(id).await?;
+    let filter = ResultFilter {
+        node_id: Some(id),
+        ..Default::default()
+    };
+    let report = NodeComplianceReport {
+        node_id: node.id,
+        node: node.name,
+        compliance: store.node_compliance(id).await?,
+        results: store.policy_results(&filter, NODE_RESULTS_LIMIT).await?,
+        templates: store.node_templates(id).await?,
+    };
+    Ok(Json(report))
+}

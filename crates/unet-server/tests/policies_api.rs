@@ -1,0 +1,264 @@
+//! Policy endpoints against the real binary, on every backend available here: the rule files
+//! of `policies.dir`, validation, evaluation over the small-office fixture (stored, inline,
+//! filtered, applied), fleet and node compliance, background evaluation after an inventory
+//! change, and `--validate` with a missing policies directory.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
+/// The small-office fixture as one import document.
+fn small_office() -> Value {
+    let read = |file: &str| -> Value {
+        let path = repo_path("fixtures/small-office").join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
+    };
+    json!({
+        "locations": read("locations.json"),
+        "nodes": read("nodes.json"),
+        "links": read("links.json"),
+    })
+}
+
+fn array(value: &Value) -> &Vec<Value> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+}
+
+fn start_with_fixture(db: &TestDatabase) -> (Server, Vec<Value>) {
+    let extra = format!(
+        "policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.evaluate_on_change = false\n",
+        repo_path("policies").display().to_string()
+    );
+    let server = Server::start_with(db.url(), &extra);
+    let (status, _, report) = json_of(server.post_json("/api/v1/import", &small_office()));
+    assert_eq!(status, 200, "{report}");
+    let (status, _, nodes) = json_of(server.get("/api/v1/nodes?limit=1000"));
+    assert_eq!(status, 200, "{nodes}");
+    let nodes = array(&nodes).clone();
+    assert!(!nodes.is_empty());
+    (server, nodes)
+}
+
+#[test]
+fn listing_validation_and_evaluation_over_the_fixture() {
+    for db in TestDatabase::all_blocking() {
+        let (server, nodes) = start_with_fixture(&db);
+
+        let (status, _, listing) = json_of(server.get("/api/v1/policies"));
+        assert_eq!(status, 200, "{listing}");
+        assert!(array(&listing["files"]).len() >= 6, "{listing}");
+        let rules = array(&listing["rules"]).len();
+        assert!(rules > 10, "{listing}");
+        assert_eq!(listing["diagnostics"], json!([]), "{listing}");
+
+        let (status, _, nothing_yet) = json_of(server.get("/api/v1/compliance"));
+        assert_eq!(status, 200, "{nothing_yet}");
+        assert_eq!(nothing_yet["nodes_evaluated"], 0, "{nothing_yet}");
+
+        let (status, _, results) =
+            json_of(server.post_json("/api/v1/policies/evaluate", &json!({})));
+        assert_eq!(status, 200, "{results}");
+        let results = array(&results);
+        assert_eq!(results.len(), nodes.len() * rules);
+        for r in results {
+            for key in [
+                "node", "node_id", "rule", "outcome", "expected", "actual", "message",
+            ] {
+                assert!(r.get(key).is_some(), "{key} missing in {r}");
+            }
+        }
+        let failing = results
+            .iter()
+            .filter(|r| r["outcome"] == "fail" || r["outcome"] == "error")
+            .count();
+        assert!(failing > 0);
+
+        let (status, _, summary) = json_of(server.get("/api/v1/compliance"));
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["nodes_evaluated"], nodes.len(), "{summary}");
+        let counts = &summary["counts"];
+        let stored_failing = counts["fail"].as_u64().unwrap() + counts["error"].as_u64().unwrap();
+        assert_eq!(stored_failing as usize, failing, "{summary}");
+        assert!(!array(&summary["worst_nodes"]).is_empty(), "{summary}");
+        assert!(!array(&summary["failing_rules"]).is_empty(), "{summary}");
+
+        let node = &nodes[0];
+        let path = format!("/api/v1/nodes/{}/compliance", node["id"].as_str().unwrap());
+        let (status, _, of_node) = json_of(server.get(&path));
+        assert_eq!(status, 200, "{of_node}");
+        assert_eq!(of_node["node"], node["name"], "{of_node}");
+        assert_eq!(array(&of_node["results"]).len(), rules, "{of_node}");
+        assert_eq!(of_node["compliance"]["node"], node["name"], "{of_node}");
+
+        let vendor = node["vendor"].as_str().unwrap();
+        let filtered = json!({"nodes": {"vendor": vendor}});
+        let (status, _, some) = json_of(server.post_json("/api/v1/policies/evaluate", &filtered));
+        assert_eq!(status, 200, "{some}");
+        let with_vendor = nodes.iter().filter(|n| n["vendor"] == vendor).count();
+        assert_eq!(array(&some).len(), with_vendor * rules);
+
+        assert_problem(
+            server.post_json(
+                "/api/v1/policies/evaluate",
+                &json!({"nodes": {"status": "sleeping"}}),
+            ),
+            422,
+            "invalid_field",
+        );
+        assert_problem(
+            server.get(&format!(
+                "/api/v1/nodes/{}/compliance",
+                unet_core::Uuid::new_v4()
+            )),
+            404,
+            "not_found",
+        );
+        server.terminate();
+    }
+}
+
+#[test]
+fn validation_answers_with_diagnostics() {
+    for db in TestDatabase::all_blocking() {
+        let server = Server::start(&db);
+        let good = json!({"text": "RULE \"x\": WHEN node.status == \"active\" THEN ASSERT node.serial_number IS NOT NULL\n"});
+        let (status, _, answer) = json_of(server.post_json("/api/v1/policies/validate", &good));
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer, json!({"valid": true, "diagnostics": []}));
+
+        let bad = json!({"text": "RULE \"x\":\nWHEN node.status ==\nTHEN ASSERT\n", "source": "edge.rules"});
+        let (status, _, answer) = json_of(server.post_json("/api/v1/policies/validate", &bad));
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["valid"], false, "{answer}");
+        let first = &array(&answer["diagnostics"])[0];
+        assert_eq!(first["file"], "edge.rules", "{answer}");
+        assert!(first["line"].as_u64().unwrap() >= 2, "{answer}");
+        assert!(first["column"].as_u64().unwrap() >= 1, "{answer}");
+        assert_eq!(first["severity"], "error", "{answer}");
+
+        assert_problem(
+            server.post_json("/api/v1/policies/validate", &json!({"rules": "x"})),
+            422,
+            "unknown_field",
+        );
+        server.terminate();
+    }
+}
+
+#[test]
+fn inline_rules_are_not_stored_and_apply_writes_policy_changes() {
+    for db in TestDatabase::all_blocking() {
+        let (server, nodes) = start_with_fixture(&db);
+        let inline = json!({
+            "rules": "RULE \"inline-serial\":\nWHEN node.name IS NOT NULL\nTHEN ASSERT node.serial_number IS NOT NULL\n",
+        });
+        let (status, _, results) = json_of(server.post_json("/api/v1/policies/evaluate", &inline));
+        assert_eq!(status, 200, "{results}");
+        assert_eq!(array(&results).len(), nodes.len());
+        assert!(array(&results).iter().all(|r| r["rule"] == "inline-serial"));
+        let (_, _, summary) = json_of(server.get("/api/v1/compliance"));
+        assert_eq!(
+            summary["nodes_evaluated"], 0,
+            "inline results were stored: {summary}"
+        );
+
+        let broken = json!({"rules": "RULE \"x\": WHEN THEN"});
+        let problem = assert_problem(
+            server.post_json("/api/v1/policies/evaluate", &broken),
+            422,
+            "invalid_rules",
+        );
+        assert!(!array(&problem["errors"]).is_empty(), "{problem}");
+
+        let (_, _, before) = json_of(server.get("/api/v1/changes?source=policy"));
+        assert_eq!(array(&before).len(), 0, "{before}");
+        let (status, _, applied) =
+            json_of(server.post_json("/api/v1/policies/evaluate", &json!({"apply": true})));
+        assert_eq!(status, 200, "{applied}");
+        let (_, _, after) = json_of(server.get("/api/v1/changes?source=policy"));
+        let changes = array(&after);
+        assert!(!changes.is_empty(), "{after}");
+        assert!(changes.iter().all(|c| c["source"] == "policy"), "{after}");
+
+        let with_templates = nodes.iter().any(|n| {
+            let path = format!("/api/v1/nodes/{}/compliance", n["id"].as_str().unwrap());
+            let (_, _, of_node) = json_of(server.get(&path));
+            !array(&of_node["templates"]).is_empty()
+        });
+        assert!(with_templates, "APPLY assigned no template");
+        server.terminate();
+    }
+}
+
+#[test]
+fn inventory_changes_trigger_a_background_evaluation() {
+    for db in TestDatabase::all_blocking() {
+        let rules = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            rules.path().join("serial.rules"),
+            "RULE \"has-serial\":\nWHEN node.name IS NOT NULL\nTHEN ASSERT node.serial_number IS NOT NULL\n",
+        )
+        .expect("write rules");
+        let extra = format!(
+            "policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.debounce = \"100ms\"\n",
+            rules.path().display().to_string()
+        );
+        let mut server = Server::start_with(db.url(), &extra);
+        let site = server.create("/api/v1/locations", json!({"name": "dc1", "kind": "site"}));
+        server.create(
+            "/api/v1/nodes",
+            json!({"name": "edge-01", "domain": "example.net", "vendor": "cisco",
+                   "location_id": site["id"]}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let summary = loop {
+            let (status, _, summary) = json_of(server.get("/api/v1/compliance"));
+            assert_eq!(status, 200, "{summary}");
+            if summary["nodes_evaluated"] == 1 {
+                break summary;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no background evaluation: {summary}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(summary["counts"]["fail"], 1, "{summary}");
+        let log = server.drain_log().join("\n");
+        assert!(log.contains("policy_evaluation"), "{log}");
+
+        // A broken file is reported, and the last good rule set stays in force.
+        std::fs::write(rules.path().join("broken.rules"), "RULE \"y\": WHEN THEN\n")
+            .expect("write rules");
+        let (_, _, listing) = json_of(server.get("/api/v1/policies"));
+        let ids: Vec<&Value> = array(&listing["rules"]).iter().map(|r| &r["id"]).collect();
+        assert_eq!(ids, vec![&json!("has-serial")], "{listing}");
+        assert!(!array(&listing["diagnostics"]).is_empty(), "{listing}");
+        server.terminate();
+    }
+}
+
+#[test]
+fn validate_refuses_a_missing_policies_dir() {
+    let (dir, config) = write_config(
+        "sqlite://./unet.db",
+        "policies.dir = \"./no-such-policies\"\n",
+    );
+    let (code, out, err) =
+        run(command(&["--config", config.to_str().unwrap(), "--validate"]).current_dir(dir.path()));
+    assert_ne!(code, 0, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(text.contains("policies.dir"), "{text}");
+    assert!(text.contains("no-such-policies"), "{text}");
+}
