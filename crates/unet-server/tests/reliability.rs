@@ -3,6 +3,7 @@
 //! holding every write it acknowledged.
 
 mod common;
+mod site;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use common::*;
+use site::signal_pid;
 
 const WRITERS: usize = 20;
 
@@ -158,14 +160,4 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     let (status, _, health) = json_of(restarted.get("/api/v1/health"));
     assert_eq!(status, 200, "{health}");
-}
-
-fn signal_pid(pid: u32, name: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
 }

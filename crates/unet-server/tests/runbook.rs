@@ -97,13 +97,7 @@ fn maintenance_runbook_on_sqlite() {
     let status = site.json("curl http://localhost:8080/api/v1/system/status");
     assert_eq!(status["components"][0]["name"], "database");
     assert_eq!(status["components"][0]["state"], "ok");
-    let pid = site.server().pid();
-    site.write_config("logging.level = \"debug\"\n");
-    signal_pid(pid, "HUP");
-    wait_for("config_reloaded", || {
-        site.log().contains("changed=logging.level")
-    });
-    assert_eq!(site.server().pid(), pid);
+    site.reload_with_debug_level();
     assert_eq!(
         site.run("curl -s http://localhost:8080/api/v1/health | jq '.status'"),
         "\"healthy\"\n"
@@ -370,12 +364,7 @@ fn maintenance_runbook_on_postgres() {
         site.json("curl http://localhost:8080/api/v1/config/database | jq '.connection_pool'");
     assert_eq!(pool["max_connections"], 16, "{pool}");
 
-    let pid = site.server().pid();
-    site.write_config("logging.level = \"debug\"\n");
-    signal_pid(pid, "HUP");
-    wait_for("config_reloaded", || {
-        site.log().contains("changed=logging.level")
-    });
+    site.reload_with_debug_level();
     assert_eq!(
         site.run("curl -s http://localhost:8080/api/v1/health | jq '.status'"),
         "\"healthy\"\n"

@@ -4,12 +4,14 @@
 //! the API and on SIGHUP), and the expiry warning.
 
 mod common;
+mod site;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use common::*;
+use site::signal_pid;
 
 fn https_base(server: &mut Server) -> String {
     let log = server.drain_log();
@@ -161,14 +163,4 @@ fn mismatched_pair_is_refused_and_the_old_one_stays() {
         "curl -k -s {https}/api/v1/certificates/status | jq -r '.subject'"
     ));
     assert_eq!((code, out.trim()), (0, "CN=b"));
-}
-
-fn signal_pid(pid: u32, name: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
 }

@@ -2,6 +2,8 @@
 //! `var/lib/unet`, log in `var/log/unet`, backups in `backups/unet`) with the server running
 //! on it, and the runbook's commands adapted to it.
 
+#![allow(dead_code)] // each test file uses a different part of this module
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -86,6 +88,19 @@ impl Site {
         let server = Server::spawn_command(cmd, tempfile::tempdir().unwrap(), self.config())
             .unwrap_or_else(|log| panic!("server did not start:\n{log}"));
         self.server = Some(server);
+    }
+
+    /// `systemctl reload unet-server` after raising the log level: the same process keeps
+    /// serving and logs what changed.
+    pub fn reload_with_debug_level(&self) {
+        let pid = self.server().pid();
+        self.write_config("logging.level = \"debug\"\n");
+        signal_pid(pid, "HUP");
+        wait_for("config_reloaded", || {
+            self.log().contains("changed=logging.level")
+        });
+        assert_eq!(self.server().pid(), pid);
+        assert!(self.server().get("/api/v1/health").status().is_success());
     }
 
     /// `systemctl stop unet-server`.
