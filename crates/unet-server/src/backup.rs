@@ -51,9 +51,8 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
                 "--format=custom".into(),
                 "--file".into(),
                 partial.clone().into_os_string(),
-                "--dbname".into(),
-                url.into(),
             ],
+            Some(url),
         ),
     };
     match result.and_then(|()| {
@@ -74,15 +73,25 @@ fn partial_name(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn run_pg_tool(name: &str, args: &[std::ffi::OsString]) -> Result<(), Error> {
+/// Runs a PostgreSQL client program; with `url`, adds `--dbname` without the password, which
+/// goes in `PGPASSWORD` instead so that it never shows in the process list.
+fn run_pg_tool(name: &str, args: &[std::ffi::OsString], url: Option<&str>) -> Result<(), Error> {
     let program = find_pg_tool(name).ok_or_else(|| {
         Error::Startup(format!(
             "{name} not found: install the PostgreSQL client programs (postgresql-client) of \
              the server's major version"
         ))
     })?;
-    let output = Command::new(&program)
-        .args(args)
+    let mut command = Command::new(&program);
+    command.args(args);
+    if let Some(url) = url {
+        let (without, password) = split_password(url);
+        command.arg("--dbname").arg(without);
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+    }
+    let output = command
         .output()
         .map_err(|e| Error::io(format!("running {}", program.display()), e))?;
     if output.status.success() {
@@ -216,6 +225,7 @@ async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error>
     run_pg_tool(
         "pg_restore",
         &["--list".into(), from.as_os_str().to_owned()],
+        None,
     )
     .map_err(|e| {
         Error::Startup(format!(
@@ -241,10 +251,9 @@ async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error>
             "--if-exists".into(),
             "--no-owner".into(),
             "--single-transaction".into(),
-            "--dbname".into(),
-            config.database.url.clone().into(),
             from.as_os_str().to_owned(),
         ],
+        Some(&config.database.url),
     )?;
     Ok(format!(
         "kept aside: {}\nrestored {} from {}\n",
@@ -252,4 +261,65 @@ async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error>
         config.database.redacted_url(),
         from.display()
     ))
+}
+
+/// `postgres://user:p%40ss@host/db` → (`postgres://user@host/db`, `p@ss`).
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return (url.to_string(), None);
+    };
+    let rest = &url[scheme_end..];
+    let at = rest.find('@');
+    let colon = rest.find(':');
+    match (at, colon) {
+        (Some(at), Some(colon)) if colon < at => (
+            format!("{}{}{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+            Some(percent_decode(&rest[colon + 1..at])),
+        ),
+        _ => (url.to_string(), None),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        assert_eq!(
+            split_password("postgres://unet:s3cr%2Ft@db:5432/unet?sslmode=require"),
+            (
+                "postgres://unet@db:5432/unet?sslmode=require".to_string(),
+                Some("s3cr/t".to_string())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://unet@db/unet"),
+            ("postgres://unet@db/unet".to_string(), None)
+        );
+        assert_eq!(percent_decode("a%zzb%41"), "a%zzbA");
+    }
 }
