@@ -7,6 +7,9 @@ ensure_packages() {
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
     command -v jq >/dev/null || missing+=(jq)
     command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v shellcheck >/dev/null || missing+=(shellcheck)
+    command -v pg_dump >/dev/null || missing+=(postgresql-client)
     [ -n "$(find /usr/lib/postgresql -maxdepth 3 -name initdb 2>/dev/null)" ] || missing+=(postgresql)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
