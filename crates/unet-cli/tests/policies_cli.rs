@@ -69,13 +69,14 @@ fn validate_reports_diagnostics_with_exit_codes() {
         assert!(first.starts_with(&format!("{bad}:2:")), "{text}");
         assert!(first.contains(": error: "), "{text}");
 
-        // Evaluation needs the local database; through a server it refuses.
+        // Through --server, evaluation goes to the server; one that does not answer is an error.
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_unet"))
             .args(["--server", "http://127.0.0.1:9", "policies", "eval"])
+            .env_remove("UNET_TOKEN")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--database-url"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"));
 
         let missing = unet.scratch.path().join("nowhere").display().to_string();
         unet.fails(1, &["policies", "validate", &missing]);

@@ -6,76 +6,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde_json::json;
 use unet_compliance::{EvaluateOptions, LoadedPolicies, evaluate};
-use unet_core::{ChangeContext, ChangeSource, LocationDraft, NodeDraft, NodeStatus, Uuid};
-use unet_store::{ImportBatch, ImportOptions, Origin, Sourced, Store, StoreOptions};
+use unet_core::{ChangeContext, ChangeSource};
+use unet_store::{ImportOptions, Store, StoreOptions};
 
-const NODES: usize = 10_000;
-const SITES: usize = 20;
+#[path = "common/fleet.rs"]
+mod fleet_data;
 
-fn origin(index: usize) -> Origin {
-    Origin {
-        file: "bench".into(),
-        index,
-    }
-}
-
-/// Sites with a timezone, a rack per 40 nodes, and a mixed fleet of vendors and roles.
-fn fleet() -> ImportBatch {
-    let mut batch = ImportBatch::default();
-    let sites: Vec<Uuid> = (0..SITES).map(|_| Uuid::new_v4()).collect();
-    for (i, id) in sites.iter().enumerate() {
-        batch.locations.push(Sourced {
-            origin: origin(i),
-            draft: LocationDraft {
-                id: Some(*id),
-                name: format!("Site {i}"),
-                kind: "site".into(),
-                custom_data: Some(json!({"timezone": "Europe/Berlin"})),
-                ..Default::default()
-            },
-        });
-    }
-    let racks: Vec<Uuid> = (0..NODES / 40).map(|_| Uuid::new_v4()).collect();
-    for (i, id) in racks.iter().enumerate() {
-        batch.locations.push(Sourced {
-            origin: origin(SITES + i),
-            draft: LocationDraft {
-                id: Some(*id),
-                name: format!("Rack {i}"),
-                kind: "rack".into(),
-                parent_id: sites.get(i % SITES).copied(),
-                ..Default::default()
-            },
-        });
-    }
-    let vendors = [
-        ("cisco", "access"),
-        ("arista", "leaf"),
-        ("juniper", "firewall"),
-    ];
-    for i in 0..NODES {
-        let (vendor, role) = vendors[i % vendors.len()];
-        batch.nodes.push(Sourced {
-            origin: origin(i),
-            draft: NodeDraft {
-                id: Some(Uuid::new_v4()),
-                name: format!("node{i:05}"),
-                domain: Some("bench.example.net".into()),
-                vendor: Some(vendor.into()),
-                role: Some(role.into()),
-                status: Some(if i % 10 == 0 { NodeStatus::Planned } else { NodeStatus::Active }),
-                location_id: racks.get(i / 40).copied(),
-                management_ip: (i % 7 != 0).then(|| format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)),
-                serial_number: Some(format!("SN{i:08}")),
-                custom_data: Some(json!({"snmp_version": if i % 5 == 0 { "v2c" } else { "v3" }, "ntp_servers": ["192.0.2.1"]})),
-                ..Default::default()
-            },
-        });
-    }
-    batch
-}
+use fleet_data::fleet;
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,7 +1,7 @@
 //! Evaluating the fleet page by page: facts from the store, results recorded, `SET` and
 //! `APPLY` applied only when asked.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use unet_core::{
     ChangeContext, ChangeSource, Node, NodeDraft, NodeFilter, PageRequest, Timestamp, Uuid,
@@ -41,8 +41,8 @@ pub struct EvaluateOptions {
     pub collect: Collect,
 }
 
-/// One node × rule result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One node × rule result (also the JSON of `POST /api/v1/policies/evaluate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluatedResult {
     pub node_id: Uuid,
     /// The node's name.

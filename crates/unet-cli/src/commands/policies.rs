@@ -1,6 +1,8 @@
 //! `unet policies` (alias `policy`): list and validate rule files, evaluate them against the
 //! inventory (results stored, `SET`/`APPLY` applied with `--apply`), and show stored results.
-//! Works on the local database; `validate` and `list` need no database at all.
+//! `eval` and `results` work on the local database or, with `--server`, through the server's
+//! policy endpoints (the server evaluates its own `policies.dir`); `validate` and `list` read
+//! local files and need no database at all.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -8,11 +10,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use unet_compliance::{Collect, ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
-use unet_core::{ChangeContext, ChangeSource};
-use unet_store::{PolicyOutcome, ResultFilter, Store, StoreOptions};
+use unet_compliance::{
+    Collect, ComplianceError, EvaluateOptions, EvaluatedResult, LoadedPolicies, evaluate,
+};
+use unet_core::{ChangeContext, ChangeSource, Timestamp};
+use unet_store::{ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions};
 
 use crate::error::{CliError, Result};
+use crate::http::Api;
 use crate::output::{OutputFormat, print_rows, print_structured, require_tabular};
 
 #[derive(Debug, Subcommand)]
@@ -69,31 +74,31 @@ pub struct ResultsArgs {
 }
 
 /// Runs a policies command; the exit code is 0 on success, 1 on any error or invalid rules.
-/// `eval` and `results` work on the local database only: with `--server` they refuse rather
-/// than silently use a local file.
 pub fn run(
     cmd: PoliciesCommand,
     server: Option<&str>,
     database_url: &str,
     format: OutputFormat,
 ) -> ExitCode {
-    let needs_database = matches!(cmd, PoliciesCommand::Eval(_) | PoliciesCommand::Results(_));
-    if let (true, Some(server)) = (needs_database, server) {
-        eprintln!(
-            "error: `unet policies eval` and `results` work on a local database; they are not \
-             available through --server {server} (use --database-url)"
-        );
-        return ExitCode::FAILURE;
-    }
-    let outcome = match cmd {
-        PoliciesCommand::Validate { path } => validate(&path, format),
-        PoliciesCommand::List(args) => list(&args.path, format),
-        PoliciesCommand::Eval(args) => with_store(database_url, async move |s: &Store| {
+    let outcome = match (cmd, server) {
+        (PoliciesCommand::Validate { path }, _) => validate(&path, format),
+        (PoliciesCommand::List(args), _) => list(&args.path, format),
+        (PoliciesCommand::Eval(args), Some(server)) => with_api(server, async move |api: &Api| {
+            remote_eval(api, args, format).await
+        }),
+        (PoliciesCommand::Results(args), Some(server)) => {
+            with_api(server, async move |api: &Api| {
+                remote_results(api, args, format).await
+            })
+        }
+        (PoliciesCommand::Eval(args), None) => with_store(database_url, async move |s: &Store| {
             eval(s, args, format).await
         }),
-        PoliciesCommand::Results(args) => with_store(database_url, async move |s: &Store| {
-            results(s, args, format).await
-        }),
+        (PoliciesCommand::Results(args), None) => {
+            with_store(database_url, async move |s: &Store| {
+                results(s, args, format).await
+            })
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -105,15 +110,27 @@ pub fn run(
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
+}
+
+/// The server at `server`, with the token of `UNET_TOKEN` or the token file.
+fn with_api<F>(server: &str, body: F) -> Result<ExitCode>
+where
+    F: AsyncFnOnce(&Api) -> Result<ExitCode>,
+{
+    let api = Api::new(server, crate::client_config::token()?)?;
+    runtime()?.block_on(body(&api))
+}
+
 fn with_store<F>(database_url: &str, body: F) -> Result<ExitCode>
 where
     F: AsyncFnOnce(&Store) -> Result<ExitCode>,
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let store = Store::open_and_migrate(database_url, StoreOptions::default()).await?;
         let result = body(&store).await;
         store.close().await;
@@ -239,29 +256,7 @@ async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<Exi
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print_results(
-        &report.results,
-        format,
-        &["node", "rule", "outcome", "message"],
-        |r| {
-            vec![
-                r.node.clone(),
-                r.rule.clone(),
-                r.outcome.to_string(),
-                r.message.clone().unwrap_or_default(),
-            ]
-        },
-    )?;
-    let c = report.counts;
-    eprintln!(
-        "{} node(s): {} pass, {} fail, {} error, {} not applicable ({:.1}% compliant)",
-        report.nodes,
-        c.pass,
-        c.fail,
-        c.error,
-        c.not_applicable,
-        c.compliance_percent()
-    );
+    print_evaluation(&report.results, format, report.nodes, report.counts)?;
     for change in &report.changes {
         let state = match (&change.error, change.applied) {
             (Some(e), _) => format!("not applied: {e}"),
@@ -280,6 +275,117 @@ async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// The results table (or JSON) on stdout and the summary line on stderr.
+fn print_evaluation(
+    results: &[EvaluatedResult],
+    format: OutputFormat,
+    nodes: u64,
+    c: ComplianceCounts,
+) -> Result<()> {
+    print_results(
+        results,
+        format,
+        &["node", "rule", "outcome", "message"],
+        |r| {
+            vec![
+                r.node.clone(),
+                r.rule.clone(),
+                r.outcome.to_string(),
+                r.message.clone().unwrap_or_default(),
+            ]
+        },
+    )?;
+    eprintln!(
+        "{} node(s): {} pass, {} fail, {} error, {} not applicable ({:.1}% compliant)",
+        nodes,
+        c.pass,
+        c.fail,
+        c.error,
+        c.not_applicable,
+        c.compliance_percent()
+    );
+    Ok(())
+}
+
+/// `eval --server`: the server reloads its `policies.dir`, evaluates, stores the results and
+/// (with `--apply`) writes `SET`/`APPLY` as the caller. Its answer lists every result, so
+/// the counts and the node total come from it; proposed changes are not part of it.
+async fn remote_eval(api: &Api, args: EvalArgs, format: OutputFormat) -> Result<ExitCode> {
+    require_tabular(format)?;
+    let body = serde_json::json!({
+        "nodes": args.node.as_ref().map(|node| serde_json::json!({"node": node})),
+        "apply": args.apply,
+    });
+    let mut results: Vec<EvaluatedResult> =
+        api.post("api/v1/policies/evaluate", &[], &body).await?.body;
+    let mut counts = ComplianceCounts::default();
+    let mut nodes = std::collections::HashSet::new();
+    for r in &results {
+        counts.add(r.outcome);
+        nodes.insert(r.node_id);
+    }
+    if args.failures_only {
+        results.retain(|r| matches!(r.outcome, PolicyOutcome::Fail | PolicyOutcome::Error));
+    }
+    print_evaluation(&results, format, nodes.len() as u64, counts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A stored result as `GET /api/v1/policies/results` returns it (the store's `StoredResult`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRow {
+    node_id: unet_core::Uuid,
+    node: String,
+    rule: String,
+    outcome: PolicyOutcome,
+    expected: Option<serde_json::Value>,
+    actual: Option<serde_json::Value>,
+    message: Option<String>,
+    evaluated_at: unet_core::Timestamp,
+    changed_at: unet_core::Timestamp,
+}
+
+async fn remote_results(api: &Api, args: ResultsArgs, format: OutputFormat) -> Result<ExitCode> {
+    require_tabular(format)?;
+    let query: Vec<(&str, String)> = [
+        ("node", args.node),
+        ("outcome", args.outcome.map(|o| o.to_string())),
+        ("rule", args.rule),
+        ("limit", Some(args.limit.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.map(|v| (key, v)))
+    .collect();
+    let stored: Vec<StoredRow> = api.get("api/v1/policies/results", &query).await?.body;
+    print_stored(&stored, format, |r| {
+        (&r.node, &r.rule, r.outcome, &r.changed_at, &r.message)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The stored-results table (or JSON); `fields` picks node, rule, outcome, since, message.
+fn print_stored<T: serde::Serialize>(
+    stored: &[T],
+    format: OutputFormat,
+    fields: impl Fn(&T) -> (&String, &String, PolicyOutcome, &Timestamp, &Option<String>),
+) -> Result<()> {
+    print_results(
+        stored,
+        format,
+        &["node", "rule", "outcome", "since", "message"],
+        |r| {
+            let (node, rule, outcome, since, message) = fields(r);
+            vec![
+                node.clone(),
+                rule.clone(),
+                outcome.to_string(),
+                since.to_string(),
+                message.clone().unwrap_or_default(),
+            ]
+        },
+    )
+}
+
 async fn results(store: &Store, args: ResultsArgs, format: OutputFormat) -> Result<ExitCode> {
     require_tabular(format)?;
     let node_id = match &args.node {
@@ -292,19 +398,8 @@ async fn results(store: &Store, args: ResultsArgs, format: OutputFormat) -> Resu
         rule: args.rule,
     };
     let stored = store.policy_results(&filter, args.limit).await?;
-    print_results(
-        &stored,
-        format,
-        &["node", "rule", "outcome", "since", "message"],
-        |r| {
-            vec![
-                r.node.clone(),
-                r.rule.clone(),
-                r.outcome.to_string(),
-                r.changed_at.to_string(),
-                r.message.clone().unwrap_or_default(),
-            ]
-        },
-    )?;
+    print_stored(&stored, format, |r| {
+        (&r.node, &r.rule, r.outcome, &r.changed_at, &r.message)
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use unet_compliance::{Collect, EvaluateOptions, EvaluatedResult, LoadedPolicies, evaluate};
 use unet_core::{CoreError, NodeFilter, Uuid};
 use unet_policy::Diagnostics;
-use unet_store::{ComplianceSummary, NodeCompliance, ResultFilter, StoredResult};
-use utoipa::ToSchema;
+use unet_store::{ComplianceSummary, NodeCompliance, PolicyOutcome, ResultFilter, StoredResult};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::entity::ChangeCtx;
+use super::listing::bad_query;
 use crate::auth::{Access, authorize};
 use crate::error::{Error, FieldError, Problem, Result};
-use crate::extract::{IdPath, JsonBody};
+use crate::extract::{IdPath, JsonBody, QueryParams};
 use crate::policies::compliance_error;
 use crate::state::AppState;
 
@@ -30,12 +31,17 @@ const INLINE_SOURCE: &str = "inline.rules";
 const SUMMARY_TOP: u32 = 10;
 /// Stored results listed for one node (a node has one row per rule).
 const NODE_RESULTS_LIMIT: u32 = 10_000;
+/// Stored results listed when the caller gives no `limit`.
+const DEFAULT_RESULTS_LIMIT: u32 = 1000;
+/// Most stored results one request lists.
+const MAX_RESULTS_LIMIT: u32 = 100_000;
 
 pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_policies))
         .routes(routes!(validate_rules))
         .routes(routes!(evaluate_policies))
+        .routes(routes!(list_results))
         .routes(routes!(fleet_compliance))
         .routes(routes!(node_compliance))
         .route_layer(from_fn_with_state(
@@ -82,10 +88,73 @@ async fn validate_rules(JsonBody(request): JsonBody<ValidateRequest>) -> Json<Va
     })
 }
 
+/// Which stored results to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ResultQuery {
+    /// Node UUID, name or FQDN.
+    #[serde(default)]
+    node: Option<String>,
+    /// `pass`, `fail`, `error` or `not_applicable`.
+    #[serde(default)]
+    outcome: Option<String>,
+    /// Rule id.
+    #[serde(default)]
+    rule: Option<String>,
+    /// Most results returned, 1 to 100,000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[serde(default)]
+    limit: Option<String>,
+}
+
+/// Stored results of the last evaluations, by node name then rule.
+#[utoipa::path(get, path = "/api/v1/policies/results", tag = "policies", params(ResultQuery),
+    responses((status = 200, description = "Stored results with `evaluated_at` and `changed_at`",
+        body = [Object])))]
+async fn list_results(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<ResultQuery>,
+) -> Result<Json<Vec<StoredResult>>> {
+    let store = state.store();
+    let node_id = match query.node.as_deref() {
+        Some(ident) => Some(store.resolve_node(ident).await?.id),
+        None => None,
+    };
+    let outcome = query
+        .outcome
+        .as_deref()
+        .map(str::parse::<PolicyOutcome>)
+        .transpose()
+        .map_err(|_| {
+            bad_query(CoreError::invalid(
+                "outcome",
+                "pass, fail, error or not_applicable",
+                query.outcome.as_deref().unwrap_or_default(),
+            ))
+        })?;
+    let limit = match query.limit.as_deref() {
+        None => DEFAULT_RESULTS_LIMIT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_RESULTS_LIMIT).contains(n))
+            .ok_or_else(|| bad_query(CoreError::invalid("limit", "1 to 100000", text)))?,
+    };
+    let filter = ResultFilter {
+        node_id,
+        outcome,
+        rule: query.rule,
+    };
+    Ok(Json(store.policy_results(&filter, limit).await?))
+}
+
 /// Which nodes to evaluate; the fields filter like those of `GET /api/v1/nodes`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NodeSelection {
+    /// Only this node (UUID, name or FQDN); the other fields are then ignored.
+    node: Option<String>,
     status: Option<String>,
     role: Option<String>,
     vendor: Option<String>,
@@ -122,7 +191,12 @@ async fn evaluate_policies(
     ChangeCtx(ctx): ChangeCtx,
     JsonBody(request): JsonBody<EvaluateRequest>,
 ) -> Result<Json<Vec<EvaluatedResult>>> {
-    let filter = node_filter(&state, request.nodes.unwrap_or_default()).await?;
+    let selection = request.nodes.unwrap_or_default();
+    let node = match selection.node.as_deref() {
+        Some(ident) => Some(state.store().resolve_node(ident).await?.id),
+        None => None,
+    };
+    let filter = node_filter(&state, selection).await?;
     let (policies, record) = match &request.rules {
         Some(text) => {
             let loaded = LoadedPolicies::from_sources(&[(INLINE_SOURCE.to_owned(), text.clone())]);
@@ -135,10 +209,10 @@ async fn evaluate_policies(
     };
     let opts = EvaluateOptions {
         filter,
+        node,
         record,
         apply: request.apply.then_some(ctx),
         collect: Collect::All,
-        ..Default::default()
     };
     let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
         .await
