@@ -36,6 +36,8 @@ fn server_binary() -> PathBuf {
 struct Server {
     child: Child,
     base: String,
+    /// The bootstrap administrator's password, when the server requires authentication.
+    admin_password: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,9 +80,13 @@ impl Server {
                 let addr = rest.split_whitespace().next().unwrap_or("").to_string();
                 // Keep draining the log so the server never blocks on a full pipe.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
+                let password_file = dir.path().join("data").join("initial-admin-password");
                 return Server {
                     child,
                     base: format!("http://{addr}"),
+                    admin_password: std::fs::read_to_string(password_file)
+                        .ok()
+                        .map(|p| p.trim().to_string()),
                     _dir: dir,
                 };
             }
@@ -116,6 +122,8 @@ struct Mode {
     target: String,
     home: tempfile::TempDir,
     scratch: tempfile::TempDir,
+    /// Sent as `UNET_TOKEN` by every command.
+    token: Option<String>,
 }
 
 impl Mode {
@@ -125,12 +133,47 @@ impl Mode {
             target: target.to_string(),
             home: tempfile::tempdir().unwrap(),
             scratch: tempfile::tempdir().unwrap(),
+            token: None,
         }
     }
 
+    /// Server mode signed in as the bootstrap administrator with `unet login` (when the
+    /// server requires authentication).
+    fn signed_in(server: &Server) -> Mode {
+        let mut mode = Mode::new("--server", &server.base);
+        let Some(password) = &server.admin_password else {
+            return mode;
+        };
+        let mut login = unet(mode.home.path())
+            .args(["--server", &server.base, "login", "-u", "admin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        login
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let out = login.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "unet login: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = std::fs::read_to_string(mode.home.path().join("unet").join("token")).unwrap();
+        mode.token = Some(token.trim().to_string());
+        mode
+    }
+
     fn run(&self, args: &[&str]) -> Output {
-        unet(self.home.path())
-            .arg(self.flag)
+        let mut cmd = unet(self.home.path());
+        if let Some(token) = &self.token {
+            cmd.env("UNET_TOKEN", token);
+        }
+        cmd.arg(self.flag)
             .arg(&self.target)
             .args(args)
             .current_dir(self.scratch.path())
@@ -260,7 +303,7 @@ fn every_inventory_command_gives_the_same_output_locally_and_through_the_server(
         eprintln!("-- backend {}", local_db.backend().as_str());
         let server = Server::start(server_db);
         let local = Mode::new("--database-url", local_db.url());
-        let remote = Mode::new("--server", &server.base);
+        let remote = Mode::signed_in(&server);
         let mut norm = [Normaliser::new(), Normaliser::new()];
         let same = |norm: &mut [Normaliser; 2], args: &[&str]| same(&local, &remote, norm, args);
 
@@ -402,7 +445,7 @@ fn every_inventory_command_gives_the_same_output_locally_and_through_the_server(
 fn server_errors_show_their_detail_and_exit_1() {
     let db = TestDatabase::sqlite();
     let server = Server::start(&db);
-    let remote = Mode::new("--server", &server.base);
+    let remote = Mode::signed_in(&server);
     let out = remote.run(&["nodes", "show", "ghost"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -240,7 +240,11 @@ pub async fn serve_https(
     let listen = config.tls.listen;
     let handle = axum_server::Handle::new();
     let server = axum_server::bind_rustls(listen, rustls).handle(handle.clone());
-    let task = tokio::spawn(server.serve(app.into_make_service()));
+    // The peer address feeds `source_ip` of security events and the per-address login limit.
+    let app = app.layer(axum::middleware::map_response(strict_transport_security));
+    let task = tokio::spawn(
+        server.serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>()),
+    );
     let Some(addr) = handle.listening().await else {
         let detail = match task.await {
             Ok(Err(e)) => e.to_string(),
@@ -259,4 +263,16 @@ pub async fn serve_https(
             Err(e) => tracing::error!(target: "unet::server", "ERROR https {e}"),
         }
     }))
+}
+
+/// HSTS, on HTTPS answers only: browsers that saw it keep to HTTPS for a year. Sent over plain
+/// HTTP it would be ignored (RFC 6797 §8.1) and could pin a host that has no HTTPS.
+async fn strict_transport_security(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
 }

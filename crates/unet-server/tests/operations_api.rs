@@ -320,6 +320,9 @@ fn backup_online_and_restore_offline() {
         assert_ne!(code, 0);
         assert!(err.contains("stop the server first"), "{err}");
 
+        // The restarted server's data dir is new (no bootstrap password file): the session
+        // opened before the backup is in the restored database.
+        let token = server.token.clone();
         let (status, _) = server.terminate();
         assert!(status.success());
         let not_ours = dir.join("not-unet.db");
@@ -358,7 +361,12 @@ fn backup_online_and_restore_offline() {
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("kept aside: "), "{out}");
         let restarted = Server::spawn(tempfile::tempdir().unwrap(), config_copy.clone()).unwrap();
-        let (_, _, locations) = json_of(restarted.get("/api/v1/locations"));
+        let (_, _, locations) = json_of(
+            client_with(token.as_deref())
+                .get(restarted.url("/api/v1/locations"))
+                .send()
+                .unwrap(),
+        );
         let names: Vec<&str> = locations
             .as_array()
             .unwrap()

@@ -21,18 +21,16 @@ const WRITERS: usize = 20;
 /// 20 threads creating locations until `stop`; each name whose creation was answered 201 is
 /// added to the returned set.
 fn start_writers(
-    base: &str,
+    server: &Server,
     stop: &Arc<AtomicBool>,
 ) -> (Arc<Mutex<HashSet<String>>>, Vec<JoinHandle<()>>) {
     let acknowledged = Arc::new(Mutex::new(HashSet::new()));
     let handles = (0..WRITERS)
         .map(|w| {
-            let (base, stop, acknowledged) = (base.to_string(), stop.clone(), acknowledged.clone());
+            let (base, stop, acknowledged) =
+                (server.base.clone(), stop.clone(), acknowledged.clone());
+            let client = server.client();
             std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .unwrap();
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let name = format!("w{w}-{i}");
@@ -75,7 +73,7 @@ fn snapshot_while_20_clients_write_is_intact_and_consistent() {
     let db = TestDatabase::sqlite();
     let server = Server::start(&db);
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, writers) = start_writers(&server.base, &stop);
+    let (acknowledged, writers) = start_writers(&server, &stop);
     std::thread::sleep(Duration::from_millis(500));
     let mut snapshots = Vec::new();
     for i in 0..3 {
@@ -134,7 +132,7 @@ fn sigkill_during_writes_loses_no_acknowledged_write() {
     .unwrap();
     let server = Server::spawn(tempfile::tempdir().unwrap(), config.clone()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let (acknowledged, writers) = start_writers(&server.base, &stop);
+    let (acknowledged, writers) = start_writers(&server, &stop);
     std::thread::sleep(Duration::from_millis(1500));
     signal_pid(server.pid(), "KILL");
     let (status, _) = server.terminate_after_signal();

@@ -147,8 +147,8 @@ fn maintenance_runbook_on_sqlite() {
     let writer = {
         let stop = stop.clone();
         let base = site.server().base.clone();
+        let client = site.server().client();
         std::thread::spawn(move || {
-            let client = reqwest::blocking::Client::new();
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 let r = if i % 10 == 0 {
@@ -204,12 +204,15 @@ fn maintenance_runbook_on_sqlite() {
     let applied = site.run("sqlite3 /path/to/unet.db \"SELECT * FROM schema_migrations ORDER BY version DESC LIMIT 5;\"");
     assert!(applied.starts_with(version.trim()), "{applied}");
 
-    // Log analysis: a slow statement (threshold 1 ms: a search over every location), and
-    // an ERROR (a restore refused because the server runs).
-    site.server().create(
-        "/api/v1/locations",
-        json!({"name": "secret-name", "kind": "site"}),
-    );
+    // Log analysis: a slow statement (threshold 1 ms: a search matching a thousand
+    // locations, slow even on a connection the login has already warmed), and an ERROR (a
+    // restore refused because the server runs).
+    for i in 0..1000 {
+        site.server().create(
+            "/api/v1/locations",
+            json!({"name": format!("secret-name-{i}"), "kind": "site"}),
+        );
+    }
     for _ in 0..3 {
         site.server()
             .get("/api/v1/locations?limit=1000&q=secret-name");

@@ -27,10 +27,11 @@ fn bootstrap_login_and_token_enforcement_on_every_backend() {
             200,
             "health stays public"
         );
-        let (status, _, _) = json_of(server.get("/api/v1/nodes"));
+        let anonymous = server.anonymous();
+        let (status, _, _) = json_of(anonymous.get(server.url("/api/v1/nodes")).send().unwrap());
         assert_eq!(status, 401);
-        let login = server
-            .request(reqwest::Method::POST, "/api/v1/auth/login")
+        let login = anonymous
+            .post(server.url("/api/v1/auth/login"))
             .json(&json!({"username": "admin", "password": password}))
             .send()
             .unwrap();
@@ -56,4 +57,52 @@ fn bootstrap_login_and_token_enforcement_on_every_backend() {
         assert!(!log.contains(&password), "the password is never logged");
         assert!(!log.contains(&token), "tokens are never logged");
     }
+}
+
+/// The TCP peer is recorded: a failed login's event carries `127.0.0.1`, and the per-address
+/// login limit answers 429 with `Retry-After`.
+#[test]
+fn failed_logins_record_the_peer_address_and_are_rate_limited() {
+    let db = TestDatabase::sqlite();
+    let server = Server::start_with(db.url(), "auth.required = true");
+    let (status, _, mut policy) = json_of(server.get("/api/v1/security/policies"));
+    assert_eq!(status, 200, "{policy}");
+    policy["login_rate_limit_per_minute"] = json!(2);
+    let r = server
+        .request(reqwest::Method::PUT, "/api/v1/security/policies")
+        .json(&policy)
+        .send()
+        .unwrap();
+    let (status, _, body) = json_of(r);
+    assert_eq!(status, 200, "{body}");
+
+    let wrong = json!({"username": "admin", "password": "not the password"});
+    let anonymous = server.anonymous();
+    let login = || {
+        anonymous
+            .post(server.url("/api/v1/auth/login"))
+            .json(&wrong)
+            .send()
+            .unwrap()
+    };
+    let (status, _, _) = json_of(login());
+    assert_eq!(status, 401);
+    let (status, _, _) = json_of(login());
+    assert_eq!(status, 401);
+    let (status, headers, body) = json_of(login());
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "rate_limited", "{body}");
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+
+    let (status, _, events) = json_of(server.get("/api/v1/security/events?type=auth_failure"));
+    assert_eq!(status, 200, "{events}");
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    for event in events {
+        assert_eq!(event["source_ip"], "127.0.0.1", "{event}");
+        assert_eq!(event["username"], "admin", "{event}");
+    }
+    let (_, _, limited) = json_of(server.get("/api/v1/security/events?type=rate_limited"));
+    assert_eq!(limited[0]["source_ip"], "127.0.0.1", "{limited}");
 }

@@ -352,9 +352,13 @@ fn sigterm_lets_the_in_flight_request_finish() {
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
+    let auth = server
+        .token
+        .as_ref()
+        .map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         stream,
-        "POST /api/v1/nodes HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/v1/nodes HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .unwrap();

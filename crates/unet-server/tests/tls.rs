@@ -22,6 +22,14 @@ fn https_base(server: &mut Server) -> String {
     format!("https://{}", line.split_whitespace().next().unwrap())
 }
 
+/// curl's option for the harness's admin token (nothing when authentication is off).
+fn bearer(server: &Server) -> String {
+    server
+        .token
+        .as_ref()
+        .map_or_else(String::new, |t| format!("-H 'Authorization: Bearer {t}'"))
+}
+
 fn sh(script: &str) -> (i32, String) {
     let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
     (
@@ -56,6 +64,7 @@ fn self_signed_certificate_status_and_live_rotation() {
     let ssl = tempfile::tempdir().unwrap();
     let mut server = Server::start_with(db.url(), &tls_config(ssl.path(), true));
     let https = https_base(&mut server);
+    let auth = bearer(&server);
     assert!(ssl.path().join("ssl/cert.pem").is_file());
     let key_mode = std::fs::metadata(ssl.path().join("ssl/key.pem")).unwrap();
     assert_eq!(
@@ -65,7 +74,7 @@ fn self_signed_certificate_status_and_live_rotation() {
 
     // The runbook's commands, port adapted.
     let (code, out) = sh(&format!(
-        "curl -k {https}/api/v1/certificates/status | jq '.expiration'"
+        "curl {auth} -k {https}/api/v1/certificates/status | jq '.expiration'"
     ));
     assert_eq!(code, 0, "{out}");
     assert!(out.trim().starts_with('"'), "{out}");
@@ -77,8 +86,8 @@ fn self_signed_certificate_status_and_live_rotation() {
     // One connection: status, rotate, status again — the third request reuses the connection
     // opened under the old certificate and sees the new fingerprint.
     let (code, out) = sh(&format!(
-        "curl -k -s {https}/api/v1/certificates/status -o /dev/null --next -k -s -X POST \
-         {https}/api/v1/certificates/rotate -o /dev/null --next -k -s \
+        "curl {auth} -k -s {https}/api/v1/certificates/status -o /dev/null --next {auth} -k -s \
+         -X POST {https}/api/v1/certificates/rotate -o /dev/null --next {auth} -k -s \
          {https}/api/v1/certificates/status -w '\\nconnects=%{{num_connects}}\\n'"
     ));
     assert_eq!(code, 0, "{out}");
@@ -110,6 +119,7 @@ fn mismatched_pair_is_refused_and_the_old_one_stays() {
     std::fs::copy(&key_a, dir.path().join("ssl/key.pem")).unwrap();
     let mut server = Server::start_with(db.url(), &tls_config(dir.path(), false));
     let https = https_base(&mut server);
+    let auth = bearer(&server);
     let (_, _, before) = json_of(server.get("/api/v1/certificates/status"));
     assert!(
         before["subject"].as_str().unwrap().contains("CN=a"),
@@ -160,7 +170,37 @@ fn mismatched_pair_is_refused_and_the_old_one_stays() {
             .contains("certificate_expiring")
     );
     let (code, out) = sh(&format!(
-        "curl -k -s {https}/api/v1/certificates/status | jq -r '.subject'"
+        "curl {auth} -k -s {https}/api/v1/certificates/status | jq -r '.subject'"
     ));
     assert_eq!((code, out.trim()), (0, "CN=b"));
+
+    // Only the successful rotation is a security event, with the new fingerprint.
+    let (_, _, events) = json_of(server.get("/api/v1/security/events?type=certificate_rotation"));
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0]["detail"]["fingerprint_sha256"],
+        rotated["fingerprint_sha256"]
+    );
+    assert_eq!(events[0]["source_ip"], "127.0.0.1");
+}
+
+#[test]
+fn hsts_is_sent_over_https_only() {
+    let db = TestDatabase::sqlite();
+    let ssl = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(db.url(), &tls_config(ssl.path(), true));
+    let https = https_base(&mut server);
+    let (code, out) = sh(&format!(
+        "curl -k -s -D - -o /dev/null {https}/api/v1/health"
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{out}"
+    );
+    let plain = server.get("/api/v1/health");
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("strict-transport-security").is_none());
 }

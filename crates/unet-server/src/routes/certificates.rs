@@ -3,11 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::middleware::from_fn_with_state;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Role, authorize};
+use serde_json::json;
+use unet_auth::EventType;
+
+use crate::auth::{Access, Caller, Role, auth_error, authorize, client_of};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::tls::CertificateStatus;
@@ -38,10 +42,16 @@ async fn certificate_status(State(state): State<AppState>) -> Json<CertificateSt
 }
 
 /// Re-read the certificate and key files (with `tls.self_signed`, issue a new certificate)
-/// and swap them in; a bad or mismatched pair is refused and the running one stays.
+/// and swap them in; a bad or mismatched pair is refused and the running one stays. A
+/// rotation is a `certificate_rotation` security event naming who did it and the new
+/// certificate's fingerprint.
 #[utoipa::path(post, path = "/api/v1/certificates/rotate", tag = "system",
     responses((status = 200, body = CertificateStatus)))]
-async fn rotate_certificate(State(state): State<AppState>) -> Result<Json<CertificateStatus>> {
+async fn rotate_certificate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    parts: Parts,
+) -> Result<Json<CertificateStatus>> {
     let ops = state.operations();
     let tls = ops.tls().ok_or_else(|| {
         Error::request(
@@ -52,7 +62,24 @@ async fn rotate_certificate(State(state): State<AppState>) -> Result<Json<Certif
     })?;
     let section = ops.settings().tls.clone();
     match tls.rotate(&section, true) {
-        Ok(status) => Ok(Json(status)),
+        Ok(status) => {
+            let detail = json!({
+                "subject": status.subject,
+                "expiration": status.expiration,
+                "fingerprint_sha256": status.fingerprint_sha256,
+            });
+            state
+                .security()
+                .record(
+                    EventType::CertificateRotation,
+                    Some(&caller.name),
+                    &client_of(&parts),
+                    detail,
+                )
+                .await
+                .map_err(auth_error)?;
+            Ok(Json(status))
+        }
         Err(e) => {
             tracing::error!(target: "unet::tls", event = "certificate_rotation_refused", "ERROR certificate_rotation refused, the running certificate stays: {e}");
             Err(e)

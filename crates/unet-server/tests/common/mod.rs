@@ -22,6 +22,9 @@ pub struct Server {
     pub config: PathBuf,
     lines: mpsc::Receiver<String>,
     pub log: Vec<String>,
+    /// Session token of the bootstrap `admin`, sent by every client but [`Server::anonymous`];
+    /// `None` when the server wrote no bootstrap password (authentication off).
+    pub token: Option<String>,
     client: Client,
 }
 
@@ -94,17 +97,17 @@ impl Server {
                         .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string());
                     log.push(line);
                     if let Some(addr) = addr {
+                        let base = format!("http://{addr}");
+                        let token = admin_token(&base, &data_dir(&config, dir.path()));
                         return Ok(Server {
                             child,
-                            base: format!("http://{addr}"),
+                            base,
                             dir,
                             config,
                             lines,
                             log,
-                            client: Client::builder()
-                                .timeout(Duration::from_secs(30))
-                                .build()
-                                .expect("client"),
+                            client: client_with(token.as_deref()),
+                            token,
                         });
                     }
                 }
@@ -120,6 +123,16 @@ impl Server {
         let _ = child.wait();
         log.extend(lines.try_iter());
         Err(log.join("\n"))
+    }
+
+    /// A client that sends no credentials, for the answers to anonymous callers.
+    pub fn anonymous(&self) -> Client {
+        client_with(None)
+    }
+
+    /// A client signed in as the bootstrap `admin` (a plain client without authentication).
+    pub fn client(&self) -> Client {
+        self.client.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -213,6 +226,51 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `data.dir` of a config file written by these harnesses (`data.dir = "…"`), else `dir/data`.
+fn data_dir(config: &Path, dir: &Path) -> PathBuf {
+    std::fs::read_to_string(config)
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let value = line
+                    .strip_prefix("data.dir")?
+                    .trim_start()
+                    .strip_prefix('=')?;
+                serde_json::from_str::<String>(value.trim()).ok()
+            })
+        })
+        .map_or_else(|| dir.join("data"), PathBuf::from)
+}
+
+/// Logs in as the bootstrap `admin` when the server wrote its password under `data_dir`
+/// (a restart on the same data dir finds the file of the first start).
+fn admin_token(base: &str, data_dir: &Path) -> Option<String> {
+    let password = std::fs::read_to_string(data_dir.join("initial-admin-password")).ok()?;
+    let r = client_with(None)
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": password.trim()}))
+        .send()
+        .expect("POST /api/v1/auth/login");
+    let (status, _, body) = json_of(r);
+    assert_eq!(status, 200, "login as admin: {body}");
+    Some(body["token"].as_str().expect("token").to_string())
+}
+
+/// A client with a 30 s timeout that sends `token` as a bearer token on every request.
+pub fn client_with(token: Option<&str>) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .expect("token is a header value");
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    Client::builder()
+        .timeout(Duration::from_secs(30))
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 /// Status, headers and JSON body of a response.

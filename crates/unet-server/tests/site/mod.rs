@@ -153,13 +153,16 @@ impl Site {
 
     pub fn try_run(&self, text: &str) -> (i32, String, String) {
         let script = self.adapt(text);
-        let out = Command::new("bash")
-            .arg("-c")
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
             .arg(&script)
             .env("TZ", "UTC")
             .env("HOME", self.path("home"))
-            .output()
-            .expect("bash");
+            .env_remove("UNET_TOKEN");
+        if let Some(token) = self.server.as_ref().and_then(|s| s.token.as_deref()) {
+            cmd.env("UNET_TOKEN", token);
+        }
+        let out = cmd.output().expect("bash");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -177,7 +180,10 @@ impl Site {
             .join("../../deploy/scripts")
             .join(name);
         let mut cmd = Command::new("bash");
-        cmd.arg(path);
+        cmd.arg(path).env_remove("UNET_TOKEN");
+        if let Some(token) = self.server.as_ref().and_then(|s| s.token.as_deref()) {
+            cmd.env("UNET_TOKEN", token);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
