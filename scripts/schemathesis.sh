@@ -6,7 +6,10 @@
 #
 # Starts unet-server on a free loopback port with a throw-away SQLite database (or the given
 # URL, e.g. a fresh PostgreSQL database), seeds a few records, runs schemathesis, stops the
-# server. The virtualenv is kept in $SCHEMATHESIS_VENV (default ~/.cache/unet/schemathesis-venv).
+# server. With authentication on (the default) it logs in as the bootstrap administrator
+# (password from <data.dir>/initial-admin-password), creates an administrator for the fuzzer,
+# mints it a one-day API key and sends that as a bearer token; a key rather than a session,
+# because the fuzzed `POST /auth/logout` would end the session mid-run. The virtualenv is kept in $SCHEMATHESIS_VENV (default ~/.cache/unet/schemathesis-venv).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,8 +75,28 @@ done
 [ -n "$addr" ] || { echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 base="http://$addr"
 
+auth=()
+login() {
+    jq -n --arg u "$1" --arg p "$2" '{username: $u, password: $p}' |
+        curl -fsS -H 'content-type: application/json' -d @- "$base/api/v1/auth/login" | jq -r .token
+}
+if [ -f "$work/data/initial-admin-password" ]; then
+    admin=$(login admin "$(cat "$work/data/initial-admin-password")")
+    # The key belongs to a user of its own: the fuzzer may disable or delete `admin` (the
+    # documented example username), which revokes that user's keys.
+    fuzz_password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    jq -n --arg p "$fuzz_password" '{username: "schemathesis-fuzzer", password: $p, roles: ["admin"]}' |
+        curl -fsS -H "Authorization: Bearer $admin" -H 'content-type: application/json' -d @- \
+            "$base/api/v1/users" > /dev/null
+    fuzzer=$(login schemathesis-fuzzer "$fuzz_password")
+    key=$(curl -fsS -H "Authorization: Bearer $fuzzer" -H 'content-type: application/json' \
+        -d '{"name": "schemathesis", "roles": ["admin"], "expires_in_days": 1}' \
+        "$base/api/v1/auth/api-keys" | jq -r .secret)
+    auth=(-H "Authorization: Bearer $key")
+fi
+
 # A little inventory so that reads and updates meet real records.
-post() { curl -fsS -H 'content-type: application/json' -d "$2" "$base$1"; }
+post() { curl -fsS "${auth[@]}" -H 'content-type: application/json' -d "$2" "$base$1"; }
 site=$(post /api/v1/locations '{"name":"Campus","kind":"site"}' | sed 's/.*"id":"\([^"]*\)".*/\1/')
 a=$(post /api/v1/nodes "{\"name\":\"core-1\",\"vendor\":\"cisco\",\"role\":\"core\",\"location_id\":\"$site\"}" | sed 's/^{"id":"\([^"]*\)".*/\1/')
 z=$(post /api/v1/nodes '{"name":"access-1","vendor":"arista","role":"access"}' | sed 's/^{"id":"\([^"]*\)".*/\1/')
@@ -96,6 +119,7 @@ TOML
 status=0
 (cd "$work" && "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run \
     "$base/api/v1/openapi.json" \
+    "${auth[@]}" \
     --checks all \
     --max-examples "$max_examples" \
     --generation-database none \

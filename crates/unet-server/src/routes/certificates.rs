@@ -12,7 +12,7 @@ use serde_json::json;
 use unet_auth::EventType;
 
 use crate::auth::{Access, Caller, Role, auth_error, authorize, client_of};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::state::AppState;
 use crate::tls::CertificateStatus;
 
@@ -46,7 +46,11 @@ async fn certificate_status(State(state): State<AppState>) -> Json<CertificateSt
 /// rotation is a `certificate_rotation` security event naming who did it and the new
 /// certificate's fingerprint.
 #[utoipa::path(post, path = "/api/v1/certificates/rotate", tag = "system",
-    responses((status = 200, body = CertificateStatus)))]
+    responses((status = 200, body = CertificateStatus),
+        (status = 409, description = "HTTPS is off (`tls_disabled`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No usable certificate and key pair; the running one stays",
+            body = Problem, content_type = "application/problem+json")))]
 async fn rotate_certificate(
     State(state): State<AppState>,
     Caller(caller): Caller,
