@@ -82,7 +82,10 @@ pub fn run(
 ) -> ExitCode {
     let outcome = match (cmd, server) {
         (PoliciesCommand::Validate { path }, _) => validate(&path, format),
-        (PoliciesCommand::List(args), _) => list(&args.path, format),
+        (PoliciesCommand::List(_), Some(server)) => with_api(server, async move |api: &Api| {
+            remote_list(api, format).await
+        }),
+        (PoliciesCommand::List(args), None) => list(&args.path, format),
         (PoliciesCommand::Eval(args), Some(server)) => with_api(server, async move |api: &Api| {
             remote_eval(api, args, format).await
         }),
@@ -197,22 +200,84 @@ fn list(path: &Path, format: OutputFormat) -> Result<ExitCode> {
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
         print_structured(&mut std::io::stdout().lock(), &loaded, format)?;
     } else {
-        let rows = loaded
+        let rules = loaded
             .rules()
-            .map(|r| {
-                vec![
-                    r.id.clone(),
-                    format!("{}:{}", r.file, r.line),
-                    r.text.lines().next().unwrap_or_default().to_string(),
-                ]
-            })
-            .collect();
-        print_rows(format, &["rule", "source", "text"], rows)?;
-        for d in loaded.diagnostics.iter() {
-            eprintln!("{}", d.one_line());
-        }
+            .map(|r| (r.id.as_str(), r.file.as_str(), r.line, r.text.as_str()));
+        let problems = loaded.diagnostics.iter().map(|d| d.one_line());
+        print_listing(rules, problems, format)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rule listing of the server's policies directory (`GET /api/v1/policies`): with
+/// `--server`, `policies list` shows what the server evaluates, not a local folder.
+async fn remote_list(api: &Api, format: OutputFormat) -> Result<ExitCode> {
+    require_tabular(format)?;
+    let listing: serde_json::Value = api.get("api/v1/policies", &[]).await?.body;
+    if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
+        print_structured(&mut std::io::stdout().lock(), &listing, format)?;
+    } else {
+        let listing: RemoteListing = serde_json::from_value(listing).map_err(|e| {
+            CliError::Config(format!("unexpected policy listing from the server: {e}"))
+        })?;
+        let rules = listing
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.file.as_str(), r.line, r.text.as_str()));
+        let problems = listing.diagnostics.iter().map(|d| {
+            format!(
+                "{}:{}:{}: {}: {}",
+                d.file, d.line, d.column, d.severity, d.message
+            )
+        });
+        print_listing(rules, problems, format)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Deserialize)]
+struct RemoteListing {
+    rules: Vec<RemoteRule>,
+    diagnostics: Vec<RemoteDiagnostic>,
+}
+
+#[derive(serde::Deserialize)]
+struct RemoteRule {
+    id: String,
+    file: String,
+    line: u32,
+    text: String,
+}
+
+#[derive(serde::Deserialize)]
+struct RemoteDiagnostic {
+    file: String,
+    line: u32,
+    column: u32,
+    severity: String,
+    message: String,
+}
+
+/// One row per rule (id, `file:line`, first line of its text); load problems go to stderr.
+fn print_listing<'a>(
+    rules: impl Iterator<Item = (&'a str, &'a str, u32, &'a str)>,
+    problems: impl Iterator<Item = String>,
+    format: OutputFormat,
+) -> Result<()> {
+    let rows = rules
+        .map(|(id, file, line, text)| {
+            vec![
+                id.to_string(),
+                format!("{file}:{line}"),
+                text.lines().next().unwrap_or_default().to_string(),
+            ]
+        })
+        .collect();
+    print_rows(format, &["rule", "source", "text"], rows)?;
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+    Ok(())
 }
 
 async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<ExitCode> {

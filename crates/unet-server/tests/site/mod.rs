@@ -44,6 +44,14 @@ impl Site {
         // with `database is locked` (docs/operations.md asks for the same ~/.sqliterc).
         std::fs::create_dir_all(r.join("home")).unwrap();
         std::fs::write(r.join("home/.sqliterc"), ".timeout 10000\n").unwrap();
+        // The policies the server evaluates, for the runbook's `unet policies list`.
+        std::fs::create_dir_all(r.join("etc/unet/policies")).unwrap();
+        std::fs::write(
+            r.join("etc/unet/policies/site.rules"),
+            "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
+             THEN ASSERT node.management_ip IS NOT NULL\n",
+        )
+        .unwrap();
         let site = Site {
             root,
             server: None,
@@ -68,12 +76,13 @@ impl Site {
     pub fn write_config(&self, extra: &str) {
         let text = format!(
             "server.listen = \"127.0.0.1:0\"\ndatabase.url = {:?}\ndata.dir = {:?}\n\
-             logging.file = {:?}\ndatabase.slow_query_threshold = \"1ms\"\n{extra}",
+             logging.file = {:?}\ndatabase.slow_query_threshold = \"1ms\"\npolicies.dir = {:?}\n{extra}",
             self.database_url
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}", self.db().display())),
             self.path("var/lib/unet").display().to_string(),
             self.log_file().display().to_string(),
+            self.path("etc/unet/policies").display().to_string(),
         );
         std::fs::write(self.config(), text).unwrap();
     }
@@ -158,9 +167,14 @@ impl Site {
             .arg(&script)
             .env("TZ", "UTC")
             .env("HOME", self.path("home"))
-            .env_remove("UNET_TOKEN");
-        if let Some(token) = self.server.as_ref().and_then(|s| s.token.as_deref()) {
-            cmd.env("UNET_TOKEN", token);
+            .env_remove("UNET_TOKEN")
+            .env("PATH", cli_path());
+        if let Some(server) = &self.server {
+            // The operator's `unet` talks to the running server, as `UNET_SERVER` makes it.
+            cmd.env("UNET_SERVER", &server.base);
+            if let Some(token) = server.token.as_deref() {
+                cmd.env("UNET_TOKEN", token);
+            }
         }
         let out = cmd.output().expect("bash");
         (
@@ -228,6 +242,21 @@ impl Site {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_file()).unwrap_or_default()
     }
+}
+
+/// `PATH` with the directory of the built binaries first, so the runbook's `unet` is ours.
+/// `cargo test --workspace` builds `unet` next to `unet-server`.
+fn cli_path() -> String {
+    let dir = Path::new(BIN).parent().expect("binary directory");
+    assert!(
+        dir.join("unet").exists(),
+        "the runbook runs `unet`: build the workspace first (cargo test --workspace builds it)"
+    );
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 pub fn today() -> String {
