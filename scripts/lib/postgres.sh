@@ -7,8 +7,19 @@
 PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}
 PG_DIR=""
 
+# True when something already listens on 127.0.0.1:PORT.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 pg_start() {
     local port=${1:-55432}
+    # Another cluster (a parallel run, a leftover) may hold the port: take the next free one.
+    local tries=0
+    while port_in_use "$port" && [ "$tries" -lt 50 ]; do
+        port=$((port + 1))
+        tries=$((tries + 1))
+    done
     if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
         echo "PostgreSQL server binaries not found (install the 'postgresql' package)" >&2
         return 1
