@@ -97,6 +97,7 @@ struct ResultQuery {
     #[serde(default)]
     node: Option<String>,
     /// `pass`, `fail`, `error` or `not_applicable`.
+    #[param(value_type = Option<String>, pattern = "^(pass|fail|error|not_applicable)$")]
     #[serde(default)]
     outcome: Option<String>,
     /// Rule id.
@@ -111,7 +112,9 @@ struct ResultQuery {
 /// Stored results of the last evaluations, by node name then rule.
 #[utoipa::path(get, path = "/api/v1/policies/results", tag = "policies", params(ResultQuery),
     responses((status = 200, description = "Stored results with `evaluated_at` and `changed_at`",
-        body = [Object])))]
+        body = [Object]),
+        (status = 404, description = "No node has this identifier", body = Problem,
+            content_type = "application/problem+json")))]
 async fn list_results(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<ResultQuery>,
@@ -184,6 +187,8 @@ struct EvaluateRequest {
     request_body = EvaluateRequest,
     responses((status = 200, description = "Every node × rule result: `node`, `node_id`, `rule`, \
         `outcome`, `expected`, `actual`, `message`", body = [Object]),
+        (status = 404, description = "No node or location has the identifier in `nodes`",
+            body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inline rules that do not compile, or a bad node filter",
             body = Problem, content_type = "application/problem+json")))]
 async fn evaluate_policies(
