@@ -1,0 +1,27 @@
+//! Repository sync: keeps a folder of a Git repository (rule files, templates) checked out
+//! under a sync root, following a branch or pinned to a commit.
+//!
+//! A sync fetches into a bare mirror, checks the wanted revision out into a staging folder
+//! within [`Limits`], lets the caller's validator judge it, and only then swaps it in as the
+//! live revision with one rename, so a reader never sees a half-written or broken tree (see
+//! [`live`](crate::live()) for the layout). Only local repositories are supported: a path or
+//! a `file://` URL (the https transports of gix pull a second TLS stack into the build).
+//!
+//! The crate knows nothing of the server: the validator and the scheduling are the caller's.
+
+mod checkout;
+mod error;
+mod fetch;
+mod live;
+mod source;
+mod status;
+mod sync;
+
+pub use checkout::Limits;
+pub use error::{GitError, Result};
+pub use live::{Live, live};
+pub use source::{
+    Source, Wanted, check_branch, check_commit, check_name, check_subfolder, check_url, redact_url,
+};
+pub use status::{Status, SyncResult};
+pub use sync::{Outcome, Validator, sync};

@@ -1,0 +1,262 @@
+//! What to sync: a repository's name, URL, the revision wanted and the folder inside it. The
+//! checks here run both when the configuration is read and before every sync, so a bad value
+//! can never reach a path or a fetch.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{GitError, Result};
+
+/// Longest repository name (it becomes a folder name).
+const MAX_NAME_CHARS: usize = 64;
+/// Longest branch name accepted.
+const MAX_BRANCH_CHARS: usize = 255;
+
+/// The revision a repository is synced to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// The head of this branch, followed as it moves.
+    Branch(String),
+    /// This commit (40 hexadecimal digits), never moving.
+    Commit(String),
+}
+
+/// One repository to keep in sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// A slug: lowercase letters, digits, `-` and `_`; the folder under the sync root.
+    pub name: String,
+    /// A local path or a `file://` URL.
+    pub url: String,
+    pub wanted: Wanted,
+    /// The folder of the revision that is checked out (`.` for all of it).
+    pub path: PathBuf,
+}
+
+impl Source {
+    /// Every problem of this source, as `(field, message)` pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Err(e) = check_name(&self.name) {
+            out.push(("name", e));
+        }
+        if let Err(e) = check_url(&self.url) {
+            out.push(("url", e.to_string()));
+        }
+        match &self.wanted {
+            Wanted::Branch(branch) => {
+                if let Err(e) = check_branch(branch) {
+                    out.push(("branch", e));
+                }
+            }
+            Wanted::Commit(commit) => {
+                if let Err(e) = check_commit(commit) {
+                    out.push(("commit", e));
+                }
+            }
+        }
+        if let Err(e) = check_subfolder(&self.path) {
+            out.push(("path", e));
+        }
+        out
+    }
+
+    /// Fails with the first problem of [`Source::problems`].
+    pub fn check(&self) -> Result<()> {
+        match self.problems().into_iter().next() {
+            None => Ok(()),
+            Some((field, message)) => Err(GitError::InvalidSetting {
+                field,
+                value: match field {
+                    "name" => self.name.clone(),
+                    "url" => redact_url(&self.url),
+                    "path" => self.path.display().to_string(),
+                    _ => match &self.wanted {
+                        Wanted::Branch(b) => b.clone(),
+                        Wanted::Commit(c) => c.clone(),
+                    },
+                },
+                message,
+            }),
+        }
+    }
+
+    /// The URL with any password replaced by `***`, for logs and status.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+pub fn check_name(name: &str) -> Result<(), String> {
+    let slug = !name.is_empty()
+        && name.chars().count() <= MAX_NAME_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && !name.starts_with(['-', '_']);
+    if slug {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a slug of at most {MAX_NAME_CHARS} characters: lowercase letters, digits, \
+             '-' and '_', starting with a letter or digit"
+        ))
+    }
+}
+
+/// A branch name as Git accepts it, minus the rarely used characters.
+pub fn check_branch(branch: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/');
+    let ok = !branch.is_empty()
+        && branch.len() <= MAX_BRANCH_CHARS
+        && branch.chars().all(allowed)
+        && !branch.starts_with(['-', '/', '.'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.ends_with(".lock")
+        && !branch.contains("..")
+        && !branch.contains("//")
+        && !branch.contains("/.");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a branch name of at most {MAX_BRANCH_CHARS} characters from letters, \
+             digits, '-', '_', '.' and '/' (no '..', no leading '-', '/' or '.')"
+        ))
+    }
+}
+
+pub fn check_commit(commit: &str) -> Result<(), String> {
+    if commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err("expected a full commit id: 40 hexadecimal digits".to_string())
+    }
+}
+
+/// A relative folder that stays inside the repository.
+pub fn check_subfolder(path: &Path) -> Result<(), String> {
+    let inside = path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && !path
+            .components()
+            .any(|c| c.as_os_str().eq_ignore_ascii_case(".git"));
+    if inside && path.to_str().is_some() {
+        Ok(())
+    } else {
+        Err(
+            "expected a relative folder inside the repository (no '..', no absolute path, no .git)"
+                .to_string(),
+        )
+    }
+}
+
+/// Accepts local paths and `file://` URLs; names the transport of anything else.
+pub fn check_url(url: &str) -> Result<()> {
+    let parsed = parse_url(url)?;
+    match parsed.scheme {
+        gix::url::Scheme::File => Ok(()),
+        other => Err(GitError::UnsupportedScheme {
+            url: redact_url(url),
+            scheme: other.as_str().to_string(),
+        }),
+    }
+}
+
+pub(crate) fn parse_url(url: &str) -> Result<gix::Url> {
+    if url.trim().is_empty() {
+        return Err(GitError::InvalidUrl {
+            url: String::new(),
+            message: "the URL is empty".to_string(),
+        });
+    }
+    gix::url::parse(gix::bstr::BStr::new(url.as_bytes())).map_err(|e| GitError::InvalidUrl {
+        url: redact_url(url),
+        message: e.to_string(),
+    })
+}
+
+/// Replaces the password of `scheme://user:password@host/…` with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let (head, rest) = url.split_at(scheme_end);
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => {
+            let (user_info, host) = authority.split_at(at);
+            match user_info.split_once(':') {
+                Some((user, _)) => format!("{head}{user}:***{host}{tail}"),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// `.` for the whole revision, else the folder with `./` and trailing `/` removed.
+pub(crate) fn normalized(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(url: &str) -> Source {
+        Source {
+            name: "rules".into(),
+            url: url.into(),
+            wanted: Wanted::Branch("main".into()),
+            path: ".".into(),
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("https://ops:s3cret@git.example.net/net/rules.git"),
+            "https://ops:***@git.example.net/net/rules.git"
+        );
+        assert_eq!(
+            redact_url("https://git.example.net/a@b"),
+            "https://git.example.net/a@b"
+        );
+        assert_eq!(redact_url("/srv/git/rules"), "/srv/git/rules");
+    }
+
+    #[test]
+    fn only_local_transports_are_accepted() {
+        assert!(check_url("/srv/git/rules").is_ok());
+        assert!(check_url("file:///srv/git/rules").is_ok());
+        let err = check_url("https://ops:pw@git.example.net/rules.git").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("https transport is not built in"), "{text}");
+        assert!(!text.contains("pw@"), "{text}");
+        assert!(check_url("git@git.example.net:rules.git").is_err());
+        assert!(check_url("").is_err());
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(source("/x").problems().is_empty());
+        let mut bad = source("/x");
+        bad.name = "Rules!".into();
+        bad.wanted = Wanted::Branch("../main".into());
+        bad.path = "../outside".into();
+        let fields: Vec<_> = bad.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["name", "branch", "path"]);
+        assert!(check_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
+        assert!(check_commit("0123456").is_err());
+        assert!(check_subfolder(Path::new("/etc")).is_err());
+        assert!(check_subfolder(Path::new("sub/.git")).is_err());
+        assert!(check_branch("release/2026.1").is_ok());
+        assert!(check_branch("x.lock").is_err());
+        assert_eq!(normalized(Path::new("./a/b/")), PathBuf::from("a/b"));
+        assert_eq!(normalized(Path::new(".")), PathBuf::new());
+    }
+}
