@@ -60,13 +60,27 @@ fn body_rejection(e: BytesRejection) -> Error {
 
 /// Parses a body, naming the offending field: syntax errors are `malformed_json` (400), an
 /// unknown field is `unknown_field` (422), a value of the wrong type is `invalid_field` (422).
-/// Text containing NUL is refused on every backend (PostgreSQL cannot store it).
+/// Text containing NUL is refused on every backend (PostgreSQL cannot store it). Every request
+/// body of the API is a JSON object; serde would also read a struct from an array of its field
+/// values (`[null, true]`), which no client means.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if has_nul_escape(bytes) {
         return Err(Error::invalid_field(
             "invalid_field",
             ".",
             "text may not contain the NUL character (\\u0000)",
+        ));
+    }
+    let starts_object = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    if !starts_object {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| json_error(".", &e))?;
+        return Err(Error::invalid_field(
+            "invalid_field",
+            ".",
+            "expected a JSON object as the request body",
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::entity::ChangeCtx;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 
@@ -164,7 +164,11 @@ pub(super) struct IdentQuery {
 /// Find one location by UUID, name or path (409 when a name is shared).
 #[utoipa::path(get, path = "/api/v1/resolve/locations", tag = "exchange", params(IdentQuery),
     responses((status = 200, description = "The location",
-        body = ref("#/components/schemas/Location"))))]
+        body = ref("#/components/schemas/Location")),
+        (status = 404, description = "Nothing has this identifier", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The name is shared; use the UUID", body = Problem,
+            content_type = "application/problem+json")))]
 async fn resolve_location(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<IdentQuery>,
@@ -175,7 +179,11 @@ async fn resolve_location(
 
 /// Find one node by UUID, name or FQDN (409 when a name is shared).
 #[utoipa::path(get, path = "/api/v1/resolve/nodes", tag = "exchange", params(IdentQuery),
-    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node"))))]
+    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node")),
+        (status = 404, description = "Nothing has this identifier", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The name is shared; use the UUID", body = Problem,
+            content_type = "application/problem+json")))]
 async fn resolve_node(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<IdentQuery>,
@@ -186,7 +194,11 @@ async fn resolve_node(
 
 /// Find one link by UUID or name (409 when a name is shared).
 #[utoipa::path(get, path = "/api/v1/resolve/links", tag = "exchange", params(IdentQuery),
-    responses((status = 200, description = "The link", body = ref("#/components/schemas/Link"))))]
+    responses((status = 200, description = "The link", body = ref("#/components/schemas/Link")),
+        (status = 404, description = "Nothing has this identifier", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The name is shared; use the UUID", body = Problem,
+            content_type = "application/problem+json")))]
 async fn resolve_link(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<IdentQuery>,
@@ -205,15 +217,19 @@ pub(super) fn schemas() -> Vec<(String, Value)> {
         "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"},
             "unchanged": {"type": "integer"}, "failed": {"type": "integer"}}});
     let list = |schema: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}});
+    // Records are checked one by one: one that breaks a rule of its schema is a failure in the
+    // report (with its origin), not a refusal of the whole document.
+    let records = |schema: &str| json!({"type": "array", "items": {"type": "object",
+        "description": format!("A {schema}; a record that does not satisfy it is reported in `failures`")}});
     vec![
         (
             "ImportDocument".to_string(),
             json!({"type": "object", "additionalProperties": false,
             "properties": {
-                "locations": list("LocationInput"),
-                "nodes": list("NodeInput"),
-                "links": list("LinkInput"),
-                "origins": {"type": "object", "additionalProperties": false,
+                "locations": records("LocationInput"),
+                "nodes": records("NodeInput"),
+                "links": records("LinkInput"),
+                "origins": {"type": ["object", "null"], "additionalProperties": false,
                     "description": "One {file, index} per record of each list, in the same order; \
                                     without it records are named by list and position",
                     "properties": {"locations": origins, "nodes": origins, "links": origins}}}}),

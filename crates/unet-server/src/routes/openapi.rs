@@ -62,6 +62,14 @@ const INTERFACE: &str = "^[^\\s\\x00-\\x1f\\x7f]{1,64}$";
 const LOCATION_NAME: &str =
     "^\\s*[^/\\x00-\\x1f\\x7f\\s]([^/\\x00-\\x1f\\x7f]{0,98}[^/\\x00-\\x1f\\x7f\\s])?\\s*$";
 
+/// What the server reads as `pattern`: it trims surrounding whitespace first, and an optional
+/// field left blank counts as absent.
+fn trimmed(pattern: &str, optional: bool) -> String {
+    let core = pattern.trim_start_matches('^').trim_end_matches('$');
+    let blank = if optional { "?" } else { "" };
+    format!("^\\s*(?:{core}){blank}\\s*$")
+}
+
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
@@ -105,17 +113,18 @@ fn node(out: bool) -> Value {
     };
     let mut props = json!({
         "id": uuid(),
-        "name": {"type": "string", "pattern": HOSTNAME},
-        "domain": opt_str(json!({"pattern": DOMAIN, "maxLength": 253})),
+        "name": {"type": "string", "pattern": if out { HOSTNAME.to_string() } else { trimmed(HOSTNAME, false) }},
+        "domain": opt_str(json!({"pattern": trimmed(DOMAIN, true), "maxLength": 253})),
         "fqdn": {"type": "string"},
-        "vendor": opt_str(json!({"pattern": SLUG, "maxLength": 64})),
+        "vendor": opt_str(json!({"pattern": trimmed(SLUG, true), "maxLength": 64})),
         "platform": {"type": "string", "enum": platforms},
         "model": nullable("string"),
-        "role": opt_str(json!({"pattern": SLUG, "maxLength": 64})),
+        "role": opt_str(json!({"pattern": trimmed(SLUG, true), "maxLength": 64})),
         "status": {"type": "string", "enum": statuses},
         "location_id": nullable_with("string", json!({"format": "uuid"})),
         "management_ip": if out { nullable("string") } else {
-            json!({"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}, {"type": "null"}]})
+            json!({"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"},
+                {"type": "string", "pattern": "^\\s*$"}, {"type": "null"}]})
         },
         "serial_number": nullable("string"),
         "asset_tag": nullable("string"),
@@ -134,7 +143,7 @@ fn location(out: bool) -> Value {
     let mut props = json!({
         "id": uuid(),
         "name": {"type": "string", "pattern": LOCATION_NAME},
-        "kind": {"type": "string", "pattern": SLUG, "maxLength": 64},
+        "kind": {"type": "string", "pattern": if out { SLUG.to_string() } else { trimmed(SLUG, false) }, "maxLength": 64},
         "parent_id": nullable_with("string", json!({"format": "uuid"})),
         "description": nullable("string"),
         "custom_data": object(),
@@ -291,7 +300,9 @@ fn problem_statuses(method: &str, op: &Operation) -> Vec<(u16, &'static str)> {
             RefOr::Ref(_) => None,
         })
     };
-    let has_path_id = inline().any(|p| p.name == "id");
+    // Every path parameter names a record (`{id}`, `{username}`) that may not exist.
+    let has_path_id =
+        inline().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path));
     let has_query =
         inline().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
     let mut out = vec![
@@ -317,7 +328,7 @@ fn problem_statuses(method: &str, op: &Operation) -> Vec<(u16, &'static str)> {
         out.push((422, "Invalid cursor"));
     }
     if has_path_id {
-        out.push((404, "No record with this id"));
+        out.push((404, "No such record"));
     }
     if method == "put" || method == "patch" {
         out.push((412, "If-Match does not match the current revision"));
