@@ -77,6 +77,9 @@ pub enum Command {
     /// Security events and the audit summary.
     #[command(subcommand)]
     Security(commands::security::SecurityCommand),
+    /// Git repositories of policies and templates on the server: status, sync.
+    #[command(subcommand)]
+    Git(commands::git::GitCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate completions for.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::Security(cmd) => {
             return commands::security::run(cmd, cli.server.as_deref(), &cli.database_url, format);
         }
+        Command::Git(cmd) => return commands::git::run(cmd, cli.server.as_deref(), format),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "unet", &mut std::io::stdout());
             return ExitCode::SUCCESS;

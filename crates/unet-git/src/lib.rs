@@ -19,7 +19,7 @@ mod sync;
 
 pub use checkout::Limits;
 pub use error::{GitError, Result};
-pub use live::{Live, live};
+pub use live::{Live, is_repository_folder, live};
 pub use source::{
     Source, Wanted, check_branch, check_commit, check_name, check_subfolder, check_url, redact_url,
 };

@@ -39,6 +39,11 @@ pub(crate) fn mirror_dir(source_dir: &Path) -> PathBuf {
     source_dir.join("mirror.git")
 }
 
+/// Whether `dir` is the folder of a synced source (it holds a mirror).
+pub fn is_repository_folder(dir: &Path) -> bool {
+    mirror_dir(dir).is_dir()
+}
+
 /// The live revision under `source_dir` (`<root>/<name>`), if one went live.
 pub fn live(source_dir: &Path) -> Option<Live> {
     let link = source_dir.join(LIVE);

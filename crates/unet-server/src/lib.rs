@@ -9,6 +9,7 @@ pub mod backup;
 pub mod config;
 mod error;
 mod extract;
+pub mod git_sync;
 mod host;
 pub mod logging;
 pub mod metrics;

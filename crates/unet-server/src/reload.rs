@@ -43,6 +43,9 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
         logging::set_level(&new.logging.level)?;
     }
     state.operations().configure(OpsSettings::from_config(&new));
+    if new.git != current.git {
+        crate::git_sync::configure(state, &new);
+    }
     let (applied, restart) = differences(current, &new);
     tracing::info!(
         target: "unet::reload",
@@ -87,6 +90,7 @@ fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static s
     );
     note(old.metrics != new.metrics, "metrics", true);
     note(old.snapshots != new.snapshots, "snapshots", true);
+    note(old.git != new.git, "git", true);
     note(old.server != new.server, "server", false);
     note(old.database != new.database, "database", false);
     note(old.data != new.data, "data", false);

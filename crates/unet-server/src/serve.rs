@@ -99,9 +99,14 @@ pub async fn serve(
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     state.policies().set_dir(&config.policies.dir);
+    crate::git_sync::configure(&state, &config);
     tokio::spawn(crate::policies::run_background(
         state.clone(),
         config.policies.clone(),
+        stop_rx.clone(),
+    ));
+    tokio::spawn(crate::git_sync::run_background(
+        state.clone(),
         stop_rx.clone(),
     ));
     // HTTPS first: its address is logged before the HTTP line that marks the server ready.

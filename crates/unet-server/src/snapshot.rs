@@ -185,9 +185,8 @@ async fn fill(
                 .map_err(|e| Error::io(format!("copying {}", config.display()), e))?;
             files.push(file_entry(folder, "config.toml")?);
         }
-        let git = settings.data_dir.join("git");
-        if git.is_dir() {
-            copy_tree(&git, &folder.join("git"), folder, &mut files)?;
+        for (name, dir) in crate::git_sync::snapshot_folders(&settings.data_dir) {
+            copy_tree(&dir, &folder.join("git").join(name), folder, &mut files)?;
         }
     }
     Ok(files)

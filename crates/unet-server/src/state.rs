@@ -7,6 +7,7 @@ use unet_auth::Security;
 use unet_store::Store;
 
 use crate::auth::{Anonymous, Authenticator, TokenAuthenticator};
+use crate::git_sync::GitSync;
 use crate::operations::Operations;
 use crate::policies::PolicyEngine;
 
@@ -39,6 +40,7 @@ struct Inner {
     started: Instant,
     operations: Operations,
     policies: Arc<PolicyEngine>,
+    git: GitSync,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
                 started: Instant::now(),
                 operations: Operations::default(),
                 policies: Arc::default(),
+                git: GitSync::default(),
             }),
         }
     }
@@ -106,6 +109,11 @@ impl AppState {
     /// The rule set of `policies.dir` and the inventory-change signal.
     pub fn policies(&self) -> &Arc<PolicyEngine> {
         &self.inner.policies
+    }
+
+    /// The `[git]` repositories and their sync status.
+    pub fn git(&self) -> &GitSync {
+        &self.inner.git
     }
 
     pub fn uptime_seconds(&self) -> u64 {

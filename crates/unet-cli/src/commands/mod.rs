@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod changes;
 pub mod config;
 pub mod export;
+pub mod git;
 pub mod import;
 pub mod links;
 pub mod locations;

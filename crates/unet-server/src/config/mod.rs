@@ -4,6 +4,7 @@
 //! an operator the whole list at once.
 
 mod checks;
+mod git;
 mod policies;
 mod reader;
 
@@ -16,6 +17,7 @@ use toml::Table;
 
 pub use checks::check_environment;
 pub(crate) use checks::{read_certificates, read_private_key};
+pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
@@ -56,6 +58,7 @@ pub struct Config {
     pub auth: AuthSection,
     pub snapshots: SnapshotsSection,
     pub policies: PoliciesSection,
+    pub git: GitSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -143,7 +146,8 @@ pub struct MetricsSection {
 }
 
 /// `[auth]`: whether every request but health and login needs a bearer token (session token
-/// or API key). Off until every client of a deployment logs in; see docs/security.md.
+/// or API key). On by default; off makes every caller an anonymous administrator (a lab on
+/// loopback only); see docs/security.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthSection {
     pub required: bool,
@@ -242,9 +246,10 @@ impl Config {
         source: Option<PathBuf>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(Config, Vec<Problem>), Problem> {
-        let doc: Table = text
+        let mut doc: Table = text
             .parse()
             .map_err(|e: toml::de::Error| syntax_problem(text, &e))?;
+        let git_repositories = git::detach_repositories(&mut doc);
         let mut r = Reader::new(doc);
         r.apply_env(env);
         let config = Config {
@@ -300,7 +305,7 @@ impl Config {
                 public: r.bool("metrics.public", false),
             },
             auth: AuthSection {
-                required: r.bool("auth.required", false),
+                required: r.bool("auth.required", true),
             },
             snapshots: SnapshotsSection {
                 keep: u32::try_from(r.integer("snapshots.keep", 10, 0, 10_000)).unwrap_or(10),
@@ -308,6 +313,7 @@ impl Config {
                     .unwrap_or(30),
             },
             policies: policies::policies_section(&mut r),
+            git: git::git_section(&mut r, git_repositories),
             source,
         };
         Ok((config, r.finish()))

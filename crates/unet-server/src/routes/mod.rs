@@ -8,6 +8,7 @@ mod certificates;
 mod changes;
 mod entity;
 mod exchange;
+mod git;
 mod headers;
 mod health;
 mod links;
@@ -55,6 +56,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(system::router(state))
         .merge(policies::router(state))
         .merge(certificates::router(state))
+        .merge(git::router(state))
         .split_for_parts()
 }
 

@@ -307,9 +307,14 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             absent("scheduler"),
             absent("snmp_poller"),
             absent("policy_engine"),
-            absent("git_sync"),
+            git_component(&state),
         ],
     }))
+}
+
+fn git_component(state: &AppState) -> Component {
+    let (git_state, last_run, detail) = state.git().component();
+    component("git_sync", git_state, last_run, detail)
 }
 
 fn component(

@@ -1,0 +1,143 @@
+//! `unet git status|sync`: the server's Git repositories (policies and templates). Sync runs
+//! on the server, next to its checkouts, so these commands need a server; without one they
+//! say so and fail.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use crate::error::{CliError, Result};
+use crate::http::Api;
+use crate::output::{OutputFormat, print_rows, print_structured};
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Each repository: wanted and live revision, last attempt and its result or error.
+    Status,
+    /// Sync now (every repository, or the one named) and show the resulting status; exits 1
+    /// when a sync failed (the previous revision stays live).
+    Sync {
+        /// Only this repository (its `name` in [[git.repositories]]).
+        repository: Option<String>,
+    },
+}
+
+pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> ExitCode {
+    let outcome = server_url(server).and_then(|server| {
+        let api = Api::new(&server, crate::client_config::token()?)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::Runtime)?;
+        runtime.block_on(async {
+            let statuses: Vec<Value> = match &cmd {
+                GitCommand::Status => api.get("api/v1/git/status", &[]).await?.body,
+                GitCommand::Sync { repository } => {
+                    let body = match repository {
+                        Some(name) => json!({"repository": name}),
+                        None => json!({}),
+                    };
+                    api.post("api/v1/git/sync", &[], &body).await?.body
+                }
+            };
+            print(&statuses, format)?;
+            let failed = statuses.iter().any(|s| s["last_result"] == "failed");
+            Ok(if failed && matches!(cmd, GitCommand::Sync { .. }) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        })
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--server`/`UNET_SERVER`, else `server` of the client configuration file.
+fn server_url(server: Option<&str>) -> Result<String> {
+    match server {
+        Some(server) => Ok(server.to_string()),
+        None => crate::client_config::configured_server()?.ok_or_else(|| {
+            CliError::Config(
+                "unet git talks to a μNet server, which keeps the checkouts: give --server URL, \
+                 set UNET_SERVER, or set `server` in ~/.config/unet/config.toml"
+                    .to_string(),
+            )
+        }),
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A commit id shortened for a table (scripts get the full id from `-o json`).
+fn short(value: &Value) -> String {
+    text(value).chars().take(12).collect()
+}
+
+fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
+    if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
+        return print_structured(&mut std::io::stdout().lock(), statuses, format);
+    }
+    if statuses.is_empty() && format == OutputFormat::Table {
+        println!("no Git repositories configured ([[git.repositories]] in the server's config)");
+        return Ok(());
+    }
+    let headers = [
+        "name",
+        "content",
+        "wanted",
+        "live",
+        "live since",
+        "last attempt",
+        "result",
+        "error",
+    ];
+    let rows = statuses
+        .iter()
+        .map(|s| {
+            let wanted = match &s["commit"] {
+                Value::String(_) => format!("commit {}", short(&s["commit"])),
+                _ => format!("branch {}", text(&s["branch"])),
+            };
+            vec![
+                text(&s["name"]),
+                text(&s["content"]),
+                wanted,
+                short(&s["live_commit"]),
+                text(&s["live_since"]),
+                text(&s["last_attempt"]),
+                text(&s["last_result"]),
+                text(&s["error"]),
+            ]
+        })
+        .collect();
+    print_rows(format, &headers, rows)?;
+    if format == OutputFormat::Table {
+        for s in statuses {
+            let diagnostics = s["diagnostics"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if !diagnostics.is_empty() {
+                println!("\n{}: revision refused:", text(&s["name"]));
+                for d in diagnostics {
+                    println!("  {}", text(d));
+                }
+            }
+        }
+    }
+    Ok(())
+}

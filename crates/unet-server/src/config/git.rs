@@ -1,0 +1,331 @@
+//! `[git]` and `[[git.repositories]]`: where policies and templates come from. Each repository
+//! table is read by its own [`Reader`], so a typo inside one is reported with its index
+//! (`git.repositories[1].brnach: unknown key`) like every other unknown key.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::{Table, Value};
+use unet_git::{Source, Wanted};
+
+use super::reader::Reader;
+
+/// What the files of a repository are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Rule files: the policy engine reads them from the live checkout.
+    Policies,
+    /// Template files.
+    Templates,
+}
+
+impl Content {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Content::Policies => "policies",
+            Content::Templates => "templates",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitRepository {
+    pub source: Source,
+    pub content: Content,
+}
+
+/// The shared secret of the webhook, kept out of `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(pub String);
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(***)")
+    }
+}
+
+/// `[git]`: how often to sync (`"0s"`: only at start, on demand and by webhook), the webhook
+/// secret (no secret, no webhook) and the repositories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSection {
+    pub interval: Duration,
+    pub webhook_secret_file: Option<PathBuf>,
+    pub webhook_secret: Option<WebhookSecret>,
+    pub repositories: Vec<GitRepository>,
+}
+
+impl Default for GitSection {
+    fn default() -> Self {
+        GitSection {
+            interval: Duration::from_secs(5 * 60),
+            webhook_secret_file: None,
+            webhook_secret: None,
+            repositories: Vec::new(),
+        }
+    }
+}
+
+impl GitSection {
+    /// The repository whose rule files the policy engine reads, if one is configured.
+    pub fn policies_repository(&self) -> Option<&GitRepository> {
+        self.repositories
+            .iter()
+            .find(|r| r.content == Content::Policies)
+    }
+}
+
+/// Takes `[[git.repositories]]` out of the document before the flat reader sees it.
+pub(super) fn detach_repositories(doc: &mut Table) -> Option<Value> {
+    doc.get_mut("git")?.as_table_mut()?.remove("repositories")
+}
+
+pub(super) fn git_section(r: &mut Reader, repositories: Option<Value>) -> GitSection {
+    let default = GitSection::default();
+    let interval = r.duration(
+        "git.interval",
+        default.interval,
+        Duration::ZERO,
+        Duration::from_secs(7 * 24 * 3600),
+    );
+    let webhook_secret_file = r.opt_path("git.webhook_secret_file");
+    let webhook_secret = webhook_secret_file
+        .as_ref()
+        .and_then(|file| super::read_secret(r, "git.webhook_secret_file", file))
+        .map(WebhookSecret);
+    let tables = match repositories {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            r.problem(
+                "git.repositories",
+                format!("expected [[git.repositories]] tables, got {other}"),
+            );
+            Vec::new()
+        }
+    };
+    let mut out: Vec<GitRepository> = Vec::new();
+    for (i, item) in tables.into_iter().enumerate() {
+        let key = format!("git.repositories[{i}]");
+        let Value::Table(table) = item else {
+            r.problem(&key, "expected a table with name, url, content");
+            continue;
+        };
+        if let Some(repository) = repository(r, &key, table) {
+            if out.iter().any(|o| o.source.name == repository.source.name) {
+                r.problem(
+                    &format!("{key}.name"),
+                    format!("{:?} is used by another repository", repository.source.name),
+                );
+            } else if repository.content == Content::Policies
+                && out.iter().any(|o| o.content == Content::Policies)
+            {
+                r.problem(
+                    &format!("{key}.content"),
+                    "only one repository may hold policies (the engine reads one folder)",
+                );
+            } else {
+                out.push(repository);
+            }
+        }
+    }
+    GitSection {
+        interval,
+        webhook_secret_file,
+        webhook_secret,
+        repositories: out,
+    }
+}
+
+/// One `[[git.repositories]]` table; problems go to `outer` under `key`.
+fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitRepository> {
+    let mut doc = Table::new();
+    doc.insert(key.to_string(), Value::Table(table));
+    let mut r = Reader::new(doc);
+    let field = |name: &str| format!("{key}.{name}");
+    let name = r.opt_string(&field("name"));
+    let url = r.opt_string(&field("url"));
+    let branch = r.opt_string(&field("branch"));
+    let commit = r.opt_string(&field("commit"));
+    let content = r.opt_string(&field("content"));
+    let path = r.path(&field("path"), ".");
+    let mut problems = r.finish();
+    let mut require = |value: Option<String>, name: &str, what: &str| {
+        if value.is_none() {
+            problems.push(super::Problem::new(field(name), format!("missing: {what}")));
+        }
+        value
+    };
+    let name = require(name, "name", "a slug naming the repository");
+    let url = require(url, "url", "a local path or file:// URL");
+    let content = match require(content, "content", "\"policies\" or \"templates\"").as_deref() {
+        Some("policies") => Some(Content::Policies),
+        Some("templates") => Some(Content::Templates),
+        Some(other) => {
+            problems.push(super::Problem::new(
+                field("content"),
+                format!("expected one of policies, templates, got {other:?}"),
+            ));
+            None
+        }
+        None => None,
+    };
+    let wanted = match (branch, commit) {
+        (Some(_), Some(_)) => {
+            problems.push(super::Problem::new(
+                field("commit"),
+                "give either branch or commit, not both",
+            ));
+            None
+        }
+        (None, Some(commit)) => Some(Wanted::Commit(commit.to_ascii_lowercase())),
+        (branch, None) => Some(Wanted::Branch(branch.unwrap_or_else(|| "main".into()))),
+    };
+    let result = match (name, url, content, wanted) {
+        (Some(name), Some(url), Some(content), Some(wanted)) => {
+            let source = Source {
+                name,
+                url,
+                wanted,
+                path,
+            };
+            for (name, message) in source.problems() {
+                problems.push(super::Problem::new(field(name), message));
+            }
+            Some(GitRepository { source, content })
+        }
+        _ => None,
+    };
+    let clean = problems.is_empty();
+    for p in problems {
+        outer.problem(&p.key, p.message);
+    }
+    result.filter(|_| clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, super::super::ConfigErrors> {
+        Config::from_toml(text, None, Vec::new())
+    }
+
+    #[test]
+    fn repositories_are_read() {
+        let c = load(
+            r#"
+            [git]
+            interval = "1m"
+            [[git.repositories]]
+            name = "rules"
+            url = "/srv/git/rules"
+            content = "policies"
+            path = "policies"
+            [[git.repositories]]
+            name = "templates"
+            url = "file:///srv/git/templates"
+            commit = "0123456789ABCDEF0123456789abcdef01234567"
+            content = "templates"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.git.interval, Duration::from_secs(60));
+        assert_eq!(c.git.repositories.len(), 2);
+        let rules = c.git.policies_repository().unwrap();
+        assert_eq!(rules.source.wanted, Wanted::Branch("main".into()));
+        assert_eq!(rules.source.path, PathBuf::from("policies"));
+        assert_eq!(
+            c.git.repositories[1].source.wanted,
+            Wanted::Commit("0123456789abcdef0123456789abcdef01234567".into())
+        );
+        assert!(load("").unwrap().git.repositories.is_empty());
+    }
+
+    #[test]
+    fn every_problem_names_its_repository_and_key() {
+        let err = load(
+            r#"
+            [git]
+            interval = "soon"
+            webhook_secret_file = "/nonexistent/secret"
+            [[git.repositories]]
+            name = "Rules"
+            url = "https://git.example.net/rules.git"
+            content = "policies"
+            brnach = "main"
+            [[git.repositories]]
+            name = "b"
+            url = "/x"
+            branch = "main"
+            commit = "0123456789abcdef0123456789abcdef01234567"
+            content = "configs"
+            [[git.repositories]]
+            url = "/y"
+            content = "policies"
+            "#,
+        )
+        .unwrap_err();
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        for key in [
+            "git.interval",
+            "git.webhook_secret_file",
+            "git.repositories[0].brnach",
+            "git.repositories[0].name",
+            "git.repositories[0].url",
+            "git.repositories[1].content",
+            "git.repositories[1].commit",
+            "git.repositories[2].name",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn one_policies_repository_and_unique_names() {
+        let err = load(
+            r#"
+            [[git.repositories]]
+            name = "a"
+            url = "/a"
+            content = "policies"
+            [[git.repositories]]
+            name = "b"
+            url = "/b"
+            content = "policies"
+            [[git.repositories]]
+            name = "a"
+            url = "/c"
+            content = "templates"
+            "#,
+        )
+        .unwrap_err();
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["git.repositories[1].content", "git.repositories[2].name"]
+        );
+    }
+
+    #[test]
+    fn the_secret_comes_from_its_file_and_stays_out_of_debug_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "hook-secret\n").unwrap();
+        let c = Config::from_toml(
+            "",
+            None,
+            vec![(
+                "UNET_GIT__WEBHOOK_SECRET_FILE".into(),
+                file.display().to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            c.git.webhook_secret,
+            Some(WebhookSecret("hook-secret".into()))
+        );
+        assert!(!format!("{c:?}").contains("hook-secret"));
+    }
+}

@@ -1,0 +1,312 @@
+//! The server's side of Git sync: the configured repositories and their status, one sync at a
+//! time (interval, `POST /api/v1/git/sync`, webhook, reload), the validators a revision must
+//! pass, and the hand-over of a new rules revision to the policy engine.
+
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{Notify, watch};
+use unet_core::Timestamp;
+use unet_git::{Limits, Outcome, Status, SyncResult};
+
+use crate::config::{Config, Content, GitRepository, GitSection, WebhookSecret};
+use crate::error::Error;
+use crate::state::AppState;
+
+/// One repository as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepositoryStatus {
+    /// `policies` or `templates`.
+    pub content: &'static str,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+/// The configured repositories, their status and the sync signal.
+pub struct GitSync {
+    settings: RwLock<Settings>,
+    statuses: Mutex<BTreeMap<String, Status>>,
+    /// Held for the whole of a sync run: two runs never touch the same checkout.
+    running: tokio::sync::Mutex<()>,
+    wake: Notify,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    /// `<data.dir>/git`.
+    root: PathBuf,
+    section: GitSection,
+}
+
+impl Default for GitSync {
+    fn default() -> Self {
+        GitSync {
+            settings: RwLock::new(Settings::default()),
+            statuses: Mutex::new(BTreeMap::new()),
+            running: tokio::sync::Mutex::new(()),
+            wake: Notify::new(),
+        }
+    }
+}
+
+/// `<data.dir>/git`, where every repository has its folder.
+pub fn root(data_dir: &Path) -> PathBuf {
+    data_dir.join("git")
+}
+
+/// Applies `[git]` of `config` (start-up and SIGHUP): the repositories, the interval, the
+/// webhook secret; points the policy engine at the live rules revision when a repository
+/// holds policies (else at `policies.dir`), and asks the background job for a sync.
+pub fn configure(state: &AppState, config: &Config) {
+    let git = state.git();
+    let root = root(&config.data.dir);
+    {
+        let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        let kept: BTreeMap<String, Status> = config
+            .git
+            .repositories
+            .iter()
+            .map(|r| {
+                let fresh = Status::new(&r.source, &root);
+                let status = match statuses.remove(&r.source.name) {
+                    // The same source keeps its attempt history.
+                    Some(old) if same_source(&old, &fresh) => old,
+                    _ => fresh,
+                };
+                (r.source.name.clone(), status)
+            })
+            .collect();
+        *statuses = kept;
+    }
+    match config.git.policies_repository() {
+        Some(repository) => {
+            let source_dir = root.join(&repository.source.name);
+            // Until a revision is live the engine reports the missing folder as its error.
+            let dir =
+                unet_git::live(&source_dir).map_or_else(|| source_dir.join("live"), |l| l.dir);
+            state.policies().set_dir(&dir);
+        }
+        None => state.policies().set_dir(&config.policies.dir),
+    }
+    *git.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings {
+        root,
+        section: config.git.clone(),
+    };
+    git.wake.notify_one();
+}
+
+/// What a full snapshot copies from `<data_dir>/git`, by folder name: of a synced repository
+/// only its live revision (an immutable folder: the mirror and staging folders may be
+/// changing and are rebuilt by the next sync); any other folder as it is.
+pub fn snapshot_folders(data_dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(root(data_dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let path = e.path();
+            if unet_git::is_repository_folder(&path) {
+                unet_git::live(&path).map(|live| (name, live.dir))
+            } else {
+                Some((name, path))
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn same_source(a: &Status, b: &Status) -> bool {
+    (&a.url, &a.branch, &a.commit, &a.path) == (&b.url, &b.branch, &b.commit, &b.path)
+}
+
+impl GitSync {
+    fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    pub fn webhook_secret(&self) -> Option<WebhookSecret> {
+        self.settings().section.webhook_secret
+    }
+
+    /// Asks the background job for a sync of every repository (webhook).
+    pub fn request_sync(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Every configured repository, in configuration order.
+    pub fn statuses(&self) -> Vec<RepositoryStatus> {
+        let settings = self.settings();
+        let statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        settings
+            .section
+            .repositories
+            .iter()
+            .filter_map(|r| {
+                statuses.get(&r.source.name).map(|s| RepositoryStatus {
+                    content: r.content.as_str(),
+                    status: s.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `name` is a configured repository.
+    pub fn has_repository(&self, name: &str) -> bool {
+        self.settings()
+            .section
+            .repositories
+            .iter()
+            .any(|r| r.source.name == name)
+    }
+
+    /// The `git_sync` component of the system status: state, last attempt, and a summary.
+    pub fn component(&self) -> (&'static str, Option<Timestamp>, Option<String>) {
+        let statuses = self.statuses();
+        if statuses.is_empty() {
+            return (
+                "disabled",
+                None,
+                Some("no [[git.repositories]] configured".into()),
+            );
+        }
+        let last_run = statuses
+            .iter()
+            .filter_map(|r| r.status.last_attempt)
+            .max()
+            .map(Timestamp::from_datetime);
+        let failed: Vec<&str> = statuses
+            .iter()
+            .filter(|r| r.status.last_result == Some(SyncResult::Failed))
+            .map(|r| r.status.name.as_str())
+            .collect();
+        let state = if !failed.is_empty() {
+            "error"
+        } else if last_run.is_some() {
+            "ok"
+        } else {
+            "idle"
+        };
+        let detail = if failed.is_empty() {
+            format!("{} repositories", statuses.len())
+        } else {
+            format!("last sync failed: {}", failed.join(", "))
+        };
+        (state, last_run, Some(detail))
+    }
+}
+
+/// Syncs every repository (or only `only`) now and answers their statuses. A revision of the
+/// policies repository that goes live becomes the engine's folder and triggers an evaluation.
+pub async fn sync_now(
+    state: &AppState,
+    only: Option<&str>,
+) -> Result<Vec<RepositoryStatus>, Error> {
+    let git = state.git();
+    let _one_run = git.running.lock().await;
+    let settings = git.settings();
+    let chosen: Vec<GitRepository> = settings
+        .section
+        .repositories
+        .iter()
+        .filter(|r| only.is_none_or(|name| r.source.name == name))
+        .cloned()
+        .collect();
+    for repository in chosen {
+        let root = settings.root.clone();
+        let started = Instant::now();
+        let at = time::OffsetDateTime::now_utc();
+        let job = repository.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let content = job.content;
+            let validator = move |dir: &Path| validate::validate(content, dir);
+            unet_git::sync(&job.source, &root, Limits::default(), &validator)
+        })
+        .await
+        .map_err(|e| Error::Startup(format!("git sync task failed: {e}")))?;
+        log_result(&repository, &result, started.elapsed());
+        if let (Ok(Outcome::Updated { live, .. }), Content::Policies) =
+            (&result, repository.content)
+        {
+            state.policies().set_dir(&live.dir);
+            state.policies().notify_inventory_changed();
+        }
+        let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = statuses.get_mut(&repository.source.name) {
+            status.record(at, &result);
+        }
+    }
+    let statuses = git.statuses();
+    Ok(match only {
+        Some(name) => statuses
+            .into_iter()
+            .filter(|s| s.status.name == name)
+            .collect(),
+        None => statuses,
+    })
+}
+
+fn log_result(repository: &GitRepository, result: &unet_git::Result<Outcome>, took: Duration) {
+    let name = &repository.source.name;
+    let duration_ms = took.as_secs_f64() * 1000.0;
+    match result {
+        Ok(Outcome::Updated { live, previous }) => tracing::info!(
+            target: "unet::git",
+            event = "git_sync",
+            repository = %name,
+            commit = %live.commit,
+            previous = previous.as_deref().unwrap_or("none"),
+            duration_ms,
+            "new revision live"
+        ),
+        Ok(Outcome::Unchanged(live)) => tracing::debug!(
+            target: "unet::git",
+            event = "git_sync",
+            repository = %name,
+            commit = %live.commit,
+            duration_ms,
+            "unchanged"
+        ),
+        Err(e) => tracing::error!(
+            target: "unet::git",
+            event = "git_sync",
+            repository = %name,
+            duration_ms,
+            "ERROR git sync failed, the live revision stays: {e}"
+        ),
+    }
+}
+
+/// Syncs at start-up, every `git.interval` (unless zero), and whenever asked (webhook,
+/// reload), until `stop` turns true.
+pub async fn run_background(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let interval = state.git().settings().section.interval;
+        let tick = async {
+            if interval.is_zero() {
+                std::future::pending::<()>().await;
+            } else {
+                tokio::time::sleep(interval).await;
+            }
+        };
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = state.git().wake.notified() => {}
+            () = tick => {}
+        }
+        if let Err(e) = sync_now(&state, None).await {
+            tracing::error!(target: "unet::git", event = "git_sync", "ERROR git sync failed: {e}");
+        }
+    }
+}
