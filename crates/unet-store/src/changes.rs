@@ -43,7 +43,7 @@ impl Change {
     }
 }
 
-const CHANGE_COLUMNS: usize = 6;
+const CHANGE_COLUMNS: usize = 4;
 /// Rows per multi-row insert; a fixed size keeps the prepared statement reusable.
 const CHANGE_CHUNK: usize = 200;
 const _: () = assert!(CHANGE_CHUNK * CHANGE_COLUMNS <= MAX_BINDS);
@@ -58,30 +58,36 @@ pub(crate) fn record_sql(
 ) -> impl Iterator<Item = Sql> + '_ {
     let mut rest = changes.into_iter().peekable();
     std::iter::from_fn(move || {
-        rest.peek()?;
-        // Who, how, when and the request are the same for every row: bound once per statement.
-        let mut sql =
-            Sql::new("WITH batch (id, entity_type, entity_id, action, before, after) AS (VALUES ");
-        for (i, c) in rest.by_ref().take(CHANGE_CHUNK).enumerate() {
+        let first = rest.peek()?;
+        // Who, how, when and the request are the same for every row, and a statement takes a
+        // run of changes of one entity type and action: those are bound once per statement.
+        let (entity_type, action) = (first.entity_type, first.action);
+        let mut sql = Sql::new("WITH batch (id, entity_id, before, after) AS (VALUES ");
+        for i in 0..CHANGE_CHUNK {
+            let Some(c) = rest.next_if(|c| c.entity_type == entity_type && c.action == action)
+            else {
+                break;
+            };
             if i > 0 {
                 sql.push(", ");
             }
             sql.bind_tuple([
                 // Time-ordered ids append to the unique index instead of landing at random.
                 Arg::from(Uuid::now_v7()),
-                c.entity_type.as_str().into(),
                 c.entity_id.into(),
-                c.action.as_str().into(),
                 c.before.into(),
                 c.after.into(),
             ]);
         }
         sql.push(
             ") INSERT INTO configuration_changes (id, entity_type, entity_id, action, before, after, \
-             actor, source, request_id, created_at) \
-             SELECT id, entity_type, entity_id, action, before, after, ",
+             actor, source, request_id, created_at) SELECT id, ",
         );
-        sql.bind(ctx.actor.as_str())
+        sql.bind(entity_type.as_str())
+            .push(", entity_id, ")
+            .bind(action.as_str())
+            .push(", before, after, ")
+            .bind(ctx.actor.as_str())
             .push(", ")
             .bind(source.as_str())
             .push(", ")

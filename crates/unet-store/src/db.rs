@@ -117,23 +117,36 @@ impl Sql {
 /// [`Sql::bind`]), so the order is the same; SQLite looks every *named* parameter up in a list,
 /// which makes a multi-row insert with thousands of `$n` quadratic to prepare.
 fn positional(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            out.push_str(&text[copied..i]);
             out.push('?');
+            i += 1;
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            copied = i;
         } else {
-            out.push(c);
+            i += 1;
         }
     }
+    out.push_str(&text[copied..]);
     out
 }
 
 /// SQLite allows 32,766 bound parameters per statement; stay well below on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
+
+/// A statement with its values encoded, ready for [`Db::execute_prepared`]; the text with `$n`
+/// placeholders stays for the slow-statement log.
+pub(crate) struct Statement {
+    text: String,
+    query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
+}
 
 #[derive(Clone)]
 pub(crate) struct Db {
@@ -157,24 +170,25 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// The statement for `sql`, moving the bound values in; the text stays for the log.
-    fn query(
-        &self,
-        text: &str,
-        args: Vec<Arg>,
-    ) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
-        let text = match self.backend {
-            Backend::Sqlite => positional(text),
-            Backend::Postgres => text.to_string(),
+    /// `sql` ready to run: placeholders in the backend's form and every value encoded. This
+    /// is the costly part of a large statement, so a bulk writer does it on another thread
+    /// while the database runs the previous statement.
+    pub(crate) fn prepare(&self, sql: Sql) -> Statement {
+        let Sql { text, args } = sql;
+        let backend_text = match self.backend {
+            Backend::Sqlite => positional(&text),
+            Backend::Postgres => text.clone(),
         };
-        let mut query = sqlx::query(AssertSqlSafe(text));
+        let mut query = sqlx::query(AssertSqlSafe(backend_text));
         for arg in args {
+            // Owned values move into the arguments; binding an `Option<String>` would copy.
             query = match arg {
-                Arg::Text(v) => query.bind(v),
+                Arg::Text(Some(v)) => query.bind(v),
+                Arg::Text(None) => query.bind(None::<String>),
                 Arg::Int(v) => query.bind(v),
             };
         }
-        query
+        Statement { text, query }
     }
 
     fn finish(&self, text: &str, started: Instant) {
@@ -197,8 +211,8 @@ impl Db {
         sql: Sql,
     ) -> Result<Vec<AnyRow>> {
         let started = Instant::now();
-        let Sql { text, args } = sql;
-        let rows = self.query(&text, args).fetch_all(&mut *conn).await;
+        let Statement { text, query } = self.prepare(sql);
+        let rows = query.fetch_all(&mut *conn).await;
         self.finish(&text, started);
         Ok(rows?)
     }
@@ -209,18 +223,59 @@ impl Db {
         sql: Sql,
     ) -> Result<Option<AnyRow>> {
         let started = Instant::now();
-        let Sql { text, args } = sql;
-        let row = self.query(&text, args).fetch_optional(&mut *conn).await;
+        let Statement { text, query } = self.prepare(sql);
+        let row = query.fetch_optional(&mut *conn).await;
         self.finish(&text, started);
         Ok(row?)
     }
 
     pub(crate) async fn execute(&self, conn: &mut AnyConnection, sql: Sql) -> Result<u64> {
+        self.execute_prepared(conn, self.prepare(sql)).await
+    }
+
+    /// Runs a statement [`Db::prepare`] made, counted and timed like any other.
+    pub(crate) async fn execute_prepared(
+        &self,
+        conn: &mut AnyConnection,
+        statement: Statement,
+    ) -> Result<u64> {
         let started = Instant::now();
-        let Sql { text, args } = sql;
-        let done = self.query(&text, args).execute(&mut *conn).await;
+        let Statement { text, query } = statement;
+        let done = query.execute(&mut *conn).await;
         self.finish(&text, started);
         Ok(done?.rows_affected())
+    }
+
+    /// Rows of `head IN (…) tail` for every key, one statement per chunk of keys under the
+    /// bind limit, read with `read` in the order the statements return them.
+    pub(crate) async fn fetch_in<K, T>(
+        &self,
+        conn: &mut AnyConnection,
+        head: &str,
+        keys: &[K],
+        tail: &str,
+        mut read: impl FnMut(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        K: Clone + Into<Arg>,
+    {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in chunks(keys, 1) {
+            let mut sql = Sql::new(head);
+            sql.push(" IN ");
+            sql.bind_tuple(chunk.iter().cloned().map(Into::into));
+            sql.push(tail);
+            for row in self.fetch_all(conn, sql).await? {
+                out.push(read(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `table` holds any row: an import skips looking up keys in an empty table.
+    pub(crate) async fn has_rows(&self, conn: &mut AnyConnection, table: &str) -> Result<bool> {
+        let sql = Sql::new(format!("SELECT 1 FROM {table} LIMIT 1"));
+        Ok(self.fetch_optional(conn, sql).await?.is_some())
     }
 
     /// A scalar `COUNT(*)`-like integer from the first column of the first row.

@@ -3,18 +3,20 @@
 //! transaction. Planning happens before any write, so a failing record either rolls the whole
 //! import back or, with `continue_on_error`, is simply left out of the plan.
 
+mod bulk;
 mod plan;
 mod tree;
 
 use unet_core::{ChangeContext, ChangeSource, EntityType, Link, Location, Node, Timestamp};
 
 use crate::changes::{self, Change};
-use crate::db::Sql;
+use crate::db::{Sql, Statement};
 use crate::exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Origin,
 };
 use crate::{Result, Store, StoreError, links, locations, nodes};
 
+use bulk::DeferredIndexes;
 use plan::Plan;
 
 /// What to do with one record.
@@ -87,19 +89,23 @@ impl Store {
             return Ok(report);
         }
 
-        // Statements are built on a blocking thread and executed here as they arrive, so
-        // serialising the next chunk overlaps with the database writing the previous one.
+        let deferred = DeferredIndexes::drop_on_empty_tables(&self.db, &mut tx).await?;
+        // Statements are built and their values encoded on a blocking thread and executed here
+        // as they arrive, so preparing the next chunk overlaps with the database writing the
+        // previous one.
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Work>(4);
         let writer_ctx = ctx.clone();
+        let db = self.db.clone();
         let producer = tokio::task::spawn_blocking(move || {
             let send = |work: Work| sender.blocking_send(work).is_ok();
+            let prepare = |sql: Sql| db.prepare(sql);
             let (locations, nodes, links) = (plan.locations, plan.nodes, plan.links);
-            build_writes(&writer_ctx, now, locations, nodes, links, send);
+            build_writes(&writer_ctx, now, locations, nodes, links, prepare, send);
         });
         while let Some(work) = receiver.recv().await {
             match work {
-                Work::Statement(sql) => {
-                    self.db.execute(&mut tx, sql).await?;
+                Work::Statement(statement) => {
+                    self.db.execute_prepared(&mut tx, statement).await?;
                 }
                 Work::Done(done) => progress(done),
             }
@@ -107,6 +113,7 @@ impl Store {
         producer.await.map_err(|e| {
             StoreError::Database(sqlx::Error::Protocol(format!("import writer stopped: {e}")))
         })?;
+        deferred.rebuild(&self.db, &mut tx).await?;
         progress(total);
 
         if opts.dry_run {
@@ -121,7 +128,7 @@ impl Store {
 
 /// What the statement builder hands the executor.
 enum Work {
-    Statement(Sql),
+    Statement(Statement),
     /// Records written so far, for progress.
     Done(u64),
 }
@@ -135,54 +142,49 @@ fn build_writes(
     location_steps: Vec<Step<Location>>,
     node_steps: Vec<Step<Node>>,
     link_steps: Vec<Step<Link>>,
+    prepare: impl Fn(Sql) -> Statement,
     send: impl Fn(Work) -> bool,
 ) {
+    let send_all = |statements: &mut dyn Iterator<Item = Sql>, done: u64| {
+        for sql in statements {
+            if !send(Work::Statement(prepare(sql))) {
+                return false;
+            }
+        }
+        send(Work::Done(done))
+    };
     let mut log = Vec::new();
     let mut done = 0u64;
     let (created, updated) = split(location_steps, EntityType::Location, &mut log);
-    let statements = locations::insert_sql(&created).chain(
+    let mut statements = locations::insert_sql(&created).chain(
         updated
             .iter()
             .flat_map(|(b, a)| locations::rewrite_sql(b, a)),
     );
     done += (created.len() + updated.len()) as u64;
-    if !send_all(statements, done, &send) {
+    if !send_all(&mut statements, done) {
         return;
     }
     let (created, updated) = split(node_steps, EntityType::Node, &mut log);
-    let statements =
+    let mut statements =
         nodes::insert_sql(&created).chain(updated.iter().map(|(_, a)| nodes::rewrite_sql(a)));
     done += (created.len() + updated.len()) as u64;
-    if !send_all(statements, done, &send) {
+    if !send_all(&mut statements, done) {
         return;
     }
     let (created, updated) = split(link_steps, EntityType::Link, &mut log);
-    let statements = updated
+    let mut statements = updated
         .iter()
         .flat_map(|(_, a)| links::rewrite_sql(a))
         .chain(links::insert_sql(&created));
     done += (created.len() + updated.len()) as u64;
-    if !send_all(statements, done, &send) {
+    if !send_all(&mut statements, done) {
         return;
     }
     send_all(
-        changes::record_sql(ctx, ChangeSource::Import, now, log),
+        &mut changes::record_sql(ctx, ChangeSource::Import, now, log),
         done,
-        &send,
     );
-}
-
-fn send_all(
-    statements: impl Iterator<Item = Sql>,
-    done: u64,
-    send: &impl Fn(Work) -> bool,
-) -> bool {
-    for sql in statements {
-        if !send(Work::Statement(sql)) {
-            return false;
-        }
-    }
-    send(Work::Done(done))
 }
 
 /// Separates creates and updates, appending their change rows to `log` in plan order.

@@ -10,7 +10,7 @@ use unet_core::{
 use crate::changes::{self, Change};
 use crate::db::{
     Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, insert_statements,
-    on_unique_violation, push_in,
+    on_unique_violation,
 };
 use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
@@ -66,25 +66,31 @@ pub(crate) fn endpoints(l: &Link) -> impl Iterator<Item = (Uuid, &str)> {
 const INSERT: &str = "INSERT INTO links (id, name, node_a_id, interface_a, node_z_id, \
      interface_z, bandwidth_bps, circuit_id, provider, description, custom_data, created_at, \
      updated_at, revision) VALUES ";
-/// Links per endpoint statement: two endpoints of three values each stay under the limit.
-const ENDPOINT_LINKS: usize = crate::db::MAX_BINDS / 6;
 
 /// The links, then the interfaces they occupy.
 pub(crate) fn insert_sql(rows: &[Link]) -> impl Iterator<Item = Sql> + '_ {
-    insert_statements(INSERT, rows, values).chain(rows.chunks(ENDPOINT_LINKS).map(endpoints_sql))
+    insert_statements(INSERT, rows, values).chain(chunks(rows, 1).map(|chunk| {
+        let ids: Vec<Uuid> = chunk.iter().map(|l| l.id).collect();
+        endpoints_sql(&ids)
+    }))
 }
 
-fn endpoints_sql(rows: &[Link]) -> Sql {
-    let mut sql = Sql::new("INSERT INTO link_endpoints (node_id, interface, link_id) VALUES ");
-    let pairs = rows
-        .iter()
-        .flat_map(|l| endpoints(l).map(move |(node, iface)| (node, iface, l.id)));
-    for (i, (node, iface, link)) in pairs.enumerate() {
+/// The `link_endpoints` rows of stored links, read from the links themselves so that only
+/// their ids travel with the statement.
+fn endpoints_sql(ids: &[Uuid]) -> Sql {
+    let mut sql = Sql::new("WITH batch (id) AS (VALUES ");
+    for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
-        sql.bind_tuple([Arg::from(node), iface.into(), Arg::from(link)]);
+        sql.bind_tuple([Arg::from(*id)]);
     }
+    sql.push(
+        ") INSERT INTO link_endpoints (node_id, interface, link_id) \
+         SELECT node_a_id, interface_a, id FROM links WHERE id IN (SELECT id FROM batch) \
+         UNION ALL SELECT node_z_id, interface_z, id FROM links \
+         WHERE id IN (SELECT id FROM batch) AND node_z_id IS NOT NULL AND interface_z IS NOT NULL",
+    );
     sql
 }
 
@@ -106,7 +112,7 @@ pub(crate) fn rewrite_sql(l: &Link) -> [Sql; 3] {
     [
         crate::nodes::update_statement("links", COLUMNS, l.id, values(l)),
         clear,
-        endpoints_sql(std::slice::from_ref(l)),
+        endpoints_sql(&[l.id]),
     ]
 }
 
@@ -127,29 +133,17 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<L
 }
 
 pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Link>> {
-    let mut out = Vec::new();
-    for chunk in chunks(ids, 1) {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE id"));
-        push_in(&mut sql, chunk);
-        for row in db.fetch_all(conn, sql).await? {
-            out.push(from_row(&row)?);
-        }
-    }
-    Ok(out)
+    let head = format!("SELECT {COLUMNS} FROM links WHERE id");
+    db.fetch_in(conn, &head, ids, "", from_row).await
 }
 
-/// Links with any of the nodes on either side.
+/// Links with any of the nodes on either side, by id: every side a link occupies has its row
+/// in `link_endpoints`.
 pub(crate) async fn touching(db: &Db, conn: &mut Conn, node_ids: &[Uuid]) -> Result<Vec<Link>> {
-    let mut out = Vec::new();
-    for chunk in chunks(node_ids, 2) {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE node_a_id"));
-        push_in(&mut sql, chunk);
-        sql.push(" OR node_z_id");
-        push_in(&mut sql, chunk);
-        for row in db.fetch_all(conn, sql).await? {
-            out.push(from_row(&row)?);
-        }
-    }
+    let head = format!(
+        "SELECT {COLUMNS} FROM links WHERE id IN (SELECT link_id FROM link_endpoints WHERE node_id"
+    );
+    let mut out = db.fetch_in(conn, &head, node_ids, ")", from_row).await?;
     out.sort_by_key(|l| l.id);
     out.dedup_by_key(|l| l.id);
     Ok(out)
@@ -161,20 +155,15 @@ pub(crate) async fn endpoints_of_nodes(
     conn: &mut Conn,
     node_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, String, Uuid)>> {
-    let mut out = Vec::new();
-    for chunk in chunks(node_ids, 1) {
-        let mut sql =
-            Sql::new("SELECT node_id, interface, link_id FROM link_endpoints WHERE node_id");
-        push_in(&mut sql, chunk);
-        for row in db.fetch_all(conn, sql).await? {
-            out.push((
-                get_uuid(&row, "node_id")?,
-                row.try_get("interface")?,
-                get_uuid(&row, "link_id")?,
-            ));
-        }
-    }
-    Ok(out)
+    let head = "SELECT node_id, interface, link_id FROM link_endpoints WHERE node_id";
+    db.fetch_in(conn, head, node_ids, "", |row| {
+        Ok((
+            get_uuid(row, "node_id")?,
+            row.try_get("interface")?,
+            get_uuid(row, "link_id")?,
+        ))
+    })
+    .await
 }
 
 pub(crate) fn same_content(stored: &Link, d: &LinkDraft) -> bool {

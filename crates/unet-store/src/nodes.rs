@@ -10,8 +10,8 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid,
-    insert_statements, on_unique_violation, push_in,
+    Arg, Db, Sql, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid, insert_statements,
+    on_unique_violation,
 };
 use crate::locations::descendants_sql;
 use crate::rules::{check_revision, check_same_id, delete_rows};
@@ -130,29 +130,15 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<N
 }
 
 pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Node>> {
-    let mut out = Vec::new();
-    for chunk in chunks(ids, 1) {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE id"));
-        push_in(&mut sql, chunk);
-        for row in db.fetch_all(conn, sql).await? {
-            out.push(from_row(&row)?);
-        }
-    }
-    Ok(out)
+    let head = format!("SELECT {COLUMNS} FROM nodes WHERE id");
+    db.fetch_in(conn, &head, ids, "", from_row).await
 }
 
 /// Nodes placed at any of the locations.
 pub(crate) async fn at_locations(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Node>> {
-    let mut out = Vec::new();
-    for chunk in chunks(ids, 1) {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE location_id"));
-        push_in(&mut sql, chunk);
-        sql.push(" ORDER BY name, fqdn");
-        for row in db.fetch_all(conn, sql).await? {
-            out.push(from_row(&row)?);
-        }
-    }
-    Ok(out)
+    let head = format!("SELECT {COLUMNS} FROM nodes WHERE location_id");
+    db.fetch_in(conn, &head, ids, " ORDER BY name, fqdn", from_row)
+        .await
 }
 
 /// Deletes the nodes and every link touching them; returns the change rows to record.

@@ -13,7 +13,7 @@ use unet_core::{
 
 use super::tree::LocationTree;
 use super::{Step, failure};
-use crate::db::{Db, Sql, chunks, get_uuid, push_in};
+use crate::db::{Db, Sql, get_uuid};
 use crate::exchange::{ImportBatch, ImportFailure, Origin, Sourced};
 use crate::{Conn, Result, links, locations, nodes};
 
@@ -222,28 +222,37 @@ impl Plan {
         tree: &LocationTree,
         now: Timestamp,
     ) -> Result<NodeSet> {
-        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
-        let stored: HashMap<Uuid, Node> = nodes::fetch_many(db, conn, &ids)
-            .await?
-            .into_iter()
-            .map(|n| (n.id, n))
-            .collect();
-        let names: Vec<String> = records
-            .iter()
-            .map(|r| r.draft.name.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        // A first import into an empty table has nothing to look up.
+        let any_stored = db.has_rows(conn, "nodes").await?;
+        let mut stored: HashMap<Uuid, Node> = HashMap::new();
         let mut taken: HashMap<(String, Option<String>), (Uuid, Option<Origin>)> = HashMap::new();
-        for chunk in chunks(&names, 1) {
-            let mut sql = Sql::new("SELECT id, name, domain FROM nodes WHERE name IN ");
-            sql.bind_tuple(chunk.iter().map(|n| n.as_str().into()));
-            for row in db.fetch_all(conn, sql).await? {
-                let key = (row.try_get("name")?, row.try_get("domain")?);
-                taken.insert(key, (get_uuid(&row, "id")?, None));
-            }
+        if any_stored {
+            let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+            stored.extend(
+                nodes::fetch_many(db, conn, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|n| (n.id, n)),
+            );
+            let names: Vec<String> = records
+                .iter()
+                .map(|r| r.draft.name.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let head = "SELECT id, name, domain FROM nodes WHERE name";
+            let holders = db
+                .fetch_in(conn, head, &names, "", |row| {
+                    let key = (row.try_get("name")?, row.try_get("domain")?);
+                    Ok((key, (get_uuid(row, "id")?, None)))
+                })
+                .await?;
+            taken.extend(holders);
         }
-        let mut set = NodeSet::default();
+        let mut set = NodeSet {
+            any_stored,
+            ..NodeSet::default()
+        };
         for r in records {
             let d = &r.draft;
             let check = (|| {
@@ -303,33 +312,42 @@ impl Plan {
         mut node_set: NodeSet,
         now: Timestamp,
     ) -> Result<()> {
-        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
-        let stored: HashMap<Uuid, Link> = links::fetch_many(db, conn, &ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
-        // Nodes referenced from outside the batch must already be stored.
-        let outside: Vec<Uuid> = records
-            .iter()
-            .flat_map(|r| std::iter::once(r.draft.node_a_id).chain(r.draft.node_z_id))
-            .filter(|id| !node_set.accepted.contains(id))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut touched = node_set.accepted.iter().copied().collect::<Vec<_>>();
-        for chunk in chunks(&outside, 1) {
-            let mut sql = Sql::new("SELECT id FROM nodes WHERE id");
-            push_in(&mut sql, chunk);
-            for row in db.fetch_all(conn, sql).await? {
-                let id = get_uuid(&row, "id")?;
-                node_set.accepted.insert(id);
-                touched.push(id);
-            }
-        }
+        // Interfaces are taken only by stored links; nodes outside the batch only by stored
+        // nodes. Empty tables are not searched.
+        let mut stored: HashMap<Uuid, Link> = HashMap::new();
         let mut taken: HashMap<(Uuid, String), (Uuid, Option<Origin>)> = HashMap::new();
-        for (node, iface, link) in links::endpoints_of_nodes(db, conn, &touched).await? {
-            taken.insert((node, iface), (link, None));
+        let links_stored = db.has_rows(conn, "links").await?;
+        if links_stored {
+            let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+            stored.extend(
+                links::fetch_many(db, conn, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.id, l)),
+            );
+        }
+        let mut touched = node_set.accepted.iter().copied().collect::<Vec<_>>();
+        if node_set.any_stored {
+            // Nodes referenced from outside the batch must already be stored.
+            let outside: Vec<Uuid> = records
+                .iter()
+                .flat_map(|r| std::iter::once(r.draft.node_a_id).chain(r.draft.node_z_id))
+                .filter(|id| !node_set.accepted.contains(id))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let found = db
+                .fetch_in(conn, "SELECT id FROM nodes WHERE id", &outside, "", |row| {
+                    get_uuid(row, "id")
+                })
+                .await?;
+            node_set.accepted.extend(found.iter().copied());
+            touched.extend(found);
+        }
+        if links_stored {
+            for (node, iface, link) in links::endpoints_of_nodes(db, conn, &touched).await? {
+                taken.insert((node, iface), (link, None));
+            }
         }
         // Updates first, so that a link moving off an interface frees it for another.
         records.sort_by_key(|r| !stored.contains_key(&r.id));
@@ -406,4 +424,6 @@ impl Plan {
 struct NodeSet {
     accepted: HashSet<Uuid>,
     failed: HashMap<Uuid, Origin>,
+    /// Whether the nodes table held any row before the import.
+    any_stored: bool,
 }
