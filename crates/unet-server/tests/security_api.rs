@@ -116,7 +116,8 @@ impl Api {
 fn declared(path: &str, method: &str) -> Option<Role> {
     let write = method != "get";
     let (read, change) = match path {
-        "/api/v1/health" | "/api/v1/auth/login" => return None,
+        // The webhook authenticates by signature; without a secret it is off (404).
+        "/api/v1/health" | "/api/v1/auth/login" | "/api/v1/git/webhook" => return None,
         "/api/v1/auth/me" | "/api/v1/auth/logout" => (Role::Viewer, Role::Viewer),
         p if p.starts_with("/api/v1/users")
             || p.starts_with("/api/v1/auth/api-keys")
@@ -139,7 +140,8 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             || p.starts_with("/api/v1/system")
             || p.starts_with("/api/v1/snapshots")
             || p.starts_with("/api/v1/policies")
-            || p.starts_with("/api/v1/compliance") =>
+            || p.starts_with("/api/v1/compliance")
+            || p.starts_with("/api/v1/git/") =>
         {
             (Role::Viewer, Role::Operator)
         }

@@ -181,8 +181,8 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
         (None, Some(commit)) => Some(Wanted::Commit(commit.to_ascii_lowercase())),
         (branch, None) => Some(Wanted::Branch(branch.unwrap_or_else(|| "main".into()))),
     };
-    let result = match (name, url, content, wanted) {
-        (Some(name), Some(url), Some(content), Some(wanted)) => {
+    let source = match (name, url, wanted) {
+        (Some(name), Some(url), Some(wanted)) => {
             let source = Source {
                 name,
                 url,
@@ -192,8 +192,12 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
             for (name, message) in source.problems() {
                 problems.push(super::Problem::new(field(name), message));
             }
-            Some(GitRepository { source, content })
+            Some(source)
         }
+        _ => None,
+    };
+    let result = match (source, content) {
+        (Some(source), Some(content)) => Some(GitRepository { source, content }),
         _ => None,
     };
     let clean = problems.is_empty();

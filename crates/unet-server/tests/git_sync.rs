@@ -1,0 +1,336 @@
+//! Git sync against the real binary on every backend available here: a local repository of
+//! rule files made by the `git` binary, the start-up sync, `POST /api/v1/git/sync`, a new
+//! commit going live in `/api/v1/policies`, a broken commit refused while the previous one
+//! stays live, the signed webhook, the system status component and full snapshots.
+
+mod common;
+mod site;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use site::signal_pid;
+
+const SECRET: &str = "webhook secret for tests";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.net")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.net")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Writes `file` in the work repository and commits it; returns the commit id.
+fn commit(work: &Path, file: &str, text: &str) -> String {
+    std::fs::write(work.join(file), text).unwrap();
+    git(work, &["add", "-A"]);
+    git(work, &["commit", "-q", "-m", file]);
+    git(work, &["rev-parse", "HEAD"])
+}
+
+fn rule(name: &str) -> String {
+    format!(
+        "RULE \"{name}\":\nWHEN node.vendor == \"cisco\"\nTHEN ASSERT node.status IS \"active\"\n"
+    )
+}
+
+fn sign(body: &[u8]) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
+    format!(
+        "sha256={}",
+        hex::encode(ring::hmac::sign(&key, body).as_ref())
+    )
+}
+
+fn rules_repository(db: &TestDatabase, work: &Path, secret: &Path) -> Server {
+    let extra = format!(
+        "policies.interval = \"0s\"\n[git]\ninterval = \"0s\"\nwebhook_secret_file = {:?}\n\
+         [[git.repositories]]\nname = \"rules\"\nurl = {:?}\ncontent = \"policies\"\n",
+        secret.display().to_string(),
+        work.display().to_string()
+    );
+    Server::start_with(db.url(), &extra)
+}
+
+fn status_of(server: &Server) -> Value {
+    let (code, _, body) = json_of(server.get("/api/v1/git/status"));
+    assert_eq!(code, 200, "{body}");
+    let all = body
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {body}"));
+    assert_eq!(all.len(), 1, "{body}");
+    all[0].clone()
+}
+
+/// Polls the status until `done` holds (the start-up sync and the webhook run in the background).
+fn wait_for(server: &Server, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = status_of(server);
+        if done(&status) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn rule_ids(server: &Server) -> Vec<String> {
+    let (code, _, listing) = json_of(server.get("/api/v1/policies"));
+    assert_eq!(code, 200, "{listing}");
+    listing["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sync(server: &Server, body: &Value) -> Value {
+    let (code, _, statuses) = json_of(server.post_json("/api/v1/git/sync", body));
+    assert_eq!(code, 200, "{statuses}");
+    statuses[0].clone()
+}
+
+#[test]
+fn rules_follow_the_repository_and_broken_revisions_stay_out() {
+    for db in TestDatabase::all_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("rules");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q", "-b", "main"]);
+        let first = commit(&work, "a.rules", &rule("first"));
+        let secret = dir.path().join("webhook.secret");
+        std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+        let server = rules_repository(&db, &work, &secret);
+
+        // The start-up sync puts the first revision live; the engine reads it.
+        let status = wait_for(&server, "the start-up sync", |s| {
+            s["live_commit"] == first.as_str()
+        });
+        assert_eq!(status["last_result"], "ok", "{status}");
+        assert_eq!(status["branch"], "main");
+        assert_eq!(status["content"], "policies");
+        assert_eq!(rule_ids(&server), ["first"]);
+
+        // Nothing moved: unchanged.
+        assert_eq!(sync(&server, &json!({}))["last_result"], "unchanged");
+
+        // A new commit goes live on demand.
+        let second = commit(&work, "b.rules", &rule("second"));
+        let status = sync(&server, &json!({"repository": "rules"}));
+        assert_eq!(status["last_result"], "ok", "{status}");
+        assert_eq!(status["live_commit"], second.as_str());
+        assert_eq!(rule_ids(&server), ["first", "second"]);
+
+        // A broken commit is refused with its diagnostics; the previous revision stays.
+        let broken = commit(&work, "c.rules", "RULE \"third\":\nWHEN node.vendor ==\n");
+        let status = sync(&server, &json!({}));
+        assert_eq!(status["last_result"], "failed", "{status}");
+        assert_eq!(status["live_commit"], second.as_str());
+        assert!(
+            status["error"].as_str().unwrap().contains(&broken),
+            "{status}"
+        );
+        let diagnostics = status["diagnostics"].as_array().unwrap();
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.as_str().unwrap().starts_with("c.rules:")),
+            "{status}"
+        );
+        assert_eq!(status_of(&server), status, "the status keeps the failure");
+        assert_eq!(rule_ids(&server), ["first", "second"]);
+        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
+        let component = system["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "git_sync")
+            .cloned()
+            .unwrap();
+        assert_eq!(component["state"], "error", "{component}");
+        assert!(component["last_run"].is_string(), "{component}");
+
+        // An unknown repository is a 404 problem.
+        let r = server.post_json("/api/v1/git/sync", &json!({"repository": "nope"}));
+        assert_problem(r, 404, "git_repository_not_found");
+
+        // The webhook: a wrong or missing signature is refused and recorded.
+        let payload = br#"{"ref":"refs/heads/main"}"#;
+        let hook = |signature: Option<&str>| {
+            let mut request = server
+                .anonymous()
+                .post(server.url("/api/v1/git/webhook"))
+                .header("content-type", "application/json")
+                .body(payload.to_vec());
+            if let Some(signature) = signature {
+                request = request.header("x-hub-signature-256", signature);
+            }
+            request.send().expect("POST webhook")
+        };
+        assert_problem(hook(Some("sha256=00")), 401, "invalid_signature");
+        assert_problem(hook(None), 401, "invalid_signature");
+        let (_, _, events) =
+            json_of(server.get("/api/v1/security/events?type=auth_failure&limit=10"));
+        let webhook_events = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detail"]["route"] == "/api/v1/git/webhook")
+            .count();
+        assert_eq!(webhook_events, 2, "{events}");
+
+        // A signed call syncs in the background: the fixed revision goes live.
+        std::fs::write(work.join("c.rules"), rule("third")).unwrap();
+        git(&work, &["commit", "-q", "-am", "fix"]);
+        let fixed = git(&work, &["rev-parse", "HEAD"]);
+        let r = hook(Some(&sign(payload)));
+        assert_eq!(r.status(), 202);
+        let status = wait_for(&server, "the webhook sync", |s| {
+            s["live_commit"] == fixed.as_str()
+        });
+        assert_eq!(status["last_result"], "ok");
+        assert!(status["diagnostics"].as_array().unwrap().is_empty());
+        assert_eq!(rule_ids(&server), ["first", "second", "third"]);
+
+        // A full snapshot holds the live revision.
+        let (code, _, snapshot) = json_of(server.post_json(
+            "/api/v1/system/snapshot",
+            &json!({"name": "with-git", "type": "full"}),
+        ));
+        assert_eq!(code, 201, "{snapshot}");
+        let files: Vec<&str> = snapshot["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        for file in [
+            "git/rules/a.rules",
+            "git/rules/b.rules",
+            "git/rules/c.rules",
+        ] {
+            assert!(files.contains(&file), "{file} missing from {files:?}");
+        }
+        assert!(!files.iter().any(|f| f.contains("mirror.git")), "{files:?}");
+
+        let (exit, _) = server.terminate();
+        assert!(exit.success());
+    }
+}
+
+#[test]
+fn without_a_secret_the_webhook_is_off_and_without_repositories_sync_is_a_no_op() {
+    for db in TestDatabase::all_blocking() {
+        let server = Server::start(&db);
+        let r = server
+            .anonymous()
+            .post(server.url("/api/v1/git/webhook"))
+            .body("{}")
+            .send()
+            .unwrap();
+        assert_problem(r, 404, "git_webhook_disabled");
+        let (code, _, body) = json_of(server.get("/api/v1/git/status"));
+        assert_eq!((code, body), (200, json!([])));
+        let (code, _, body) = json_of(
+            server
+                .request(reqwest::Method::POST, "/api/v1/git/sync")
+                .send()
+                .unwrap(),
+        );
+        assert_eq!((code, body), (200, json!([])));
+        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
+        let component = system["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "git_sync")
+            .cloned()
+            .unwrap();
+        assert_eq!(component["state"], "disabled", "{component}");
+    }
+}
+
+#[test]
+fn validate_reports_repository_problems_and_sighup_applies_new_repositories() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[git.repositories]]\nname = \"Rules\"\nurl = \"https://git.example.net/r.git\"\ncontent = \"policy\"\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        run(command(&["--config", config.to_str().unwrap(), "--validate"]).current_dir(dir.path()));
+    let text = format!("{out}{err}");
+    assert_eq!(code, 1, "{text}");
+    for key in ["git.repositories[0].name", "git.repositories[0].content"] {
+        assert!(text.contains(key), "{key} missing from {text}");
+    }
+
+    for db in TestDatabase::all_blocking() {
+        let work = dir.path().join(format!("templates-{}", db.url().len()));
+        std::fs::create_dir_all(&work).unwrap();
+        git(&work, &["init", "-q", "-b", "main"]);
+        let first = commit(&work, "base.j2", "hostname {{ node.name }}\n");
+        let mut server = Server::start(&db);
+        assert_eq!(json_of(server.get("/api/v1/git/status")).2, json!([]));
+        let mut text = std::fs::read_to_string(&server.config).unwrap();
+        text.push_str(&format!(
+            "[[git.repositories]]\nname = \"templates\"\nurl = {:?}\ncontent = \"templates\"\n",
+            work.display().to_string()
+        ));
+        std::fs::write(&server.config, text).unwrap();
+        reload(&mut server);
+        let status = wait_for(&server, "the sync after SIGHUP", |s| {
+            s["live_commit"] == first.as_str()
+        });
+        assert_eq!(status["content"], "templates");
+        commit(&work, "broken.j2", "{% if node.name %}\nno end\n");
+        let status = sync(&server, &json!({}));
+        assert_eq!(status["last_result"], "failed", "{status}");
+        assert_eq!(status["live_commit"], first.as_str());
+        assert!(
+            status["diagnostics"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("broken.j2:"),
+            "{status}"
+        );
+    }
+}
+
+/// Sends SIGHUP and waits for the reload line.
+fn reload(server: &mut Server) {
+    signal_pid(server.pid(), "HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if server
+            .drain_log()
+            .iter()
+            .any(|l| l.contains("configuration reloaded"))
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no reload line: {:?}", server.drain_log());
+}
