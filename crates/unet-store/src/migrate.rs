@@ -32,6 +32,11 @@ const SQLITE: &[Embedded] = &[
         description: "security: users, sessions, API keys, security events, policy",
         sql: include_str!("../migrations/sqlite/20261201000003_security.sql"),
     },
+    Embedded {
+        version: 20261201000004,
+        description: "change history: one index for an entity's history",
+        sql: include_str!("../migrations/sqlite/20261201000004_change_history_index.sql"),
+    },
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -49,6 +54,11 @@ const POSTGRES: &[Embedded] = &[
         version: 20261201000003,
         description: "security: users, sessions, API keys, security events, policy",
         sql: include_str!("../migrations/postgres/20261201000003_security.sql"),
+    },
+    Embedded {
+        version: 20261201000004,
+        description: "change history: one index for an entity's history",
+        sql: include_str!("../migrations/postgres/20261201000004_change_history_index.sql"),
     },
 ];
 
