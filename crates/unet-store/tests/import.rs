@@ -1,21 +1,11 @@
 mod common;
 
-use common::ctx;
+use common::{at, ctx};
 use unet_core::{
     ChangeFilter, ChangeSource, EntityType, LinkDraft, LocationDraft, NodeDraft, PageRequest, Uuid,
 };
 use unet_store::testing::for_each_backend;
-use unet_store::{ImportBatch, ImportOptions, Origin, Sourced, Store};
-
-fn at<T>(file: &str, index: usize, draft: T) -> Sourced<T> {
-    Sourced {
-        origin: Origin {
-            file: file.into(),
-            index,
-        },
-        draft,
-    }
-}
+use unet_store::{ImportBatch, ImportOptions, Store};
 
 /// Children listed before their parents, to show the import orders by dependency.
 fn batch() -> ImportBatch {

@@ -4,24 +4,14 @@
 
 mod common;
 
-use common::ctx;
+use common::{at, ctx};
 use sqlx::Row;
 use unet_core::{
     ChangeFilter, EntityType, LinkDraft, LocationDraft, NodeDraft, NodeFilter, NodeStatus,
     PageRequest, Uuid,
 };
 use unet_store::testing::for_each_backend;
-use unet_store::{Backend, ImportBatch, ImportOptions, Origin, Sourced, Store};
-
-fn at<T>(file: &str, index: usize, draft: T) -> Sourced<T> {
-    Sourced {
-        origin: Origin {
-            file: file.into(),
-            index,
-        },
-        draft,
-    }
-}
+use unet_store::{Backend, ImportBatch, ImportOptions, Store};
 
 /// One rack with `n` nodes, node i's `eth1` linked to node i + 1's `eth2`.
 fn chain(n: usize) -> ImportBatch {

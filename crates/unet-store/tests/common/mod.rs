@@ -5,7 +5,18 @@ use unet_core::{
     ChangeContext, ChangeFilter, ChangeSource, LinkDraft, LocationDraft, NodeDraft, PageRequest,
     Uuid,
 };
-use unet_store::Store;
+use unet_store::{Origin, Sourced, Store};
+
+/// A batch record from `file` at `index`.
+pub fn at<T>(file: &str, index: usize, draft: T) -> Sourced<T> {
+    Sourced {
+        origin: Origin {
+            file: file.into(),
+            index,
+        },
+        draft,
+    }
+}
 
 pub fn ctx() -> ChangeContext {
     ChangeContext::new("alice", ChangeSource::Cli).with_request_id("req-1")
