@@ -94,6 +94,24 @@ if [ -f "$work/data/initial-admin-password" ]; then
         -d '{"name": "schemathesis", "roles": ["admin"], "expires_in_days": 1}' \
         "$base/api/v1/auth/api-keys" | jq -r .secret)
     auth=(-H "Authorization: Bearer $key")
+    # Decoys for the operations that end an account or a key: the fuzzer finds its own key's
+    # id and user name in the answers it reads, and would lock itself out on the first hit.
+    jq -n --arg p "$fuzz_password" '{username: "schemathesis-decoy", password: $p, roles: ["viewer"]}' |
+        curl -fsS -H "Authorization: Bearer $admin" -H 'content-type: application/json' -d @- \
+            "$base/api/v1/users" > /dev/null
+    decoy_key=$(curl -fsS -H "Authorization: Bearer $admin" -H 'content-type: application/json' \
+        -d '{"name": "schemathesis-decoy", "roles": ["viewer"], "expires_in_days": 1}' \
+        "$base/api/v1/auth/api-keys" | jq -r .id)
+    cat > "$work/decoys.toml" <<TOML
+[[operations]]
+include-path = "/api/v1/auth/api-keys/{id}"
+include-method = "DELETE"
+parameters = { "path.id" = "$decoy_key" }
+
+[[operations]]
+include-path = "/api/v1/users/{username}"
+parameters = { "path.username" = "schemathesis-decoy" }
+TOML
 fi
 
 # A little inventory so that reads and updates meet real records.
@@ -122,6 +140,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422", "429"]
 [phases.stateful.inference]
 algorithms = ["location-headers"]
 TOML
+[ -f "$work/decoys.toml" ] && cat "$work/decoys.toml" >> "$work/schemathesis.toml"
 
 status=0
 (cd "$work" && "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run \

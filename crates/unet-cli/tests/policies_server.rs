@@ -7,88 +7,31 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use common::server::LiveServer;
 use common::{Unet, each_backend, fixture, repo_path};
 use serde_json::Value;
 use unet_store::Backend;
 use unet_store::testing::TestDatabase;
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(db_url: &str) -> Server {
-        let unet = Path::new(env!("CARGO_BIN_EXE_unet"));
-        let binary = unet.with_file_name(format!("unet-server{}", std::env::consts::EXE_SUFFIX));
-        assert!(binary.exists(), "run `cargo build -p unet-server` first");
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("unet.toml");
-        let text = format!(
-            "server.listen = \"127.0.0.1:0\"\ndatabase.url = {db_url:?}\ndata.dir = {:?}\n\
-             policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.evaluate_on_change = false\n",
-            dir.path().join("data").display().to_string(),
-            repo_path("policies").display().to_string()
-        );
-        std::fs::write(&config, text).unwrap();
-        let mut child = Command::new(binary)
-            .arg("--config")
-            .arg(&config)
-            .current_dir(dir.path())
-            .env_remove("UNET_CONFIG")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            let Some(Ok(line)) = lines.next() else { break };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                // Keep draining the log so the server never blocks on a full pipe.
-                std::thread::spawn(move || lines.for_each(drop));
-                return Server {
-                    child,
-                    base: format!("http://{addr}"),
-                    _dir: dir,
-                };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("unet-server did not start");
+/// `unet --server … -o json ARGS` signed in with `token`.
+fn remote_json(server: &LiveServer, token: Option<&str>, args: &[&str]) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
+    cmd.args(["--server", &server.base, "-o", "json"])
+        .args(args)
+        .env("USER", "tester")
+        .env_remove("UNET_TOKEN");
+    if let Some(token) = token {
+        cmd.env("UNET_TOKEN", token);
     }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_unet"))
-            .args(["--server", &self.base, "-o", "json"])
-            .args(args)
-            .env("USER", "tester")
-            .env_remove("UNET_TOKEN")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "unet --server {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "unet --server {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Stored results with their times replaced: the two databases evaluate at different moments.
@@ -108,9 +51,18 @@ fn eval_and_results_through_the_server_match_local_mode() {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres_blocking().unwrap(),
         };
-        let server = Server::start(remote_db.url());
+        let server = LiveServer::start(
+            remote_db.url(),
+            &format!(
+                "policies.dir = {policies:?}\npolicies.interval = \"0s\"\n\
+                 policies.evaluate_on_change = false"
+            ),
+        );
+        let home = tempfile::tempdir().unwrap();
+        let token = server.admin_token(home.path());
+        let token = token.as_deref();
         local.ok(&["import", &fixture("small-office")]);
-        server.json(&["import", &fixture("small-office")]);
+        remote_json(&server, token, &["import", &fixture("small-office")]);
 
         for args in [
             vec!["policies", "eval"],
@@ -120,7 +72,7 @@ fn eval_and_results_through_the_server_match_local_mode() {
             let mut with_path = args.clone();
             with_path.extend(["--path", &policies]);
             let here = local.json(&with_path);
-            let there = server.json(&args);
+            let there = remote_json(&server, token, &args);
             assert!(!here.as_array().unwrap().is_empty(), "{args:?}");
             assert_eq!(here, there, "{args:?}");
         }
@@ -130,7 +82,7 @@ fn eval_and_results_through_the_server_match_local_mode() {
             vec!["policies", "results", "--node", "fw-01"],
         ] {
             let here = without_times(local.json(&args));
-            let there = without_times(server.json(&args));
+            let there = without_times(remote_json(&server, token, &args));
             assert!(!here.as_array().unwrap().is_empty(), "{args:?}");
             assert_eq!(here, there, "{args:?}");
         }

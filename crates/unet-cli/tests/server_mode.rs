@@ -11,99 +11,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
 
+use common::server::LiveServer;
 use common::{fixture, read_dir};
 use serde_json::Value;
 use unet_store::testing::TestDatabase;
-
-fn server_binary() -> PathBuf {
-    let unet = Path::new(env!("CARGO_BIN_EXE_unet"));
-    let path = unet.with_file_name(format!("unet-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p unet-server` before these tests",
-        path.display()
-    );
-    path
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    /// The bootstrap administrator's password, when the server requires authentication.
-    admin_password: Option<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(db: &TestDatabase) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("unet.toml");
-        let text = format!(
-            "server.listen = \"127.0.0.1:0\"\ndatabase.url = {:?}\ndata.dir = {:?}\n",
-            db.url(),
-            dir.path().join("data").display().to_string()
-        );
-        std::fs::write(&config, text).unwrap();
-        let mut child = Command::new(server_binary())
-            .arg("--config")
-            .arg(&config)
-            .current_dir(dir.path())
-            .env_remove("UNET_CONFIG")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut log = Vec::new();
-        while Instant::now() < deadline {
-            let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
-                continue;
-            };
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                // Keep draining the log so the server never blocks on a full pipe.
-                std::thread::spawn(move || while rx.recv().is_ok() {});
-                let password_file = dir.path().join("data").join("initial-admin-password");
-                return Server {
-                    child,
-                    base: format!("http://{addr}"),
-                    admin_password: std::fs::read_to_string(password_file)
-                        .ok()
-                        .map(|p| p.trim().to_string()),
-                    _dir: dir,
-                };
-            }
-            log.push(line);
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("unet-server did not start:\n{}", log.join("\n"));
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `unet` with a clean environment: no server, database, token or config file unless given.
 fn unet(config_home: &Path) -> Command {
@@ -139,32 +56,9 @@ impl Mode {
 
     /// Server mode signed in as the bootstrap administrator with `unet login` (when the
     /// server requires authentication).
-    fn signed_in(server: &Server) -> Mode {
+    fn signed_in(server: &LiveServer) -> Mode {
         let mut mode = Mode::new("--server", &server.base);
-        let Some(password) = &server.admin_password else {
-            return mode;
-        };
-        let mut login = unet(mode.home.path())
-            .args(["--server", &server.base, "login", "-u", "admin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        login
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        let out = login.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "unet login: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = std::fs::read_to_string(mode.home.path().join("unet").join("token")).unwrap();
-        mode.token = Some(token.trim().to_string());
+        mode.token = server.admin_token(mode.home.path());
         mode
     }
 
@@ -301,7 +195,7 @@ fn every_inventory_command_gives_the_same_output_locally_and_through_the_server(
     let remotes = TestDatabase::all_blocking();
     for (local_db, server_db) in locals.iter().zip(&remotes) {
         eprintln!("-- backend {}", local_db.backend().as_str());
-        let server = Server::start(server_db);
+        let server = LiveServer::start(server_db.url(), "");
         let local = Mode::new("--database-url", local_db.url());
         let remote = Mode::signed_in(&server);
         let mut norm = [Normaliser::new(), Normaliser::new()];
@@ -444,7 +338,7 @@ fn every_inventory_command_gives_the_same_output_locally_and_through_the_server(
 #[test]
 fn server_errors_show_their_detail_and_exit_1() {
     let db = TestDatabase::sqlite();
-    let server = Server::start(&db);
+    let server = LiveServer::start(db.url(), "");
     let remote = Mode::signed_in(&server);
     let out = remote.run(&["nodes", "show", "ghost"]);
     assert_eq!(out.status.code(), Some(1));

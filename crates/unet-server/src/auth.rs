@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use serde_json::json;
-use unet_auth::{AuthError, Client, EventType, Security};
+use unet_auth::{AuthError, Client, Credential, EventType, Security};
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -28,6 +28,9 @@ pub struct Principal {
     /// User or API key name; recorded as the actor of every change.
     pub name: String,
     pub roles: Vec<Role>,
+    /// The user account behind the credential: the session's user or the API key's creator
+    /// (`None` when authentication is off). Guards against a caller removing itself.
+    pub account: Option<String>,
 }
 
 impl Principal {
@@ -54,6 +57,7 @@ impl Authenticator for Anonymous {
             Ok(Principal {
                 name: "anonymous".to_string(),
                 roles: vec![Role::Admin],
+                account: None,
             })
         })
     }
@@ -86,9 +90,14 @@ impl Authenticator for TokenAuthenticator {
                 .authenticate(bearer, &client_of(parts))
                 .await
                 .map_err(auth_error)?;
+            let account = match identity.credential {
+                Credential::Session { .. } => identity.name.clone(),
+                Credential::ApiKey { created_by, .. } => created_by,
+            };
             Ok(Principal {
                 name: identity.name,
                 roles: identity.roles,
+                account: Some(account),
             })
         })
     }

@@ -28,7 +28,10 @@ fn error_classes(s: &Server) {
     assert_problem(body(r#"{"name": "a"} trailing"#), 400, "malformed_json");
     // A struct's fields as an array is not an object: refused, not read positionally.
     let p = assert_problem(body(r#"["core-1", null]"#), 422, "invalid_field");
-    assert_eq!(p["errors"][0]["message"], "expected a JSON object as the request body");
+    assert_eq!(
+        p["errors"][0]["message"],
+        "expected a JSON object as the request body"
+    );
     assert_problem(body(r#"[1, "#), 400, "malformed_json");
     let p = assert_problem(
         body(r#"{"name": "a", "colour": "red"}"#),

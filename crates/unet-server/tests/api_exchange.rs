@@ -56,7 +56,7 @@ fn import_then_export(s: &Server) {
 
     let (_, _, changes) = json_of(s.get("/api/v1/changes?source=import"));
     assert_eq!(changes.as_array().map(Vec::len), Some(3));
-    assert_eq!(changes[0]["actor"], "anonymous");
+    assert_eq!(changes[0]["actor"], "admin");
 
     let (status, _, inventory) = json_of(s.get("/api/v1/export"));
     assert_eq!(status, 200);

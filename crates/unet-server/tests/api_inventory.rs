@@ -227,7 +227,7 @@ fn nodes_and_links(s: &Server) {
         .collect();
     assert_eq!(actions, ["update", "update", "create"]);
     assert_eq!(headers["x-total-count"], "3");
-    assert_eq!(history[0]["actor"], "anonymous");
+    assert_eq!(history[0]["actor"], "admin");
     assert_eq!(history[0]["source"], "api");
     let r = s
         .request(Method::PATCH, &format!("/api/v1/nodes/{core_id}"))
@@ -237,7 +237,7 @@ fn nodes_and_links(s: &Server) {
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "req-from-test-42");
     let (_, _, changes) = json_of(s.get(&format!(
-        "/api/v1/changes?entity_type=node&entity_id={core_id}&action=update&source=api&actor=anonymous&limit=1"
+        "/api/v1/changes?entity_type=node&entity_id={core_id}&action=update&source=api&actor=admin&limit=1"
     )));
     assert_eq!(changes[0]["request_id"], "req-from-test-42");
     assert_eq!(changes[0]["after"]["asset_tag"], "A-7");

@@ -106,3 +106,70 @@ fn failed_logins_record_the_peer_address_and_are_rate_limited() {
     let (_, _, limited) = json_of(server.get("/api/v1/security/events?type=rate_limited"));
     assert_eq!(limited[0]["source_ip"], "127.0.0.1", "{limited}");
 }
+
+/// A caller cannot remove itself: neither a session nor an API key of an account may delete
+/// that account, disable it or change its roles (a fleet must not lose its last administrator
+/// by accident); its password it may change, and another administrator may do the rest.
+#[test]
+fn a_caller_cannot_delete_disable_or_demote_its_own_account() {
+    for db in TestDatabase::all_blocking() {
+        let server = Server::start(&db);
+        let created = server
+            .request(reqwest::Method::POST, "/api/v1/users")
+            .json(&json!({"username": "ops-lead", "password": "correct horse battery", "roles": ["admin"]}))
+            .send()
+            .unwrap();
+        assert_eq!(json_of(created).0, 201);
+        let anonymous = server.anonymous();
+        let login = anonymous
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({"username": "ops-lead", "password": "correct horse battery"}))
+            .send()
+            .unwrap();
+        let session = json_of(login).2["token"].as_str().unwrap().to_string();
+        let key = anonymous
+            .post(server.url("/api/v1/auth/api-keys"))
+            .bearer_auth(&session)
+            .json(&json!({"name": "ops-lead-automation", "roles": ["admin"], "expires_in_days": 1}))
+            .send()
+            .unwrap();
+        let (status, _, key) = json_of(key);
+        assert_eq!(status, 201, "{key}");
+        let key = key["secret"].as_str().unwrap().to_string();
+
+        for credential in [&session, &key] {
+            let call = |method: reqwest::Method, body: Option<serde_json::Value>| {
+                let mut r = anonymous
+                    .request(method, server.url("/api/v1/users/ops-lead"))
+                    .bearer_auth(credential);
+                if let Some(body) = body {
+                    r = r.json(&body);
+                }
+                json_of(r.send().unwrap())
+            };
+            let (status, _, p) = call(reqwest::Method::DELETE, None);
+            assert_eq!((status, p["code"].as_str()), (409, Some("conflict")), "{p}");
+            let (status, _, p) = call(reqwest::Method::PATCH, Some(json!({"disabled": true})));
+            assert_eq!(status, 409, "{p}");
+            let (status, _, p) = call(reqwest::Method::PATCH, Some(json!({"roles": ["viewer"]})));
+            assert_eq!(status, 409, "{p}");
+        }
+        let (status, _, user) = json_of(server.get("/api/v1/users"));
+        assert_eq!(status, 200);
+        let lead = user
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "ops-lead")
+            .unwrap();
+        assert_eq!(lead["roles"], json!(["admin"]));
+        assert_eq!(lead["disabled"], false);
+
+        // Another administrator (the harness's `admin`) may.
+        let r = server
+            .request(reqwest::Method::DELETE, "/api/v1/users/ops-lead")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+}

@@ -101,6 +101,16 @@ async fn update_user(
     parts: Parts,
     JsonBody(body): JsonBody<UserChange>,
 ) -> Result<Json<User>> {
+    if caller.account.as_deref() == Some(username.as_str())
+        && (body.roles.is_some() || body.disabled.is_some())
+    {
+        return Err(Error::request(
+            StatusCode::CONFLICT,
+            "conflict",
+            "you cannot change the roles of, or disable, your own account (a session or API key \
+             of it); another administrator can",
+        ));
+    }
     let update = UserUpdate {
         roles: body.roles.as_deref().map(roles).transpose()?,
         disabled: body.disabled,
@@ -124,11 +134,12 @@ async fn delete_user(
     Path(username): Path<String>,
     parts: Parts,
 ) -> Result<StatusCode> {
-    if caller.name == username {
+    if caller.account.as_deref() == Some(username.as_str()) {
         return Err(Error::request(
             StatusCode::CONFLICT,
             "conflict",
-            "you cannot delete your own account",
+            "you cannot delete your own account (a session or API key of it); another \
+             administrator can",
         ));
     }
     state

@@ -219,8 +219,10 @@ pub(super) fn schemas() -> Vec<(String, Value)> {
     let list = |schema: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}});
     // Records are checked one by one: one that breaks a rule of its schema is a failure in the
     // report (with its origin), not a refusal of the whole document.
-    let records = |schema: &str| json!({"type": "array", "items": {"type": "object",
-        "description": format!("A {schema}; a record that does not satisfy it is reported in `failures`")}});
+    let records = |schema: &str| {
+        json!({"type": "array", "items": {"type": "object",
+        "description": format!("A {schema}; a record that does not satisfy it is reported in `failures`")}})
+    };
     vec![
         (
             "ImportDocument".to_string(),

@@ -1,0 +1,121 @@
+//! The real `unet-server` on an ephemeral loopback port, for the CLI's server-mode tests.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct LiveServer {
+    child: Child,
+    pub base: String,
+    /// The bootstrap administrator's password, when the server requires authentication.
+    pub admin_password: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn server_binary() -> PathBuf {
+    let unet = Path::new(env!("CARGO_BIN_EXE_unet"));
+    let path = unet.with_file_name(format!("unet-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p unet-server` before these tests",
+        path.display()
+    );
+    path
+}
+
+impl LiveServer {
+    /// Starts the server on `db_url` with `extra_config` (TOML lines) added to the minimal
+    /// config, and waits for its listening line.
+    pub fn start(db_url: &str, extra_config: &str) -> LiveServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("unet.toml");
+        let text = format!(
+            "server.listen = \"127.0.0.1:0\"\ndatabase.url = {db_url:?}\ndata.dir = {:?}\n{extra_config}\n",
+            dir.path().join("data").display().to_string(),
+        );
+        std::fs::write(&config, text).unwrap();
+        let mut child = Command::new(server_binary())
+            .arg("--config")
+            .arg(&config)
+            .current_dir(dir.path())
+            .env_remove("UNET_CONFIG")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut log = Vec::new();
+        while Instant::now() < deadline {
+            let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
+                continue;
+            };
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                // Keep draining the log so the server never blocks on a full pipe.
+                std::thread::spawn(move || while rx.recv().is_ok() {});
+                let password_file = dir.path().join("data").join("initial-admin-password");
+                return LiveServer {
+                    child,
+                    base: format!("http://{addr}"),
+                    admin_password: std::fs::read_to_string(password_file)
+                        .ok()
+                        .map(|p| p.trim().to_string()),
+                    _dir: dir,
+                };
+            }
+            log.push(line);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("unet-server did not start:\n{}", log.join("\n"));
+    }
+
+    /// Signs in as the bootstrap administrator with `unet login` (password on stdin), with
+    /// `config_home` as the CLI's XDG config directory, and returns the stored session token.
+    /// `None` when the server runs without authentication.
+    pub fn admin_token(&self, config_home: &Path) -> Option<String> {
+        let password = self.admin_password.as_ref()?;
+        let mut login = Command::new(env!("CARGO_BIN_EXE_unet"))
+            .args(["--server", &self.base, "login", "-u", "admin"])
+            .env("XDG_CONFIG_HOME", config_home)
+            .env_remove("UNET_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        login
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let out = login.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "unet login: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = std::fs::read_to_string(config_home.join("unet").join("token")).unwrap();
+        Some(token.trim().to_string())
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
