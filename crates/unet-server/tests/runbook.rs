@@ -416,3 +416,146 @@ fn maintenance_runbook_on_postgres() {
     let patterns = site.run("grep ERROR /var/log/unet/unet.log | \\\n    awk '{print $5}' | sort | uniq -c | sort -nr | head -10");
     assert!(patterns.contains(" restore"), "{patterns}");
 }
+
+/// "Security Maintenance" and the security part of "Log Analysis", as written, with the
+/// administrator's token: the audit summary, the failed-authentication review (its `&` left
+/// unquoted as in the runbook), a security-policy update from a file, the user access review
+/// and the API-key audit, each giving the documented shape; then the log grep finds the
+/// failures. On SQLite and PostgreSQL.
+#[test]
+fn security_maintenance_on_every_backend() {
+    for db in TestDatabase::all_blocking() {
+        let url = match db.backend() {
+            unet_store::Backend::Sqlite => None,
+            unet_store::Backend::Postgres => Some(db.url().to_string()),
+        };
+        let mut site = Site::with_database(url);
+        site.start();
+        assert!(
+            site.server().token.is_some(),
+            "authentication is on by default"
+        );
+
+        // Something to review: a failed login, and an API key that has been used.
+        let wrong = site.server().anonymous();
+        let r = wrong
+            .post(site.server().url("/api/v1/auth/login"))
+            .header("user-agent", "runbook-test")
+            .json(&json!({"username": "admin", "password": "not-the-password"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let key = site.server().create(
+            "/api/v1/auth/api-keys",
+            json!({"name": "backup-job", "roles": ["viewer"], "expires_in_days": 30}),
+        );
+        let secret = key["secret"].as_str().unwrap().to_string();
+        let used = wrong
+            .get(site.server().url("/api/v1/nodes"))
+            .bearer_auth(&secret)
+            .send()
+            .unwrap();
+        assert_eq!(used.status(), 200);
+
+        // Weekly security audit.
+        let summary =
+            site.json("curl http://localhost:8080/api/v1/security/audit/summary | jq '.'");
+        assert!(summary["auth_failures"].as_u64().unwrap() >= 1, "{summary}");
+        assert!(
+            summary["active_api_keys"].as_u64().unwrap() >= 1,
+            "{summary}"
+        );
+        for field in [
+            "auth_successes",
+            "lockouts",
+            "locked_accounts",
+            "inactive_users",
+        ] {
+            assert!(summary[field].is_u64(), "{field}: {summary}");
+        }
+
+        // Review failed authentication attempts (bash runs curl in the background at `&`).
+        let failures = site
+            .json("curl http://localhost:8080/api/v1/security/events?type=auth_failure&limit=50");
+        let failures = failures.as_array().unwrap();
+        assert!(!failures.is_empty());
+        assert!(failures.iter().all(|e| e["type"] == "auth_failure"));
+        let ours = failures
+            .iter()
+            .find(|e| e["user_agent"] == "runbook-test")
+            .expect("the failed login is listed");
+        assert_eq!(ours["username"], "admin");
+        assert_eq!(ours["source_ip"], "127.0.0.1");
+        assert_eq!(ours["detail"]["reason"], "wrong password");
+        assert!(!ours.to_string().contains("not-the-password"));
+
+        // Update security policies from the operator's file.
+        let mut policy = site.json("curl http://localhost:8080/api/v1/security/policies");
+        policy["lockout_threshold"] = json!(3);
+        policy["session_ttl_secs"] = json!(3600);
+        std::fs::write(
+            site.path("etc/unet/security-policies.json"),
+            policy.to_string(),
+        )
+        .unwrap();
+        let applied = site.json(
+            "curl -X PUT http://localhost:8080/api/v1/security/policies \\\n    -H \"Content-Type: application/json\" \\\n    -d @/etc/unet/security-policies.json",
+        );
+        assert_eq!(applied["lockout_threshold"], 3);
+        let now = site.json("curl http://localhost:8080/api/v1/security/policies");
+        assert_eq!(now["session_ttl_secs"], 3600);
+
+        // Monthly user access review: one object per user, exactly the four fields.
+        let users = site.run(
+            "curl http://localhost:8080/api/v1/users | jq '.[] | {id, username, last_login, roles}'",
+        );
+        let users: Vec<Value> = serde_json::Deserializer::from_str(&users)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let admin = users.iter().find(|u| u["username"] == "admin").unwrap();
+        assert!(
+            admin["id"].is_string() && admin["last_login"].is_string(),
+            "{admin}"
+        );
+        assert_eq!(admin["roles"], json!(["admin"]));
+
+        // API key audit: the key's use reaches `last_used` (written in the background).
+        let keys_of = || -> Vec<Value> {
+            let out = site.run(
+                "curl http://localhost:8080/api/v1/auth/api-keys | jq '.[] | {name, last_used, expires}'",
+            );
+            serde_json::Deserializer::from_str(&out)
+                .into_iter()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let backup_job = |keys: &[Value]| {
+            keys.iter()
+                .find(|k| k["name"] == "backup-job")
+                .cloned()
+                .expect("the key is listed")
+        };
+        assert!(backup_job(&keys_of())["expires"].is_string());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while backup_job(&keys_of())["last_used"].is_null() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "last_used never written"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let listing = site.run("curl http://localhost:8080/api/v1/auth/api-keys");
+        assert!(
+            !listing.contains(&secret),
+            "the secret is shown only at creation"
+        );
+
+        // Security event review (the log file stands in for the journal).
+        let review = site.run("grep \"auth_failure\\|security\\|blocked\" /var/log/unet/unet.log");
+        assert!(review.contains("auth_failure"), "{review}");
+        assert!(review.contains("policy_change"), "{review}");
+        assert!(!review.contains("not-the-password") && !review.contains(&secret));
+        site.stop();
+    }
+}
