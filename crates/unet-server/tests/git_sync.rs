@@ -250,13 +250,13 @@ fn without_a_secret_the_webhook_is_off_and_without_repositories_sync_is_a_no_op(
         assert_problem(r, 404, "git_webhook_disabled");
         let (code, _, body) = json_of(server.get("/api/v1/git/status"));
         assert_eq!((code, body), (200, json!([])));
-        let (code, _, body) = json_of(
-            server
-                .request(reqwest::Method::POST, "/api/v1/git/sync")
-                .send()
-                .unwrap(),
-        );
+        let (code, _, body) = json_of(server.post_json("/api/v1/git/sync", &json!({})));
         assert_eq!((code, body), (200, json!([])));
+        let r = server
+            .request(reqwest::Method::POST, "/api/v1/git/sync")
+            .send()
+            .unwrap();
+        assert_problem(r, 400, "invalid_json");
         let (_, _, system) = json_of(server.get("/api/v1/system/status"));
         let component = system["components"]
             .as_array()

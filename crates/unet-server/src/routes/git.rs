@@ -44,7 +44,7 @@ async fn git_status(State(state): State<AppState>) -> Json<Vec<RepositoryStatus>
     Json(state.git().statuses())
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SyncRequest {
     /// Sync only this repository (default: all).
@@ -52,9 +52,8 @@ struct SyncRequest {
     repository: Option<String>,
 }
 
-/// Sync now (all repositories, or the one named) and answer the resulting statuses. A failed
-/// sync is an answer (`last_result: failed`, the live revision stays), not an error. The body
-/// may be empty.
+/// Sync now (all repositories with `{}`, or the one named) and answer the resulting statuses.
+/// A failed sync is an answer (`last_result: failed`, the live revision stays), not an error.
 #[utoipa::path(post, path = "/api/v1/git/sync", tag = "git", request_body = SyncRequest,
     responses((status = 200, description = "The statuses after the sync",
         body = ref("#/components/schemas/GitStatusList")),
@@ -64,21 +63,18 @@ async fn git_sync(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Vec<RepositoryStatus>>> {
-    let request: SyncRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        SyncRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::request(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!(
-                    "expected {{\"repository\": name}} or an empty body, at line {}, column {}: {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?
-    };
+    // Read as JSON whatever the Content-Type, like the snapshot request.
+    let request: SyncRequest = serde_json::from_slice(&body).map_err(|e| {
+        Error::request(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!(
+                "expected {{}} (every repository) or {{\"repository\": name}}, at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
     if let Some(name) = request.repository.as_deref()
         && !state.git().has_repository(name)
     {
@@ -101,7 +97,7 @@ struct WebhookAccepted {
 #[utoipa::path(post, path = "/api/v1/git/webhook", tag = "git",
     security(()),
     request_body(content = Object, description = "The host's event payload (signed, not interpreted)"),
-    params(("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body")),
+    params(("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body; without it the call is refused with 401")),
     responses((status = 202, description = "Sync requested", body = WebhookAccepted),
         (status = 401, description = "Missing or wrong signature", body = crate::error::Problem,
             content_type = "application/problem+json"),
