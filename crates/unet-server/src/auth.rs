@@ -1,7 +1,7 @@
 //! Where authentication and authorisation plug in. Every route group declares the role it
 //! needs in one place (an [`Access`] passed to [`authorize`] in the group's `router()`); the
-//! [`Authenticator`] in the application state decides who is calling. Until users and tokens
-//! exist, [`Anonymous`] lets every request through as `anonymous` with every role.
+//! [`Authenticator`] in the application state decides who is calling: [`TokenAuthenticator`]
+//! (the default), or [`Anonymous`] with `[auth] required = false`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,8 +46,8 @@ pub trait Authenticator: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, parts: &'a Parts) -> AuthFuture<'a>;
 }
 
-/// The authenticator before users exist: everyone is `anonymous` with every role. The server
-/// binds to loopback by default while this is the authenticator.
+/// The authenticator of `[auth] required = false` (a lab on loopback): everyone is
+/// `anonymous` with every role.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Anonymous;
 
