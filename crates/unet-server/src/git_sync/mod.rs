@@ -31,8 +31,9 @@ pub struct RepositoryStatus {
 pub struct GitSync {
     settings: RwLock<Settings>,
     statuses: Mutex<BTreeMap<String, Status>>,
-    /// Held for the whole of a sync run: two runs never touch the same checkout.
-    running: tokio::sync::Mutex<()>,
+    /// Held by the blocking task for the whole of a sync run, so two runs never touch the same
+    /// checkout, even when the request that started one gave up waiting.
+    running: Mutex<()>,
     wake: Notify,
 }
 
@@ -48,7 +49,7 @@ impl Default for GitSync {
         GitSync {
             settings: RwLock::new(Settings::default()),
             statuses: Mutex::new(BTreeMap::new()),
-            running: tokio::sync::Mutex::new(()),
+            running: Mutex::new(()),
             wake: Notify::new(),
         }
     }
@@ -209,36 +210,49 @@ impl GitSync {
 
 /// Syncs every repository (or only `only`) now and answers their statuses. A revision of the
 /// policies repository that goes live becomes the engine's folder and triggers an evaluation.
+/// The run finishes (and records its results) even if the caller stops waiting.
 pub async fn sync_now(
     state: &AppState,
     only: Option<&str>,
 ) -> Result<Vec<RepositoryStatus>, Error> {
+    let task_state = state.clone();
+    let task_only = only.map(str::to_owned);
+    tokio::task::spawn_blocking(move || run(&task_state, task_only.as_deref()))
+        .await
+        .map_err(|e| Error::Startup(format!("git sync task failed: {e}")))?;
+    let statuses = state.git().statuses();
+    Ok(match only {
+        Some(name) => statuses
+            .into_iter()
+            .filter(|s| s.status.name == name)
+            .collect(),
+        None => statuses,
+    })
+}
+
+/// One sync run, on a blocking thread.
+fn run(state: &AppState, only: Option<&str>) {
     let git = state.git();
-    let _one_run = git.running.lock().await;
+    let _one_run = git.running.lock().unwrap_or_else(|e| e.into_inner());
     let settings = git.settings();
-    let chosen: Vec<GitRepository> = settings
+    let chosen = settings
         .section
         .repositories
         .iter()
-        .filter(|r| only.is_none_or(|name| r.source.name == name))
-        .cloned()
-        .collect();
+        .filter(|r| only.is_none_or(|name| r.source.name == name));
     for repository in chosen {
-        let root = settings.root.clone();
         let started = Instant::now();
         let at = time::OffsetDateTime::now_utc();
-        let job = repository.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let content = job.content;
-            let validator = move |dir: &Path| validate::validate(content, dir);
-            unet_git::sync(&job.source, &root, Limits::default(), &validator)
-        })
-        .await
-        .map_err(|e| Error::Startup(format!("git sync task failed: {e}")))?;
-        log_result(&repository, &result, started.elapsed());
-        if let (Ok(Outcome::Updated { live, .. }), Content::Policies) =
-            (&result, repository.content)
-        {
+        let content = repository.content;
+        let validator = move |dir: &Path| validate::validate(content, dir);
+        let result = unet_git::sync(
+            &repository.source,
+            &settings.root,
+            Limits::default(),
+            &validator,
+        );
+        log_result(repository, &result, started.elapsed());
+        if let (Ok(Outcome::Updated { live, .. }), Content::Policies) = (&result, content) {
             state.policies().set_dir(&live.dir);
             state.policies().notify_inventory_changed();
         }
@@ -247,14 +261,6 @@ pub async fn sync_now(
             status.record(at, &result);
         }
     }
-    let statuses = git.statuses();
-    Ok(match only {
-        Some(name) => statuses
-            .into_iter()
-            .filter(|s| s.status.name == name)
-            .collect(),
-        None => statuses,
-    })
 }
 
 fn log_result(repository: &GitRepository, result: &unet_git::Result<Outcome>, took: Duration) {
