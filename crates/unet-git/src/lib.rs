@@ -16,6 +16,8 @@ mod live;
 mod source;
 mod status;
 mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use checkout::Limits;
 pub use error::{GitError, Result};

@@ -1,8 +1,7 @@
 //! Syncs of real repositories made by the `git` binary in temporary folders.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use unet_git::testing::{commit, init};
 use unet_git::{GitError, Limits, Outcome, Source, Status, SyncResult, Wanted, live, sync};
 
 /// A work repository the tests commit to, and the sync root.
@@ -12,31 +11,10 @@ struct Fixture {
     root: PathBuf,
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.net")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.net")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let work = dir.path().join("work");
-        std::fs::create_dir(&work).unwrap();
-        git(&work, &["init", "-q", "-b", "main"]);
+        let work = init(dir.path(), "work");
         Fixture {
             root: dir.path().join("sync"),
             work,
@@ -46,14 +24,7 @@ impl Fixture {
 
     /// Writes `files` (path, content) and commits them; returns the commit id.
     fn commit(&self, files: &[(&str, &str)]) -> String {
-        for (path, content) in files {
-            let full = self.work.join(path);
-            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-            std::fs::write(full, content).unwrap();
-        }
-        git(&self.work, &["add", "-A"]);
-        git(&self.work, &["commit", "-q", "-m", "change"]);
-        git(&self.work, &["rev-parse", "HEAD"])
+        commit(&self.work, files)
     }
 
     fn source(&self, wanted: Wanted) -> Source {

@@ -7,39 +7,17 @@ mod common;
 mod site;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
 use site::signal_pid;
+use unet_git::testing::{git, init};
 
 const SECRET: &str = "webhook secret for tests";
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.net")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.net")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// Writes `file` in the work repository and commits it; returns the commit id.
 fn commit(work: &Path, file: &str, text: &str) -> String {
-    std::fs::write(work.join(file), text).unwrap();
-    git(work, &["add", "-A"]);
-    git(work, &["commit", "-q", "-m", file]);
-    git(work, &["rev-parse", "HEAD"])
+    unet_git::testing::commit(work, &[(file, text)])
 }
 
 fn rule(name: &str) -> String {
@@ -113,9 +91,7 @@ fn sync(server: &Server, body: &Value) -> Value {
 fn rules_follow_the_repository_and_broken_revisions_stay_out() {
     for db in TestDatabase::all_blocking() {
         let dir = tempfile::tempdir().unwrap();
-        let work = dir.path().join("rules");
-        std::fs::create_dir(&work).unwrap();
-        git(&work, &["init", "-q", "-b", "main"]);
+        let work = init(dir.path(), "rules");
         let first = commit(&work, "a.rules", &rule("first"));
         let secret = dir.path().join("webhook.secret");
         std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
@@ -287,9 +263,7 @@ fn validate_reports_repository_problems_and_sighup_applies_new_repositories() {
     }
 
     for db in TestDatabase::all_blocking() {
-        let work = dir.path().join(format!("templates-{}", db.url().len()));
-        std::fs::create_dir_all(&work).unwrap();
-        git(&work, &["init", "-q", "-b", "main"]);
+        let work = init(dir.path(), &format!("templates-{}", db.backend().as_str()));
         let first = commit(&work, "base.j2", "hostname {{ node.name }}\n");
         let mut server = Server::start(&db);
         assert_eq!(json_of(server.get("/api/v1/git/status")).2, json!([]));
