@@ -1,0 +1,138 @@
+//! `unet git status|sync` against the real `unet-server` syncing a local rules repository made
+//! by the `git` binary: the table with the diagnostics of a refused revision, `-o json`, exit
+//! codes, and the message without a server.
+//!
+//! Needs the server binary next to `unet`: `cargo build -p unet-server` first.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::server::LiveServer;
+use serde_json::Value;
+use unet_store::testing::TestDatabase;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.net")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.net")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn commit(work: &Path, file: &str, text: &str) -> String {
+    std::fs::write(work.join(file), text).unwrap();
+    git(work, &["add", "-A"]);
+    git(work, &["commit", "-q", "-m", file]);
+    git(work, &["rev-parse", "HEAD"])
+}
+
+/// `unet ARGS` with `UNET_SERVER` and `UNET_TOKEN` set as the runbook sets them.
+fn unet(server: &LiveServer, token: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
+    cmd.args(args)
+        .env("UNET_SERVER", &server.base)
+        .env_remove("UNET_TOKEN")
+        .env_remove("UNET_DATABASE_URL");
+    if let Some(token) = token {
+        cmd.env("UNET_TOKEN", token);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn status_and_sync_show_live_revisions_and_refused_ones() {
+    for db in TestDatabase::all_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("rules");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q", "-b", "main"]);
+        let good = commit(
+            &work,
+            "a.rules",
+            "RULE \"first\":\nWHEN node.vendor == \"cisco\"\nTHEN ASSERT node.status IS \"active\"\n",
+        );
+        let server = LiveServer::start(
+            db.url(),
+            &format!(
+                "policies.interval = \"0s\"\n[git]\ninterval = \"0s\"\n[[git.repositories]]\n\
+                 name = \"rules\"\nurl = {:?}\ncontent = \"policies\"",
+                work.display().to_string()
+            ),
+        );
+        let home = tempfile::tempdir().unwrap();
+        let token = server.admin_token(home.path());
+        let token = token.as_deref();
+
+        // The start-up sync runs in the background.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status: Value = loop {
+            let out = unet(&server, token, &["-o", "json", "git", "status"]);
+            assert!(out.status.success(), "{:?}", out);
+            let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if all[0]["live_commit"] == good.as_str() {
+                break all;
+            }
+            assert!(Instant::now() < deadline, "no live revision: {all}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(status[0]["name"], "rules");
+        assert_eq!(status[0]["last_result"], "ok");
+
+        let broken = commit(&work, "b.rules", "RULE \"second\":\nWHEN node.vendor ==\n");
+        let out = unet(&server, token, &["git", "sync", "rules"]);
+        assert_eq!(out.status.code(), Some(1), "a failed sync exits 1: {out:?}");
+        let text = stdout(&out);
+        assert!(text.contains("failed") && text.contains(&broken), "{text}");
+
+        let out = unet(&server, token, &["git", "status"]);
+        assert!(out.status.success(), "{out:?}");
+        let table = stdout(&out);
+        assert!(
+            table.contains("rules") && table.contains("policies"),
+            "{table}"
+        );
+        assert!(
+            table.contains(&good[..12]),
+            "the live commit stays: {table}"
+        );
+        assert!(table.contains("rules: revision refused:"), "{table}");
+        assert!(table.contains("  b.rules:"), "{table}");
+
+        let out = unet(&server, token, &["git", "sync", "nope"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no repository named \"nope\""),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn without_a_server_git_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_unet"))
+        .args(["git", "status"])
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("HOME", home.path())
+        .env_remove("UNET_SERVER")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unet git talks to a μNet server"), "{err}");
+    assert!(err.contains("UNET_SERVER"), "{err}");
+}
