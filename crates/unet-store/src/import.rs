@@ -1,7 +1,8 @@
 //! Import: validate everything, plan every record against the database and the rest of the
 //! batch (dependencies first), then write the plan with multi-row statements in one
 //! transaction. Planning happens before any write, so a failing record either rolls the whole
-//! import back or, with `continue_on_error`, is simply left out of the plan.
+//! import back or, with `continue_on_error`, is simply left out of the plan. Tables the import
+//! fills from empty get their secondary indexes built after the rows (SQLite, see [`bulk`]).
 
 mod bulk;
 mod plan;

@@ -6,7 +6,9 @@
 #
 # UNET=path/to/unet skips the build and times that binary instead.
 #
-# Prints the wall time of each run and the best of them; uses hyperfine when installed.
+# Prints the wall time of each run and the best of them; uses hyperfine when installed (it
+# also reports user and system CPU time). The machine may be shared: the load average before
+# and after the runs is printed with the figures.
 set -euo pipefail
 
 NODES=${1:-100000}
@@ -30,6 +32,7 @@ run_once() {
     "$UNET" --database-url "sqlite://$WORK/bench.db" -o json import "$WORK/inventory" >"$WORK/report.json"
 }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if command -v hyperfine >/dev/null; then
     hyperfine --runs "$RUNS" --prepare "rm -f $WORK/bench.db $WORK/bench.db-wal $WORK/bench.db-shm" \
         "$UNET --database-url sqlite://$WORK/bench.db -o json import $WORK/inventory"
@@ -45,6 +48,8 @@ else
     done
     echo "best of $RUNS: ${best}s"
 fi
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The last run's database must hold everything and pass SQLite's own check.
 run_once
