@@ -12,6 +12,9 @@ pub enum ComplianceError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The runtime shut down while results were being written.
+    #[error("the evaluation was interrupted before its results were recorded")]
+    Interrupted,
 }
 
 pub type Result<T, E = ComplianceError> = std::result::Result<T, E>;

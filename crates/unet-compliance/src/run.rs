@@ -1,17 +1,21 @@
-//! Evaluating the fleet page by page: facts from the store, results recorded, `SET` and
-//! `APPLY` applied only when asked.
+//! Evaluating the fleet page by page: facts from the store, results recorded (in the
+//! background, overlapping the next page), counts per rule and node, `SET` and `APPLY`
+//! applied only when asked.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use unet_core::{
-    ChangeContext, ChangeSource, Node, NodeDraft, NodeFilter, PageRequest, Timestamp, Uuid,
-};
+use unet_core::{ChangeContext, ChangeSource, Node, NodeFilter, PageRequest, Timestamp, Uuid};
 use unet_policy::{NodeEvaluation, NodeFacts, Outcome, RuleResult};
-use unet_store::{ComplianceCounts, NodeRuleResults, PolicyOutcome, RuleResultRecord, Store};
+use unet_store::{
+    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RuleResultRecord, Store,
+};
 
+use crate::apply::{PolicyChange, TemplateAssignment, apply_changes, proposed, report_templates};
 use crate::error::Result;
 use crate::facts::{PageLocations, to_json};
 use crate::load::LoadedPolicies;
+use crate::record::Recorder;
+use crate::summary::{RuleCompliance, Tally};
 
 /// Nodes evaluated (and recorded) per page.
 const PAGE_SIZE: u32 = 1000;
@@ -54,37 +58,18 @@ pub struct EvaluatedResult {
     pub message: Option<String>,
 }
 
-/// A `SET` a rule proposed for a node, and whether it was applied.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PolicyChange {
-    pub node_id: Uuid,
-    pub node: String,
-    pub rule: String,
-    /// `custom_data.<path>`
-    pub target: String,
-    pub old: Value,
-    pub new: Value,
-    pub applied: bool,
-    /// Why it could not be applied.
-    pub error: Option<String>,
-}
-
-/// Templates `APPLY` rules assign to a node, and which of them were newly assigned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TemplateAssignment {
-    pub node_id: Uuid,
-    pub node: String,
-    /// In rule order.
-    pub templates: Vec<String>,
-    /// Assigned by this evaluation (empty unless applying).
-    pub added: Vec<String>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EvaluationReport {
     pub evaluated_at: Option<Timestamp>,
     pub nodes: u64,
     pub counts: ComplianceCounts,
+    /// Nodes without failures or errors.
+    pub compliant_nodes: u64,
+    /// Every rule with its counts, in rule order.
+    pub rules: Vec<RuleCompliance>,
+    /// Up to [`crate::WORST_NODES`] nodes with most failures and errors, worst first.
+    pub worst_nodes: Vec<NodeCompliance>,
+    /// The results asked for with [`EvaluateOptions::collect`].
     pub results: Vec<EvaluatedResult>,
     pub changes: Vec<PolicyChange>,
     pub templates: Vec<TemplateAssignment>,
@@ -118,6 +103,10 @@ pub async fn evaluate(
 ) -> Result<EvaluationReport> {
     let evaluated_at = Timestamp::now();
     let rule_ids = policies.rule_ids();
+    let mut tally = Tally::new(&rule_ids);
+    let mut recorder = opts
+        .record
+        .then(|| Recorder::new(store, evaluated_at, rule_ids));
     let mut report = EvaluationReport {
         evaluated_at: Some(evaluated_at),
         ..Default::default()
@@ -142,7 +131,13 @@ pub async fn evaluate(
                 ..NodeFacts::new(&json)
             };
             let evaluation = policies.set.evaluate(&facts);
-            collect(&mut report, opts.collect, node, &evaluation);
+            let outcomes = evaluation.results.iter().map(|r| outcome(r.outcome));
+            let counts = tally.add(node, evaluated_at, outcomes);
+            report.counts.merge(&counts);
+            if counts.fail + counts.error == 0 {
+                report.compliant_nodes += 1;
+            }
+            collect(&mut report.results, opts.collect, node, &evaluation);
             if opts.record {
                 recorded.push(NodeRuleResults {
                     node_id: node.id,
@@ -161,10 +156,8 @@ pub async fn evaluate(
                 to_update.push(proposed(node, &evaluation, &mut report.changes));
             }
         }
-        if opts.record {
-            store
-                .record_policy_results(evaluated_at, &rule_ids, &recorded)
-                .await?;
+        if let Some(recorder) = &mut recorder {
+            recorder.record(recorded).await?;
         }
         let added = match &opts.apply {
             Some(_) => store.assign_templates(&assignments).await?,
@@ -182,22 +175,32 @@ pub async fn evaluate(
         progress(report.nodes, total);
         match next {
             Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(report),
+            None => break,
         }
     }
+    if let Some(recorder) = &mut recorder {
+        recorder.finish().await?;
+    }
+    (report.rules, report.worst_nodes) = tally.finish();
+    Ok(report)
 }
 
-fn collect(report: &mut EvaluationReport, collect: Collect, node: &Node, e: &NodeEvaluation<'_>) {
+/// Keeps the results `collect` asks for.
+fn collect(
+    results: &mut Vec<EvaluatedResult>,
+    collect: Collect,
+    node: &Node,
+    e: &NodeEvaluation<'_>,
+) {
     for r in &e.results {
         let outcome = outcome(r.outcome);
-        report.counts.add(outcome);
         let keep = match collect {
             Collect::None => false,
             Collect::Failures => matches!(outcome, PolicyOutcome::Fail | PolicyOutcome::Error),
             Collect::All => true,
         };
         if keep {
-            report.results.push(EvaluatedResult {
+            results.push(EvaluatedResult {
                 node_id: node.id,
                 node: node.name.clone(),
                 rule: r.rule.to_owned(),
@@ -207,113 +210,5 @@ fn collect(report: &mut EvaluationReport, collect: Collect, node: &Node, e: &Nod
                 message: r.message().map(str::to_owned),
             });
         }
-    }
-}
-
-/// A node with its `SET` changes applied to `custom_data`, and where its changes start in
-/// the report. A change whose path is blocked is reported with its error and left out.
-struct Update {
-    node: Node,
-    custom_data: Value,
-    first_change: usize,
-}
-
-fn proposed(node: &Node, e: &NodeEvaluation<'_>, changes: &mut Vec<PolicyChange>) -> Update {
-    let first_change = changes.len();
-    let mut custom_data = node.custom_data.clone();
-    for change in &e.changes {
-        let error = change
-            .apply_to(&mut custom_data)
-            .err()
-            .map(|e| e.to_string());
-        changes.push(PolicyChange {
-            node_id: node.id,
-            node: node.name.clone(),
-            rule: change.rule.to_owned(),
-            target: change.target.to_owned(),
-            old: change.old.clone(),
-            new: change.new.clone(),
-            applied: false,
-            error,
-        });
-    }
-    Update {
-        node: node.clone(),
-        custom_data,
-        first_change,
-    }
-}
-
-/// Writes each changed node through the store's normal update path (one change row with
-/// source `policy` per node); a node edited meanwhile is refused by its revision.
-async fn apply_changes(
-    store: &Store,
-    ctx: &ChangeContext,
-    updates: Vec<Update>,
-    changes: &mut [PolicyChange],
-) -> Result<()> {
-    for update in updates {
-        let Update {
-            node,
-            custom_data,
-            first_change,
-        } = update;
-        let id = node.id;
-        let outcome = store
-            .update_node(ctx, id, draft(node, custom_data), None)
-            .await;
-        let of_node = changes
-            .iter_mut()
-            .skip(first_change)
-            .take_while(|c| c.node_id == id)
-            .filter(|c| c.error.is_none());
-        match outcome {
-            Ok(_) => of_node.for_each(|c| c.applied = true),
-            Err(e) => {
-                let message = e.to_string();
-                of_node.for_each(|c| c.error = Some(message.clone()));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn draft(n: Node, custom_data: Value) -> NodeDraft {
-    NodeDraft {
-        id: Some(n.id),
-        name: n.name,
-        domain: n.domain,
-        fqdn: None,
-        vendor: n.vendor,
-        platform: Some(n.platform),
-        model: n.model,
-        role: n.role,
-        status: Some(n.status),
-        location_id: n.location_id,
-        management_ip: n.management_ip,
-        serial_number: n.serial_number,
-        asset_tag: n.asset_tag,
-        custom_data: Some(custom_data),
-        revision: Some(n.revision),
-        ..Default::default()
-    }
-}
-
-fn report_templates(
-    report: &mut EvaluationReport,
-    nodes: &[Node],
-    assignments: Vec<(Uuid, Vec<String>)>,
-    added: Vec<(Uuid, Vec<String>)>,
-) {
-    let mut added: std::collections::HashMap<Uuid, Vec<String>> = added.into_iter().collect();
-    let names: std::collections::HashMap<Uuid, &str> =
-        nodes.iter().map(|n| (n.id, n.name.as_str())).collect();
-    for (node_id, templates) in assignments {
-        report.templates.push(TemplateAssignment {
-            node_id,
-            node: names.get(&node_id).copied().unwrap_or_default().to_owned(),
-            templates,
-            added: added.remove(&node_id).unwrap_or_default(),
-        });
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{Notify, watch};
@@ -163,6 +163,12 @@ pub(crate) fn compliance_error(e: ComplianceError) -> Error {
         ComplianceError::Read { path, source } => {
             Error::io(format!("policies.dir {}", path.display()), source)
         }
+        // Only while the server shuts down.
+        ComplianceError::Interrupted => Error::request(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "evaluation_interrupted",
+            ComplianceError::Interrupted.to_string(),
+        ),
     }
 }
 

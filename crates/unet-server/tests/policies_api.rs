@@ -128,6 +128,98 @@ fn listing_validation_and_evaluation_over_the_fixture() {
     }
 }
 
+/// `(node, rule, outcome)` of each result, sorted, to compare answers.
+fn keys(results: &[Value]) -> Vec<(String, String, String)> {
+    let mut keys: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let text = |key: &str| r[key].as_str().unwrap_or_default().to_string();
+            (text("node"), text("rule"), text("outcome"))
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn failures_only_and_summary_answers_over_the_fixture() {
+    for db in TestDatabase::all_blocking() {
+        let (server, nodes) = start_with_fixture(&db);
+        let evaluate = |body: Value| {
+            let (status, _, answer) = json_of(server.post_json("/api/v1/policies/evaluate", &body));
+            assert_eq!(status, 200, "{body}: {answer}");
+            answer
+        };
+        let all = evaluate(json!({}));
+        let all = array(&all);
+        let failing: Vec<Value> = all
+            .iter()
+            .filter(|r| r["outcome"] == "fail" || r["outcome"] == "error")
+            .cloned()
+            .collect();
+        assert!(!failing.is_empty());
+
+        let failures = evaluate(json!({"failures_only": true}));
+        assert_eq!(keys(array(&failures)), keys(&failing));
+
+        let summary = evaluate(json!({"summary": true}));
+        assert_eq!(summary["nodes"], nodes.len(), "{summary}");
+        assert_eq!(summary["results"], json!([]), "{summary}");
+        assert!(summary["evaluated_at"].is_string(), "{summary}");
+        let count = |outcome: &str| all.iter().filter(|r| r["outcome"] == outcome).count();
+        for outcome in ["pass", "fail", "error", "not_applicable"] {
+            assert_eq!(
+                summary["counts"][outcome],
+                count(outcome),
+                "{outcome}: {summary}"
+            );
+        }
+        let compliant = nodes
+            .iter()
+            .filter(|n| !failing.iter().any(|r| r["node_id"] == n["id"]))
+            .count();
+        assert_eq!(summary["compliant_nodes"], compliant, "{summary}");
+        // Every rule, each counted once per node.
+        let rules = array(&summary["rules"]);
+        assert_eq!(rules.len() * nodes.len(), all.len(), "{summary}");
+        for rule in rules {
+            let counts = &rule["counts"];
+            let per_rule: u64 = ["pass", "fail", "error", "not_applicable"]
+                .iter()
+                .map(|o| counts[*o].as_u64().unwrap())
+                .sum();
+            assert_eq!(per_rule as usize, nodes.len(), "{rule}");
+        }
+        // Worst first, only nodes with failures or errors.
+        let worst = array(&summary["worst_nodes"]);
+        assert!(!worst.is_empty() && worst.len() <= 10, "{summary}");
+        let failing_of = |n: &Value| {
+            n["counts"]["fail"].as_u64().unwrap() + n["counts"]["error"].as_u64().unwrap()
+        };
+        assert!(
+            worst
+                .windows(2)
+                .all(|w| failing_of(&w[0]) >= failing_of(&w[1]))
+        );
+        assert!(worst.iter().all(|n| failing_of(n) > 0), "{summary}");
+
+        let both = evaluate(json!({"summary": true, "failures_only": true}));
+        assert_eq!(keys(array(&both["results"])), keys(&failing));
+        assert_eq!(both["counts"], summary["counts"], "{both}");
+
+        // The answer is smaller; what is stored is not.
+        let (status, _, stored) = json_of(server.get("/api/v1/policies/results?limit=100000"));
+        assert_eq!(status, 200, "{stored}");
+        assert_eq!(array(&stored).len(), all.len());
+        assert_problem(
+            server.post_json("/api/v1/policies/evaluate", &json!({"summary": "yes"})),
+            422,
+            "invalid_field",
+        );
+        server.terminate();
+    }
+}
+
 #[test]
 fn validation_answers_with_diagnostics() {
     for db in TestDatabase::all_blocking() {

@@ -94,7 +94,7 @@ pub struct StoredResult {
 }
 
 /// Counts per outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ComplianceCounts {
     pub pass: u64,
     pub fail: u64,
@@ -112,6 +112,13 @@ impl ComplianceCounts {
         }
     }
 
+    pub fn merge(&mut self, other: &ComplianceCounts) {
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.error += other.error;
+        self.not_applicable += other.not_applicable;
+    }
+
     /// pass / (pass + fail + error) in percent; 100 when no rule applied.
     pub fn compliance_percent(&self) -> f64 {
         let applicable = self.pass + self.fail + self.error;
@@ -124,7 +131,7 @@ impl ComplianceCounts {
 }
 
 /// One node's compliance as of its last evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NodeCompliance {
     pub node_id: Uuid,
     pub node: String,

@@ -95,8 +95,17 @@ impl Store {
             .map(|(n, _)| n.node_id)
             .collect();
         let changed: HashSet<Uuid> = changed_ids.iter().copied().collect();
+        // Result rows are written in the same transaction as the node's evaluation row and
+        // cascade with the node, so a node never evaluated before has none to read or prune:
+        // a first evaluation only inserts. (Looking them up anyway is what made the first
+        // evaluation slow on PostgreSQL, whose planner still takes the growing table as empty.)
+        let evaluated_before: Vec<Uuid> = changed_ids
+            .iter()
+            .copied()
+            .filter(|id| stored.get(id).is_some_and(Option::is_some))
+            .collect();
         let mut existing: HashMap<(Uuid, String), Existing> = HashMap::new();
-        for chunk in chunks(&changed_ids, 1) {
+        for chunk in chunks(&evaluated_before, 1) {
             let mut sql = Sql::new(
                 "SELECT node_id, rule_id, outcome, expected, actual, message, changed_at \
                  FROM policy_results WHERE node_id",
@@ -175,7 +184,7 @@ impl Store {
         }
         // Rule ids bind once per statement, so leave room for them in the node chunks.
         let rule_binds = rule_ids.len().min(crate::db::MAX_BINDS / 2);
-        for chunk in chunks(&changed_ids, 1 + rule_binds) {
+        for chunk in chunks(&evaluated_before, 1 + rule_binds) {
             let mut sql = Sql::new("DELETE FROM policy_results WHERE node_id");
             push_in(&mut sql, chunk);
             if !rule_ids.is_empty() {

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use unet_compliance::{
-    Collect, ComplianceError, EvaluateOptions, EvaluatedResult, LoadedPolicies, evaluate,
+    Collect, ComplianceError, EvaluateOptions, EvaluatedResult, EvaluationSummary, LoadedPolicies,
+    evaluate,
 };
 use unet_core::{ChangeContext, ChangeSource, Timestamp};
 use unet_store::{ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions};
@@ -152,6 +153,10 @@ fn cli_error(e: ComplianceError) -> CliError {
         ComplianceError::Read { path, source } => CliError::Io(std::io::Error::new(
             source.kind(),
             format!("cannot read policies at {}: {source}", path.display()),
+        )),
+        e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            e.to_string(),
         )),
     }
 }
@@ -373,24 +378,31 @@ fn print_evaluation(
 }
 
 /// `eval --server`: the server reloads its `policies.dir`, evaluates, stores the results and
-/// (with `--apply`) writes `SET`/`APPLY` as the caller. Its answer lists every result, so
-/// the counts and the node total come from it; proposed changes are not part of it.
+/// (with `--apply`) writes `SET`/`APPLY` as the caller; proposed changes are not part of its
+/// answer. With `--failures-only` the server answers its summary with only the failures and
+/// errors (the whole fleet's results stay on the server); otherwise it lists every result,
+/// and the counts and the node total come from that list.
 async fn remote_eval(api: &Api, args: EvalArgs, format: OutputFormat) -> Result<ExitCode> {
     require_tabular(format)?;
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "nodes": args.node.as_ref().map(|node| serde_json::json!({"node": node})),
         "apply": args.apply,
     });
-    let mut results: Vec<EvaluatedResult> =
+    if args.failures_only {
+        body["summary"] = true.into();
+        body["failures_only"] = true.into();
+        let summary: EvaluationSummary =
+            api.post("api/v1/policies/evaluate", &[], &body).await?.body;
+        print_evaluation(&summary.results, format, summary.nodes, summary.counts)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let results: Vec<EvaluatedResult> =
         api.post("api/v1/policies/evaluate", &[], &body).await?.body;
     let mut counts = ComplianceCounts::default();
     let mut nodes = std::collections::HashSet::new();
     for r in &results {
         counts.add(r.outcome);
         nodes.insert(r.node_id);
-    }
-    if args.failures_only {
-        results.retain(|r| matches!(r.outcome, PolicyOutcome::Fail | PolicyOutcome::Error));
     }
     print_evaluation(&results, format, nodes.len() as u64, counts)?;
     Ok(ExitCode::SUCCESS)

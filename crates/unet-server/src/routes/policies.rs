@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use serde::{Deserialize, Serialize};
-use unet_compliance::{Collect, EvaluateOptions, EvaluatedResult, LoadedPolicies, evaluate};
+use unet_compliance::{
+    Collect, EvaluateOptions, EvaluatedResult, EvaluationSummary, LoadedPolicies, evaluate,
+};
 use unet_core::{CoreError, NodeFilter, Uuid};
 use unet_policy::Diagnostics;
 use unet_store::{ComplianceSummary, NodeCompliance, PolicyOutcome, ResultFilter, StoredResult};
@@ -179,14 +181,39 @@ struct EvaluateRequest {
     /// Write `SET` changes and `APPLY` template assignments (change source `policy`).
     #[serde(default)]
     apply: bool,
+    /// Answer only `fail` and `error` results (every result is still stored).
+    #[serde(default)]
+    failures_only: bool,
+    /// Answer a summary object instead of the list of results: counts per outcome, per rule
+    /// and for the worst nodes, with the failures and errors in `results` when
+    /// `failures_only` is also set (an empty `results` otherwise).
+    #[serde(default)]
+    summary: bool,
+}
+
+/// The answer of an evaluation: a list of results unless the request asked for a summary.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum EvaluateAnswer {
+    /// Every node × rule result, or only failures and errors with `failures_only`: objects
+    /// with `node`, `node_id`, `rule`, `outcome`, `expected`, `actual`, `message`.
+    #[schema(value_type = Vec<Object>)]
+    Results(Vec<EvaluatedResult>),
+    /// With `summary`: `evaluated_at`, `nodes`, `compliant_nodes`, `counts` (`pass`, `fail`,
+    /// `error`, `not_applicable`), `compliance_percent`, `rules` (every rule in load order
+    /// with its `counts` and `compliance_percent`), `worst_nodes` (up to ten nodes with most
+    /// failures and errors, worst first) and `results`.
+    #[schema(value_type = Object)]
+    Summary(Box<EvaluationSummary>),
 }
 
 /// Evaluate nodes now. File rules are reloaded and their results stored; inline rules are
-/// only evaluated.
+/// only evaluated. The answer lists every node × rule result unless `failures_only` or
+/// `summary` ask for less.
 #[utoipa::path(post, path = "/api/v1/policies/evaluate", tag = "policies",
     request_body = EvaluateRequest,
-    responses((status = 200, description = "Every node × rule result: `node`, `node_id`, `rule`, \
-        `outcome`, `expected`, `actual`, `message`", body = [Object]),
+    responses((status = 200, description = "The results (a list), or the summary (an object) \
+        when `summary` is true", body = EvaluateAnswer),
         (status = 404, description = "No node or location has the identifier in `nodes`",
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inline rules that do not compile, or a bad node filter",
@@ -195,7 +222,7 @@ async fn evaluate_policies(
     State(state): State<AppState>,
     ChangeCtx(ctx): ChangeCtx,
     JsonBody(request): JsonBody<EvaluateRequest>,
-) -> Result<Json<Vec<EvaluatedResult>>> {
+) -> Result<Json<EvaluateAnswer>> {
     let selection = request.nodes.unwrap_or_default();
     let node = match selection.node.as_deref() {
         Some(ident) => Some(state.store().resolve_node(ident).await?.id),
@@ -217,12 +244,20 @@ async fn evaluate_policies(
         node,
         record,
         apply: request.apply.then_some(ctx),
-        collect: Collect::All,
+        collect: match (request.failures_only, request.summary) {
+            (true, _) => Collect::Failures,
+            (false, true) => Collect::None,
+            (false, false) => Collect::All,
+        },
     };
     let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
         .await
         .map_err(compliance_error)?;
-    Ok(Json(report.results))
+    Ok(Json(if request.summary {
+        EvaluateAnswer::Summary(Box::new(report.into()))
+    } else {
+        EvaluateAnswer::Results(report.results)
+    }))
 }
 
 async fn node_filter(state: &AppState, nodes: NodeSelection) -> Result<NodeFilter> {
