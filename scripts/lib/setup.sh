@@ -6,6 +6,7 @@ ensure_packages() {
     local missing=()
     command -v sqlite3 >/dev/null || missing+=(sqlite3)
     command -v jq >/dev/null || missing+=(jq)
+    command -v git >/dev/null || missing+=(git)
     command -v curl >/dev/null || missing+=(curl)
     command -v openssl >/dev/null || missing+=(openssl)
     command -v shellcheck >/dev/null || missing+=(shellcheck)

@@ -6,35 +6,13 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::server::LiveServer;
+use unet_git::testing::{commit, init};
 use serde_json::Value;
 use unet_store::testing::TestDatabase;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.net")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.net")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn commit(work: &Path, file: &str, text: &str) -> String {
-    std::fs::write(work.join(file), text).unwrap();
-    git(work, &["add", "-A"]);
-    git(work, &["commit", "-q", "-m", file]);
-    git(work, &["rev-parse", "HEAD"])
-}
 
 /// `unet ARGS` with `UNET_SERVER` and `UNET_TOKEN` set as the runbook sets them.
 fn unet(server: &LiveServer, token: Option<&str>, args: &[&str]) -> Output {
@@ -57,13 +35,13 @@ fn stdout(out: &Output) -> String {
 fn status_and_sync_show_live_revisions_and_refused_ones() {
     for db in TestDatabase::all_blocking() {
         let dir = tempfile::tempdir().unwrap();
-        let work = dir.path().join("rules");
-        std::fs::create_dir(&work).unwrap();
-        git(&work, &["init", "-q", "-b", "main"]);
+        let work = init(dir.path(), "rules");
         let good = commit(
             &work,
-            "a.rules",
-            "RULE \"first\":\nWHEN node.vendor == \"cisco\"\nTHEN ASSERT node.status IS \"active\"\n",
+            &[(
+                "a.rules",
+                "RULE \"first\":\nWHEN node.vendor == \"cisco\"\nTHEN ASSERT node.status IS \"active\"\n",
+            )],
         );
         let server = LiveServer::start(
             db.url(),
@@ -92,7 +70,7 @@ fn status_and_sync_show_live_revisions_and_refused_ones() {
         assert_eq!(status[0]["name"], "rules");
         assert_eq!(status[0]["last_result"], "ok");
 
-        let broken = commit(&work, "b.rules", "RULE \"second\":\nWHEN node.vendor ==\n");
+        let broken = commit(&work, &[("b.rules", "RULE \"second\":\nWHEN node.vendor ==\n")]);
         let out = unet(&server, token, &["git", "sync", "rules"]);
         assert_eq!(out.status.code(), Some(1), "a failed sync exits 1: {out:?}");
         let text = stdout(&out);

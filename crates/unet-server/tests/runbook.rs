@@ -2,8 +2,8 @@
 //! a live server on SQLite. Each command is the runbook's text with only the port, the paths
 //! (under a temporary root) and an `Authorization` header adapted; `systemctl stop/start/reload`
 //! become SIGTERM / a new process / SIGHUP; `apt` and `journalctl` steps are skipped (the log
-//! file stands in for the journal). `unet` runs against the live server through `UNET_SERVER`;
-//! `unet git status` belongs to the Git issue and is not run yet.
+//! file stands in for the journal). `unet` runs against the live server through `UNET_SERVER`,
+//! which syncs its rules from a local Git repository (`unet git status`).
 
 mod common;
 mod site;
@@ -76,9 +76,17 @@ fn maintenance_runbook_on_sqlite() {
         perf["http_request_duration_avg"].as_f64().is_some(),
         "{perf}"
     );
-    // Feature verification with the CLI against the server (`unet git status`: Git issue).
+    // Feature verification with the CLI against the server.
     let nodes = site.run("unet nodes list");
     assert!(nodes.starts_with(" NAME"), "{nodes}");
+    let git = site.run("unet git status");
+    let repo = git.lines().find(|l| l.contains("network-policies"));
+    assert!(
+        repo.is_some_and(|l| l.contains("branch main")
+            && (l.contains(" ok") || l.contains(" unchanged"))
+            && !l.contains("failed")),
+        "the rules repository is live:\n{git}"
+    );
     let policies = site.run("unet policies list");
     assert!(
         policies.contains("active-nodes-have-management-ip"),

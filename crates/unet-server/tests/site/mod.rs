@@ -45,13 +45,14 @@ impl Site {
         std::fs::create_dir_all(r.join("home")).unwrap();
         std::fs::write(r.join("home/.sqliterc"), ".timeout 10000\n").unwrap();
         // The policies the server evaluates, for the runbook's `unet policies list`.
+        // The same rule in a Git repository the server syncs, for `unet git status`.
+        let rule = "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
+                    THEN ASSERT node.management_ip IS NOT NULL\n";
         std::fs::create_dir_all(r.join("etc/unet/policies")).unwrap();
-        std::fs::write(
-            r.join("etc/unet/policies/site.rules"),
-            "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
-             THEN ASSERT node.management_ip IS NOT NULL\n",
-        )
-        .unwrap();
+        std::fs::write(r.join("etc/unet/policies/site.rules"), rule).unwrap();
+        std::fs::create_dir_all(r.join("srv/git")).unwrap();
+        let repo = unet_git::testing::init(&r.join("srv/git"), "network-policies");
+        unet_git::testing::commit(&repo, &[("site.rules", rule)]);
         let site = Site {
             root,
             server: None,
@@ -76,13 +77,15 @@ impl Site {
     pub fn write_config(&self, extra: &str) {
         let text = format!(
             "server.listen = \"127.0.0.1:0\"\ndatabase.url = {:?}\ndata.dir = {:?}\n\
-             logging.file = {:?}\ndatabase.slow_query_threshold = \"1ms\"\npolicies.dir = {:?}\n{extra}",
+             logging.file = {:?}\ndatabase.slow_query_threshold = \"1ms\"\npolicies.dir = {:?}\n{extra}\n\
+             [[git.repositories]]\nname = \"network-policies\"\nurl = {:?}\ncontent = \"policies\"\n",
             self.database_url
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}", self.db().display())),
             self.path("var/lib/unet").display().to_string(),
             self.log_file().display().to_string(),
             self.path("etc/unet/policies").display().to_string(),
+            self.path("srv/git/network-policies").display().to_string(),
         );
         std::fs::write(self.config(), text).unwrap();
     }
