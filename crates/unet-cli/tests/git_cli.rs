@@ -10,8 +10,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::server::LiveServer;
-use unet_git::testing::{commit, init};
 use serde_json::Value;
+use unet_git::testing::{commit, init};
 use unet_store::testing::TestDatabase;
 
 /// `unet ARGS` with `UNET_SERVER` and `UNET_TOKEN` set as the runbook sets them.
@@ -70,7 +70,10 @@ fn status_and_sync_show_live_revisions_and_refused_ones() {
         assert_eq!(status[0]["name"], "rules");
         assert_eq!(status[0]["last_result"], "ok");
 
-        let broken = commit(&work, &[("b.rules", "RULE \"second\":\nWHEN node.vendor ==\n")]);
+        let broken = commit(
+            &work,
+            &[("b.rules", "RULE \"second\":\nWHEN node.vendor ==\n")],
+        );
         let out = unet(&server, token, &["git", "sync", "rules"]);
         assert_eq!(out.status.code(), Some(1), "a failed sync exits 1: {out:?}");
         let text = stdout(&out);
