@@ -62,6 +62,117 @@ async fn clear_results(db: &TestDatabase) {
     let _ = conn.close().await;
 }
 
+fn case(cold: bool) -> &'static str {
+    if cold { "cold" } else { "unchanged" }
+}
+
+/// Runs outside criterion: each case's wall time next to the CPU time the server and the
+/// database spent on it, which a busy machine does not inflate the way it does wall time.
+const CPU_RUNS: usize = 3;
+
+/// The server process and, on PostgreSQL, the processes of the cluster serving it.
+struct Processes {
+    server: u32,
+    database_port: Option<String>,
+}
+
+impl Processes {
+    fn of(server: &Server, db: &TestDatabase) -> Processes {
+        let database_port = (db.backend() == Backend::Postgres)
+            .then(|| db.url().rsplit_once(':').map(|(_, rest)| rest))
+            .flatten()
+            .and_then(|rest| rest.split('/').next())
+            .map(str::to_owned);
+        Processes {
+            server: server.pid(),
+            database_port,
+        }
+    }
+
+    /// `run` (which answers its body size) `CPU_RUNS` times, after one untimed run.
+    fn report(&self, label: &str, mut run: impl FnMut() -> usize) {
+        run();
+        let mut walls = Vec::new();
+        let (mut server_cpu, mut database_cpu, mut bytes) = (0.0, 0.0, 0);
+        for _ in 0..CPU_RUNS {
+            let database = self.database_pids();
+            let before = (cpu_seconds(&[self.server]), cpu_seconds(&database));
+            let started = Instant::now();
+            bytes = run();
+            walls.push(started.elapsed().as_secs_f64());
+            server_cpu += cpu_seconds(&[self.server]) - before.0;
+            database_cpu += cpu_seconds(&database) - before.1;
+        }
+        walls.sort_by(f64::total_cmp);
+        let runs = CPU_RUNS as f64;
+        eprintln!(
+            "{label}: wall {:.3} s (median of {CPU_RUNS}), CPU server {:.3} s + database {:.3} s \
+             (mean), answer {bytes} bytes",
+            walls[CPU_RUNS / 2],
+            server_cpu / runs,
+            database_cpu / runs,
+        );
+    }
+
+    /// The postmaster listening on the port and its children (backends, writers, autovacuum).
+    fn database_pids(&self) -> Vec<u32> {
+        let Some(port) = &self.database_port else {
+            return Vec::new();
+        };
+        let processes: Vec<(u32, String, String)> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let cmdline = std::fs::read_to_string(entry.path().join("cmdline")).ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                Some((pid, cmdline, stat))
+            })
+            .collect();
+        let listens = format!("-p {port}");
+        let Some(postmaster) = processes
+            .iter()
+            .find(|(_, cmdline, _)| {
+                cmdline.split('\0').any(|arg| arg.ends_with("/postgres"))
+                    && cmdline.replace('\0', " ").contains(&listens)
+            })
+            .map(|(pid, _, _)| *pid)
+        else {
+            return Vec::new();
+        };
+        let parent = |stat: &str| -> Option<u32> {
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        processes
+            .iter()
+            .filter(|(pid, _, stat)| *pid == postmaster || parent(stat) == Some(postmaster))
+            .map(|(pid, _, _)| *pid)
+            .collect()
+    }
+}
+
+/// User + system CPU seconds the processes have used so far (processes gone count zero).
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let ticks: f64 = pids
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+        })
+        .sum();
+    ticks / ticks_per_second
+}
+
 fn bench_backend(c: &mut Criterion, runtime: &tokio::runtime::Runtime, db: &TestDatabase) {
     let backend = db.backend().as_str();
     runtime.block_on(async {
@@ -82,14 +193,17 @@ fn bench_backend(c: &mut Criterion, runtime: &tokio::runtime::Runtime, db: &Test
         ("results", json!({})),
         ("summary", json!({"summary": true, "failures_only": true})),
     ];
+    let processes = Processes::of(&server, db);
     for (name, body) in &answers {
-        runtime.block_on(clear_results(db));
-        let started = Instant::now();
-        let bytes = evaluate(&server, body);
-        eprintln!(
-            "{backend}: first evaluation, answer {name} ({bytes} bytes): {:.3} s",
-            started.elapsed().as_secs_f64()
-        );
+        for cold in [true, false] {
+            let run = || {
+                if cold {
+                    runtime.block_on(clear_results(db));
+                }
+                evaluate(&server, body)
+            };
+            processes.report(&format!("{backend} {}_{name}", case(cold)), run);
+        }
     }
 
     let mut group = c.benchmark_group(format!("server_{backend}"));
@@ -99,7 +213,7 @@ fn bench_backend(c: &mut Criterion, runtime: &tokio::runtime::Runtime, db: &Test
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(20));
     for (name, body) in &answers {
-        group.bench_function(format!("cold_{name}"), |b| {
+        group.bench_function(format!("{}_{name}", case(true)), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
@@ -111,7 +225,7 @@ fn bench_backend(c: &mut Criterion, runtime: &tokio::runtime::Runtime, db: &Test
                 total
             });
         });
-        group.bench_function(format!("unchanged_{name}"), |b| {
+        group.bench_function(format!("{}_{name}", case(false)), |b| {
             evaluate(&server, body);
             b.iter(|| evaluate(&server, body));
         });
