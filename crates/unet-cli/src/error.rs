@@ -71,6 +71,19 @@ fn server_message(detail: &str, errors: &[(String, String)]) -> String {
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
+/// The process exit status of a command: its own on success, 0 when the reader closed the pipe,
+/// else 1 with the error on stderr.
+pub fn exit_code(result: Result<std::process::ExitCode, CliError>) -> std::process::ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 impl CliError {
     /// A closed pipe (`unet nodes list | head`) is the reader's choice, not a failure.
     pub fn is_broken_pipe(&self) -> bool {

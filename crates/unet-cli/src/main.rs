@@ -17,7 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::client::Client;
 use crate::commands::{changes, export, import, links, locations, nodes};
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit_code};
 use crate::output::OutputFormat;
 
 #[derive(Debug, Parser)]
@@ -143,14 +143,7 @@ fn main() -> ExitCode {
             }
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(result.map(|()| ExitCode::SUCCESS))
 }
 
 /// The server of `--server`/`UNET_SERVER`, else of the config file unless a database was named

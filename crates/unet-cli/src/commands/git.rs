@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
 use crate::output::{OutputFormat, print_rows, print_structured};
 
@@ -50,14 +50,7 @@ pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> ExitC
             })
         })
     });
-    match outcome {
-        Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(outcome)
 }
 
 /// `--server`/`UNET_SERVER`, else `server` of the client configuration file.

@@ -17,7 +17,7 @@ use unet_compliance::{
 use unet_core::{ChangeContext, ChangeSource, Timestamp};
 use unet_store::{ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions};
 
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
 use crate::output::{OutputFormat, print_rows, print_structured, require_tabular};
 
@@ -104,14 +104,7 @@ pub fn run(
             })
         }
     };
-    match outcome {
-        Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(outcome)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use unet_auth::{AuthError, Client as Origin, Security};
 use unet_store::{Store, StoreOptions};
 
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
 use crate::output::{OutputFormat, print_rows, print_structured};
 
@@ -113,14 +113,7 @@ where
                 result
             })
         });
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(outcome.map(|()| ExitCode::SUCCESS))
 }
 
 #[derive(Debug, Subcommand)]
