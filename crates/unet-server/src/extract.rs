@@ -71,11 +71,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             "text may not contain the NUL character (\\u0000)",
         ));
     }
-    let starts_object = bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{');
-    if !starts_object {
+    if !starts_object(bytes) {
         serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| json_error(".", &e))?;
         return Err(Error::invalid_field(
             "invalid_field",
@@ -95,6 +91,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     };
     de.end().map_err(|e| json_error(".", &e))?;
     Ok(value)
+}
+
+/// A body read as JSON whatever its `Content-Type` (the runbook's curl commands send none):
+/// anything but a JSON object that reads as `T` is 400 `invalid_json`, with `expected` (the
+/// shape the endpoint takes) and where the body went wrong.
+pub fn parse_untyped_body<T: DeserializeOwned>(bytes: &[u8], expected: &str) -> Result<T, Error> {
+    let refuse = |why: String| {
+        Error::request(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("expected {expected}: {why}"),
+        )
+    };
+    if !starts_object(bytes) {
+        return Err(refuse("the body is not a JSON object".to_string()));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| refuse(format!("at line {}, column {}: {e}", e.line(), e.column())))
 }
 
 /// Reads an already parsed JSON value as `T`, with the same field-naming errors as a body.
@@ -125,6 +139,14 @@ fn json_error(path: &str, e: &serde_json::Error) -> Error {
             }
         }
     }
+}
+
+/// Whether the first character of a body (after white space) opens a JSON object.
+fn starts_object(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
 }
 
 /// Whether a JSON document holds `\u0000` inside a string (an escape, not an escaped backslash

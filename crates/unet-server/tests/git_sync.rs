@@ -233,6 +233,8 @@ fn without_a_secret_the_webhook_is_off_and_without_repositories_sync_is_a_no_op(
             .send()
             .unwrap();
         assert_problem(r, 400, "invalid_json");
+        let r = server.post_json("/api/v1/git/sync", &json!([]));
+        assert_problem(r, 400, "invalid_json");
         let (_, _, system) = json_of(server.get("/api/v1/system/status"));
         let component = system["components"]
             .as_array()

@@ -254,6 +254,11 @@ fn snapshot_names_never_leave_the_snapshot_folder() {
     }
     assert_problem(snapshot_request(&server, "name=x"), 400, "invalid_json");
     assert_problem(
+        snapshot_request(&server, r#"["x", "full"]"#),
+        400,
+        "invalid_json",
+    );
+    assert_problem(
         snapshot_request(&server, r#"{"name": "x", "type": "all"}"#),
         400,
         "invalid_json",

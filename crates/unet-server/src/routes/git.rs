@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Access, auth_error, authorize, client_of};
 use crate::error::{Error, Result};
+use crate::extract::parse_untyped_body;
 use crate::git_sync::{RepositoryStatus, sync_now};
 use crate::state::AppState;
 
@@ -64,17 +65,8 @@ async fn git_sync(
     body: Bytes,
 ) -> Result<Json<Vec<RepositoryStatus>>> {
     // Read as JSON whatever the Content-Type, like the snapshot request.
-    let request: SyncRequest = serde_json::from_slice(&body).map_err(|e| {
-        Error::request(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!(
-                "expected {{}} (every repository) or {{\"repository\": name}}, at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
+    let request: SyncRequest =
+        parse_untyped_body(&body, r#"{} (every repository) or {"repository": name}"#)?;
     if let Some(name) = request.repository.as_deref()
         && !state.git().has_repository(name)
     {

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Access, Role, authorize};
 use crate::error::{Error, Result};
+use crate::extract::parse_untyped_body;
 use crate::host::{HostFigures, figures};
 use crate::snapshot::{self, Snapshot, SnapshotKind};
 use crate::state::AppState;
@@ -353,17 +354,8 @@ async fn create_snapshot(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Snapshot>)> {
-    let request: SnapshotRequest = serde_json::from_slice(&body).map_err(|e| {
-        Error::request(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!(
-                "expected {{\"name\": …, \"type\": \"full\"|\"database\"}} at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
+    let request: SnapshotRequest =
+        parse_untyped_body(&body, r#"{"name": …, "type": "full"|"database"}"#)?;
     let snapshot = snapshot::create(
         state.store(),
         state.operations(),
