@@ -43,6 +43,17 @@ pub fn patched_draft<D: DeserializeOwned>(
             "a merge patch must be a JSON object",
         ));
     }
+    // A member naming no field of the record is refused even when null (which RFC 7396 would
+    // read as "remove", a no-op): a misspelt field must not pass silently.
+    if let (Value::Object(members), Value::Object(fields)) = (&patch, &current)
+        && let Some(unknown) = members.keys().find(|k| !fields.contains_key(*k))
+    {
+        return Err(Error::invalid_field(
+            "unknown_field",
+            unknown.clone(),
+            format!("unknown field `{unknown}`: a merge patch may only set the record's fields"),
+        ));
+    }
     if let Value::Object(fields) = &mut current {
         for name in derived {
             fields.remove(*name);
@@ -84,5 +95,14 @@ mod tests {
         .unwrap();
         assert_eq!((draft.name.as_str(), draft.fqdn), ("b", None));
         assert!(patched_draft::<unet_core::NodeDraft>(json!({}), &[], json!([1])).is_err());
+        let unknown = patched_draft::<unet_core::NodeDraft>(
+            json!({"name": "a", "domain": null}),
+            &[],
+            json!({"colour": null}),
+        );
+        assert!(
+            unknown.is_err(),
+            "an unknown member is refused even when null"
+        );
     }
 }
