@@ -258,11 +258,17 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
+        // Exactly IF_MATCH_PATTERN: a quoted revision, optionally weak; a bare number is not
+        // an entity tag.
         let tag = text.strip_prefix("W/").unwrap_or(text);
-        tag.trim_matches('"')
-            .parse::<i64>()
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|digits| {
+                (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+            .and_then(|digits| digits.parse::<i64>().ok())
             .map(|rev| IfMatch(Some(rev)))
-            .map_err(|_| Error::Request {
+            .ok_or_else(|| Error::Request {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_header",
                 detail: format!(

@@ -118,6 +118,14 @@ fn error_classes(s: &Server) {
         .send()
         .unwrap();
     assert_problem(r, 400, "invalid_header");
+    // An entity tag is quoted: a bare revision number is refused like any malformed tag.
+    let r = s
+        .request(Method::PUT, &format!("/api/v1/nodes/{id}"))
+        .header("if-match", "1")
+        .json(&json!({"name": "a"}))
+        .send()
+        .unwrap();
+    assert_problem(r, 400, "invalid_header");
 
     let p = assert_problem(s.get("/api/v1/routers"), 404, "route_not_found");
     assert!(p["detail"].as_str().unwrap().contains("/api/v1/routers"));
