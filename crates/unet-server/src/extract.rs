@@ -258,11 +258,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
-        // Exactly IF_MATCH_PATTERN: a quoted revision, optionally weak; a bare number is not
-        // an entity tag.
+        // Exactly IF_MATCH_PATTERN: a quoted revision, optionally weak, or the bare revision
+        // number that scripts copy from a record's `revision`.
         let tag = text.strip_prefix("W/").unwrap_or(text);
-        tag.strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
+        let quoted = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+        let bare = (tag == text).then_some(text);
+        quoted
+            .or(bare)
             .filter(|digits| {
                 (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
             })
@@ -283,7 +285,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 /// What `If-Match` accepts, for the OpenAPI document.
-pub const IF_MATCH_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\")$";
+pub const IF_MATCH_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\"|[0-9]{1,18})$";
 
 /// The revision as an ETag header value.
 pub fn etag(revision: i64) -> String {

@@ -118,10 +118,10 @@ fn error_classes(s: &Server) {
         .send()
         .unwrap();
     assert_problem(r, 400, "invalid_header");
-    // An entity tag is quoted: a bare revision number is refused like any malformed tag.
+    // A half-quoted tag is malformed (a bare revision number is accepted, a quoted one too).
     let r = s
         .request(Method::PUT, &format!("/api/v1/nodes/{id}"))
-        .header("if-match", "1")
+        .header("if-match", "\"1")
         .json(&json!({"name": "a"}))
         .send()
         .unwrap();
