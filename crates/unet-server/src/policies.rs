@@ -29,7 +29,7 @@ const INVENTORY_PATHS: &[&str] = &[
 pub struct PolicyEngine {
     dir: RwLock<PathBuf>,
     current: RwLock<Current>,
-    inventory_changed: Notify,
+    changed: Notify,
 }
 
 #[derive(Default)]
@@ -50,7 +50,7 @@ impl PolicyEngine {
         PolicyEngine {
             dir: RwLock::new(dir),
             current: RwLock::new(Current::default()),
-            inventory_changed: Notify::new(),
+            changed: Notify::new(),
         }
     }
 
@@ -103,9 +103,10 @@ impl PolicyEngine {
         current.policies.clone()
     }
 
-    /// Tells the background task that the inventory changed.
-    pub fn notify_inventory_changed(&self) {
-        self.inventory_changed.notify_one();
+    /// Tells the background task that what the rules see changed: the inventory, or the rules
+    /// themselves (a new Git revision).
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
     }
 }
 
@@ -121,7 +122,7 @@ pub(crate) async fn watch_inventory(
             .any(|p| request.uri().path().starts_with(p));
     let response = next.run(request).await;
     if writes_inventory && response.status().is_success() {
-        state.policies().notify_inventory_changed();
+        state.policies().notify_changed();
     }
     response
 }
@@ -190,7 +191,7 @@ pub async fn run_background(
         };
         let changed = async {
             if settings.evaluate_on_change {
-                engine.inventory_changed.notified().await;
+                engine.changed.notified().await;
                 debounce(&engine, settings.debounce).await;
             } else {
                 std::future::pending::<()>().await;
@@ -210,7 +211,7 @@ pub async fn run_background(
 
 /// Waits until no change has arrived for `quiet`.
 async fn debounce(engine: &PolicyEngine, quiet: Duration) {
-    while tokio::time::timeout(quiet, engine.inventory_changed.notified())
+    while tokio::time::timeout(quiet, engine.changed.notified())
         .await
         .is_ok()
     {}

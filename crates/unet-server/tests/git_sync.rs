@@ -81,6 +81,18 @@ fn rule_ids(server: &Server) -> Vec<String> {
         .collect()
 }
 
+/// The `git_sync` component of `GET /api/v1/system/status`.
+fn git_sync_component(server: &Server) -> Value {
+    let (_, _, system) = json_of(server.get("/api/v1/system/status"));
+    system["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "git_sync")
+        .cloned()
+        .unwrap()
+}
+
 fn sync(server: &Server, body: &Value) -> Value {
     let (code, _, statuses) = json_of(server.post_json("/api/v1/git/sync", body));
     assert_eq!(code, 200, "{statuses}");
@@ -134,14 +146,7 @@ fn rules_follow_the_repository_and_broken_revisions_stay_out() {
         );
         assert_eq!(status_of(&server), status, "the status keeps the failure");
         assert_eq!(rule_ids(&server), ["first", "second"]);
-        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
-        let component = system["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "git_sync")
-            .cloned()
-            .unwrap();
+        let component = git_sync_component(&server);
         assert_eq!(component["state"], "error", "{component}");
         assert!(component["last_run"].is_string(), "{component}");
 
@@ -235,14 +240,7 @@ fn without_a_secret_the_webhook_is_off_and_without_repositories_sync_is_a_no_op(
         assert_problem(r, 400, "invalid_json");
         let r = server.post_json("/api/v1/git/sync", &json!([]));
         assert_problem(r, 400, "invalid_json");
-        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
-        let component = system["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "git_sync")
-            .cloned()
-            .unwrap();
+        let component = git_sync_component(&server);
         assert_eq!(component["state"], "disabled", "{component}");
     }
 }

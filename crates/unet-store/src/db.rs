@@ -70,8 +70,8 @@ impl From<Timestamp> for Arg {
     }
 }
 
-/// SQL text with its arguments, built piece by piece; `bind` writes the `$n` placeholder, which
-/// both backends accept.
+/// SQL text with its arguments, built piece by piece; `bind` writes the `$n` parameter marker,
+/// which both backends accept.
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     text: String,
@@ -99,7 +99,7 @@ impl Sql {
         self
     }
 
-    /// `(…, …, …)` of placeholders, for multi-row `VALUES` and `IN` lists.
+    /// `(…, …, …)` of parameter markers, for multi-row `VALUES` and `IN` lists.
     pub(crate) fn bind_tuple(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Self {
         self.text.push('(');
         for (i, arg) in args.into_iter().enumerate() {
@@ -113,7 +113,7 @@ impl Sql {
     }
 }
 
-/// `$1, $2, …` as SQLite's anonymous `?`. Placeholders are numbered in text order (see
+/// `$1, $2, …` as SQLite's anonymous `?`. Parameter markers are numbered in text order (see
 /// [`Sql::bind`]), so the order is the same; SQLite looks every *named* parameter up in a list,
 /// which makes a multi-row insert with thousands of `$n` quadratic to prepare.
 fn positional(text: &str) -> String {
@@ -142,7 +142,7 @@ fn positional(text: &str) -> String {
 pub(crate) const MAX_BINDS: usize = 30_000;
 
 /// A statement with its values encoded, ready for [`Db::execute_prepared`]; the text with `$n`
-/// placeholders stays for the slow-statement log.
+/// parameter markers stays for the slow-statement log.
 pub(crate) struct Statement {
     text: String,
     query: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
@@ -170,7 +170,7 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// `sql` ready to run: placeholders in the backend's form and every value encoded. This
+    /// `sql` ready to run: parameter markers in the backend's form and every value encoded. This
     /// is the costly part of a large statement, so a bulk writer does it on another thread
     /// while the database runs the previous statement.
     pub(crate) fn prepare(&self, sql: Sql) -> Statement {
@@ -405,7 +405,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_in_text_order_and_become_positional_for_sqlite() {
+    fn parameters_are_numbered_in_text_order_and_become_positional_for_sqlite() {
         let mut sql = Sql::new("SELECT 1 WHERE a = ");
         sql.bind("x").push(" AND (b, c) IN ");
         sql.bind_tuple([Arg::from(1), Arg::from("y")]);

@@ -254,7 +254,7 @@ fn run(state: &AppState, only: Option<&str>) {
         log_result(repository, &result, started.elapsed());
         if let (Ok(Outcome::Updated { live, .. }), Content::Policies) = (&result, content) {
             state.policies().set_dir(&live.dir);
-            state.policies().notify_inventory_changed();
+            state.policies().notify_changed();
         }
         let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(status) = statuses.get_mut(&repository.source.name) {
