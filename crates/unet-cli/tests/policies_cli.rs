@@ -144,15 +144,20 @@ fn eval_over_the_fixtures_stores_results_and_applies_only_when_asked() {
         assert_eq!(one.len(), rules);
         assert!(one.iter().all(|r| r["node"] == "nf-core-01"));
 
+        // Every applicable result is stored; a rule that does not apply is only counted.
+        let applicable = |r: &&Value| r["outcome"] != "not_applicable";
         let stored = array(unet.json(&["policies", "results", "--limit", "100000"]));
-        assert_eq!(stored.len(), nodes.len() * rules);
+        assert_eq!(stored.len(), results.iter().filter(applicable).count());
+        assert!(stored.iter().all(|r| applicable(&r)));
+        let refused = unet.fails(2, &["policies", "results", "--outcome", "not_applicable"]);
+        assert!(refused.contains("counted, not stored"), "{refused}");
         let stored_failures = array(unet.json(&["policies", "results", "--outcome", "fail"]));
         assert_eq!(
             stored_failures.len(),
             failures.iter().filter(|r| r["outcome"] == "fail").count()
         );
         let of_node = array(unet.json(&["policies", "results", "--node", "nf-core-01"]));
-        assert_eq!(of_node.len(), rules);
+        assert_eq!(of_node.len(), one.iter().filter(applicable).count());
 
         // Without --apply nothing was written to the inventory.
         assert_eq!(applied_state(unet), (0, vec![Vec::new(), Vec::new()]));

@@ -1,5 +1,5 @@
 //! Full fleet evaluation of 10,000 nodes on SQLite with the example policies, results
-//! recorded: the first run (every result row written) timed once, then steady-state runs
+//! recorded: the first run (every result row inserted) timed once, then steady-state runs
 //! (results unchanged, only the per-node evaluation rows rewritten) under criterion.
 
 use std::path::Path;
@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     let started = Instant::now();
     let first = runtime.block_on(run());
     eprintln!(
-        "first full evaluation ({} nodes × {} rules, every result written): {:.3} s",
+        "first full evaluation ({} nodes × {} rules, every result row inserted): {:.3} s",
         first.nodes,
         policies.set.len(),
         started.elapsed().as_secs_f64()

@@ -86,7 +86,7 @@ impl LoadedPolicies {
         self.set.rules()
     }
 
-    /// The ids of every loaded rule, for [`unet_store::Store::record_policy_results`].
+    /// The ids of every loaded rule, in load order.
     pub fn rule_ids(&self) -> Vec<String> {
         self.set.rules().map(|r| r.id.clone()).collect()
     }

@@ -2,8 +2,6 @@
 //! read and evaluated, so the database and the evaluation overlap instead of taking turns.
 //! One page at most is in flight, so pages are written in order and memory stays bounded.
 
-use std::sync::Arc;
-
 use tokio::task::JoinHandle;
 use unet_core::Timestamp;
 use unet_store::{NodeRuleResults, Store, StoreError};
@@ -13,17 +11,14 @@ use crate::error::{ComplianceError, Result};
 pub(crate) struct Recorder {
     store: Store,
     evaluated_at: Timestamp,
-    /// Every rule of the evaluated set (results of other rules are pruned).
-    rule_ids: Arc<[String]>,
     in_flight: Option<JoinHandle<Result<(), StoreError>>>,
 }
 
 impl Recorder {
-    pub fn new(store: &Store, evaluated_at: Timestamp, rule_ids: Vec<String>) -> Recorder {
+    pub fn new(store: &Store, evaluated_at: Timestamp) -> Recorder {
         Recorder {
             store: store.clone(),
             evaluated_at,
-            rule_ids: rule_ids.into(),
             in_flight: None,
         }
     }
@@ -31,12 +26,9 @@ impl Recorder {
     /// Waits for the previous page to be written, then starts writing `page`.
     pub async fn record(&mut self, page: Vec<NodeRuleResults>) -> Result<()> {
         self.finish().await?;
-        let (store, rule_ids, at) = (self.store.clone(), self.rule_ids.clone(), self.evaluated_at);
+        let (store, at) = (self.store.clone(), self.evaluated_at);
         self.in_flight = Some(tokio::spawn(async move {
-            store
-                .record_policy_results(at, &rule_ids, &page)
-                .await
-                .map(|_| ())
+            store.record_policy_results(at, &page).await.map(|_| ())
         }));
         Ok(())
     }

@@ -102,11 +102,8 @@ pub async fn evaluate(
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<EvaluationReport> {
     let evaluated_at = Timestamp::now();
-    let rule_ids = policies.rule_ids();
-    let mut tally = Tally::new(&rule_ids);
-    let mut recorder = opts
-        .record
-        .then(|| Recorder::new(store, evaluated_at, rule_ids));
+    let mut tally = Tally::new(&policies.rule_ids());
+    let mut recorder = opts.record.then(|| Recorder::new(store, evaluated_at));
     let mut report = EvaluationReport {
         evaluated_at: Some(evaluated_at),
         ..Default::default()

@@ -12,7 +12,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{Location, Timestamp, Uuid};
 
-use crate::db::{Arg, Sql, chunks, get_opt_json, get_timestamp, get_uuid, push_in};
+use crate::db::{
+    Arg, Sql, chunks, get_opt_json, get_timestamp, get_uuid, push_in, rows_per_statement,
+};
 use crate::{Result, Store, StoreError};
 
 /// Outcome of one rule for one node, as stored.
@@ -26,6 +28,14 @@ pub enum PolicyOutcome {
 }
 
 impl PolicyOutcome {
+    /// The outcomes a result row can have: a rule that does not apply to a node is counted
+    /// in the node's evaluation, not stored as a row.
+    pub const STORED: [PolicyOutcome; 3] = [
+        PolicyOutcome::Pass,
+        PolicyOutcome::Fail,
+        PolicyOutcome::Error,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyOutcome::Pass => "pass",
@@ -155,6 +165,8 @@ pub struct RecordedResults {
     pub nodes: u64,
     /// Result rows inserted or rewritten because their outcome or detail changed.
     pub rewritten: u64,
+    /// Result rows deleted: their rule no longer applies to the node or is no longer loaded.
+    pub removed: u64,
 }
 
 pub(crate) fn count(row: &AnyRow, column: &str) -> Result<u64> {
@@ -206,7 +218,7 @@ impl Store {
             }
         }
         let head = "INSERT INTO node_templates (node_id, template, position) VALUES ";
-        for sql in multi_row(&rows, head, "") {
+        for sql in multi_row(rows, head, "") {
             self.db.execute(&mut tx, sql).await?;
         }
         tx.commit().await?;
@@ -280,20 +292,24 @@ pub(crate) fn stored_from_row(row: &AnyRow) -> Result<StoredResult> {
 }
 
 /// `head VALUES (…), (…) tail` statements for prepared rows, chunked under the bind limit.
+/// The rows move into the statements: a fleet evaluation binds millions of values.
 pub(crate) fn multi_row<'a, const N: usize>(
-    rows: &'a [[Arg; N]],
+    rows: Vec<[Arg; N]>,
     head: &'a str,
     tail: &'a str,
 ) -> impl Iterator<Item = Sql> + 'a {
-    chunks(rows, N).map(move |chunk| {
+    let per_statement = rows_per_statement(N);
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
         let mut sql = Sql::new(head);
-        for (i, row) in chunk.iter().enumerate() {
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind_tuple(row.iter().cloned());
+            sql.bind_tuple(row);
         }
         sql.push(tail);
-        sql
+        Some(sql)
     })
 }

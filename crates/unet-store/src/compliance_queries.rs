@@ -2,19 +2,31 @@
 //! summary (counts, worst nodes, failing rules); each a constant number of statements.
 
 use serde::Serialize;
-use unet_core::Uuid;
+use unet_core::{CoreError, Uuid};
 
 use crate::compliance::{
     ComplianceCounts, NodeCompliance, PolicyOutcome, RuleFailures, StoredResult, count,
     stored_from_row,
 };
-use crate::db::{Sql, get_timestamp, get_uuid};
+use crate::db::{Arg, Sql, get_timestamp, get_uuid};
 use crate::{Result, Store};
 
 const RESULT_SELECT: &str = "SELECT r.node_id, n.name AS node, r.rule_id, r.outcome, \
      r.expected, r.actual, r.message, e.evaluated_at, r.changed_at \
      FROM policy_results r JOIN nodes n ON n.id = r.node_id \
      JOIN policy_evaluations e ON e.node_id = r.node_id";
+
+/// What a result filter's outcome may be.
+pub const STORED_OUTCOMES: &str =
+    "pass, fail or error (results of rules that do not apply are counted, not stored)";
+
+/// An outcome to filter stored results by: `not_applicable` is refused, since no row has it.
+pub fn parse_stored_outcome(text: &str) -> std::result::Result<PolicyOutcome, CoreError> {
+    match text.parse() {
+        Ok(outcome) if PolicyOutcome::STORED.contains(&outcome) => Ok(outcome),
+        _ => Err(CoreError::invalid("outcome", STORED_OUTCOMES, text)),
+    }
+}
 
 /// Which stored results to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,14 +80,26 @@ impl Store {
         filter: &ResultFilter,
         limit: u32,
     ) -> Result<Vec<StoredResult>> {
+        if let Some(outcome) = filter.outcome {
+            parse_stored_outcome(outcome.as_str())?;
+        }
         let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(RESULT_SELECT);
         sql.push(" WHERE 1 = 1");
         if let Some(node) = filter.node_id {
             sql.push(" AND r.node_id = ").bind(node);
         }
-        if let Some(outcome) = filter.outcome {
-            sql.push(" AND r.outcome = ").bind(outcome.as_str());
+        match filter.outcome {
+            Some(outcome) => {
+                sql.push(" AND r.outcome = ").bind(outcome.as_str());
+            }
+            // The one secondary index is (outcome, rule_id): naming every stored outcome
+            // lets a rule filter alone use it too.
+            None if filter.rule.is_some() => {
+                sql.push(" AND r.outcome IN ");
+                sql.bind_tuple(PolicyOutcome::STORED.map(|o| Arg::from(o.as_str())));
+            }
+            None => {}
         }
         if let Some(rule) = &filter.rule {
             sql.push(" AND r.rule_id = ").bind(rule);

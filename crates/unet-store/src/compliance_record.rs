@@ -1,6 +1,9 @@
 //! Recording one evaluation's results: nodes whose results are unchanged (same digest) get
 //! only their evaluation row rewritten; for the others, only result rows whose outcome or
-//! detail changed are rewritten, and results of rules no longer loaded are removed.
+//! detail changed are rewritten, and rows of rules that no longer apply (or are no longer
+//! loaded) are removed. A rule that does not apply to a node is counted, not stored: on a
+//! typical fleet most node × rule pairs are not applicable, so storing them would multiply
+//! the table and the work of every first evaluation for no information the counts lack.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,10 +16,7 @@ use crate::compliance::{
     get_outcome, multi_row,
 };
 use crate::db::{Arg, Sql, chunks, get_timestamp, get_uuid, push_in};
-use crate::{Result, Store};
-
-/// Binds per result row: node_id, rule_id, outcome, expected, actual, message, changed_at.
-const RESULT_BINDS: usize = 7;
+use crate::{Backend, Result, Store};
 
 fn json_text(value: &Option<Value>) -> Option<String> {
     value.as_ref().map(Value::to_string)
@@ -47,7 +47,7 @@ fn digest(results: &[RuleResultRecord]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// A stored row as compared with a new result: (outcome, expected, actual, message, changed_at).
+/// A stored row as compared with a new result.
 struct Existing {
     outcome: PolicyOutcome,
     expected: Option<String>,
@@ -57,15 +57,15 @@ struct Existing {
 }
 
 impl Store {
-    /// Records the results of one evaluation of `nodes` at `evaluated_at`, where `rule_ids` are
-    /// every rule of the evaluated set: result rows are rewritten only when changed (the
-    /// outcome's `changed_at` moves only when the outcome does), results of rules no longer in
-    /// the set are removed for these nodes, and each node's evaluation row is replaced. One
-    /// transaction; a constant number of statements per thousand nodes.
+    /// Records the results of one evaluation of `nodes` at `evaluated_at`. A result row exists
+    /// for each rule that applies to a node (pass, fail or error) and is rewritten only when
+    /// its outcome or detail changed; its `changed_at` moves only with the outcome. A rule
+    /// that does not apply (or is no longer loaded) has no row: its row is deleted, and the
+    /// node's evaluation row, replaced every time, counts it. One transaction; a constant
+    /// number of statements per thousand nodes.
     pub async fn record_policy_results(
         &self,
         evaluated_at: Timestamp,
-        rule_ids: &[String],
         nodes: &[NodeRuleResults],
     ) -> Result<RecordedResults> {
         let digests: Vec<String> = nodes.iter().map(|n| digest(&n.results)).collect();
@@ -73,6 +73,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // Live nodes (one deleted meanwhile is skipped) with their stored digest: a node whose
         // results are unchanged since its last evaluation needs only its evaluation row.
+        // Results have no foreign key (its check would run per row), so on PostgreSQL the
+        // nodes are locked against deletion until this transaction ends; SQLite has only one
+        // writer at a time.
         let mut stored: HashMap<Uuid, Option<String>> = HashMap::new();
         for chunk in chunks(&ids, 1) {
             let mut sql = Sql::new(
@@ -80,11 +83,14 @@ impl Store {
                  LEFT JOIN policy_evaluations e ON e.node_id = n.id WHERE n.id",
             );
             push_in(&mut sql, chunk);
+            if self.db.backend == Backend::Postgres {
+                sql.push(" FOR KEY SHARE OF n");
+            }
             for row in self.db.fetch_all(&mut tx, sql).await? {
                 stored.insert(get_uuid(&row, "id")?, row.try_get("digest")?);
             }
         }
-        let changed_ids: Vec<Uuid> = nodes
+        let changed: HashSet<Uuid> = nodes
             .iter()
             .zip(&digests)
             .filter(|(n, d)| {
@@ -94,15 +100,14 @@ impl Store {
             })
             .map(|(n, _)| n.node_id)
             .collect();
-        let changed: HashSet<Uuid> = changed_ids.iter().copied().collect();
         // Result rows are written in the same transaction as the node's evaluation row and
-        // cascade with the node, so a node never evaluated before has none to read or prune:
-        // a first evaluation only inserts. (Looking them up anyway is what made the first
+        // go with the node, so a node never evaluated before has none to read or prune: a
+        // first evaluation only inserts. (Looking them up anyway is what made the first
         // evaluation slow on PostgreSQL, whose planner still takes the growing table as empty.)
-        let evaluated_before: Vec<Uuid> = changed_ids
+        let evaluated_before: Vec<Uuid> = ids
             .iter()
             .copied()
-            .filter(|id| stored.get(id).is_some_and(Option::is_some))
+            .filter(|id| changed.contains(id) && stored.get(id).is_some_and(Option::is_some))
             .collect();
         let mut existing: HashMap<(Uuid, String), Existing> = HashMap::new();
         for chunk in chunks(&evaluated_before, 1) {
@@ -125,7 +130,7 @@ impl Store {
             }
         }
 
-        let mut rows: Vec<[Arg; RESULT_BINDS]> = Vec::new();
+        let mut rows: Vec<[Arg; 7]> = Vec::new();
         let mut evaluations: Vec<[Arg; 7]> = Vec::new();
         for (node, digest) in nodes.iter().zip(digests) {
             if !stored.contains_key(&node.node_id) {
@@ -137,8 +142,13 @@ impl Store {
                 if !changed.contains(&node.node_id) {
                     continue;
                 }
+                // A row left in `existing` has no applicable result any more: it is deleted.
+                if r.outcome == PolicyOutcome::NotApplicable {
+                    continue;
+                }
+                let old = existing.remove(&(node.node_id, r.rule_id.clone()));
                 let (expected, actual) = (json_text(&r.expected), json_text(&r.actual));
-                let changed_at = match existing.get(&(node.node_id, r.rule_id.clone())) {
+                let changed_at = match old {
                     Some(old)
                         if old.outcome == r.outcome
                             && old.expected == expected
@@ -172,8 +182,21 @@ impl Store {
             ]);
         }
 
+        let recorded = RecordedResults {
+            nodes: evaluations.len() as u64,
+            rewritten: rows.len() as u64,
+            removed: existing.len() as u64,
+        };
+        let gone: Vec<[Arg; 2]> = existing
+            .into_keys()
+            .map(|(node_id, rule_id)| [node_id.into(), rule_id.into()])
+            .collect();
+        let head = "DELETE FROM policy_results WHERE (node_id, rule_id) IN (VALUES ";
+        for sql in multi_row(gone, head, ")") {
+            self.db.execute(&mut tx, sql).await?;
+        }
         for sql in multi_row(
-            &rows,
+            rows,
             "INSERT INTO policy_results (node_id, rule_id, outcome, expected, actual, \
                  message, changed_at) VALUES ",
             " ON CONFLICT (node_id, rule_id) DO UPDATE SET outcome = excluded.outcome, \
@@ -182,19 +205,8 @@ impl Store {
         ) {
             self.db.execute(&mut tx, sql).await?;
         }
-        // Rule ids bind once per statement, so leave room for them in the node chunks.
-        let rule_binds = rule_ids.len().min(crate::db::MAX_BINDS / 2);
-        for chunk in chunks(&evaluated_before, 1 + rule_binds) {
-            let mut sql = Sql::new("DELETE FROM policy_results WHERE node_id");
-            push_in(&mut sql, chunk);
-            if !rule_ids.is_empty() {
-                sql.push(" AND rule_id NOT IN ");
-                sql.bind_tuple(rule_ids.iter().map(Arg::from));
-            }
-            self.db.execute(&mut tx, sql).await?;
-        }
         for sql in multi_row(
-            &evaluations,
+            evaluations,
             "INSERT INTO policy_evaluations (node_id, evaluated_at, pass, fail, error, \
                  not_applicable, digest) VALUES ",
             " ON CONFLICT (node_id) DO UPDATE SET evaluated_at = excluded.evaluated_at, \
@@ -204,9 +216,6 @@ impl Store {
             self.db.execute(&mut tx, sql).await?;
         }
         tx.commit().await?;
-        Ok(RecordedResults {
-            nodes: evaluations.len() as u64,
-            rewritten: rows.len() as u64,
-        })
+        Ok(recorded)
     }
 }

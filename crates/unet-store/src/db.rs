@@ -356,8 +356,13 @@ pub(crate) fn on_unique_violation(
 /// Runs `build` once per chunk of `items`, each chunk small enough for the bind limit given
 /// `binds_per_item`; used for multi-row inserts and `IN (…)` lookups.
 pub(crate) fn chunks<T>(items: &[T], binds_per_item: usize) -> std::slice::Chunks<'_, T> {
-    let per_chunk = (MAX_BINDS / binds_per_item.max(1)).clamp(1, 200);
-    items.chunks(per_chunk)
+    items.chunks(rows_per_statement(binds_per_item))
+}
+
+/// Rows (or keys) per statement with `binds_per_item` values each: under the bind limit, and
+/// at most 200, beyond which longer statements stop paying off.
+pub(crate) fn rows_per_statement(binds_per_item: usize) -> usize {
+    (MAX_BINDS / binds_per_item.max(1)).clamp(1, 200)
 }
 
 /// Multi-row `INSERT` statements for `rows`, built lazily one chunk at a time (so a

@@ -36,7 +36,9 @@ pub use compliance::{
     ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults,
     RuleFailures, RuleResultRecord, StoredResult,
 };
-pub use compliance_queries::{ComplianceSummary, ResultFilter};
+pub use compliance_queries::{
+    ComplianceSummary, ResultFilter, STORED_OUTCOMES, parse_stored_outcome,
+};
 pub use error::{Result, StoreError};
 pub use exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,

@@ -37,6 +37,11 @@ const SQLITE: &[Embedded] = &[
         description: "change history: one index for an entity's history",
         sql: include_str!("../migrations/sqlite/20261201000004_change_history_index.sql"),
     },
+    Embedded {
+        version: 20261201000005,
+        description: "policy results: one secondary index, no per-row foreign-key check",
+        sql: include_str!("../migrations/sqlite/20261201000005_lean_policy_results.sql"),
+    },
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -59,6 +64,11 @@ const POSTGRES: &[Embedded] = &[
         version: 20261201000004,
         description: "change history: one index for an entity's history",
         sql: include_str!("../migrations/postgres/20261201000004_change_history_index.sql"),
+    },
+    Embedded {
+        version: 20261201000005,
+        description: "policy results: one secondary index, no per-row foreign-key check",
+        sql: include_str!("../migrations/postgres/20261201000005_lean_policy_results.sql"),
     },
 ];
 
@@ -143,8 +153,17 @@ impl Store {
     /// Applies the pending migrations in order, each in its own transaction together with its
     /// `schema_migrations` row; returns the ones applied now.
     pub async fn migrate(&self) -> Result<Vec<MigrationStatus>> {
+        self.migrate_through(i64::MAX).await
+    }
+
+    /// [`Store::migrate`], stopping after `last`: tests build a database as an older release
+    /// left it, to prove a later migration keeps its data.
+    pub(crate) async fn migrate_through(&self, last: i64) -> Result<Vec<MigrationStatus>> {
         let mut done = Vec::new();
-        for migration in embedded(self.db.backend) {
+        for migration in embedded(self.db.backend)
+            .iter()
+            .take_while(|m| m.version <= last)
+        {
             let mut tx = self.begin_write().await?;
             self.db.execute(&mut tx, Sql::new(CREATE_TABLE)).await?;
             // Read inside the transaction: another process may have migrated meanwhile.

@@ -94,6 +94,19 @@ impl TestDatabase {
         self.backend
     }
 
+    /// A store on this database with the migrations up to and including `last` applied, as
+    /// an older release would have left it.
+    pub async fn store_migrated_through(&self, last: i64) -> Store {
+        let store = Store::open(&self.url, StoreOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url));
+        store
+            .migrate_through(last)
+            .await
+            .unwrap_or_else(|e| panic!("migrate {} through {last}: {e}", self.url));
+        store
+    }
+
     /// A store on this database with every migration applied.
     pub async fn store(&self) -> Store {
         Store::open_and_migrate(&self.url, StoreOptions::default())

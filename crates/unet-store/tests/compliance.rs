@@ -26,16 +26,11 @@ async fn node_results(store: &Store, id: Uuid) -> Vec<StoredResult> {
     store.policy_results(&filter, 100).await.unwrap()
 }
 
-fn rules(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|s| s.to_string()).collect()
-}
-
 #[tokio::test]
 async fn results_keep_changed_at_until_the_outcome_changes() {
     for_each_backend(|store| async move {
         let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
         let b = store.create_node(&ctx(), node("b", None)).await.unwrap();
-        let ids = rules(&["snmp", "ntp"]);
         let t1 = Timestamp::now();
         let first = vec![
             NodeRuleResults {
@@ -53,8 +48,22 @@ async fn results_keep_changed_at_until_the_outcome_changes() {
                 ],
             },
         ];
-        let recorded = store.record_policy_results(t1, &ids, &first).await.unwrap();
-        assert_eq!((recorded.nodes, recorded.rewritten), (2, 4));
+        let recorded = store.record_policy_results(t1, &first).await.unwrap();
+        // b's ntp does not apply: counted, not stored.
+        assert_eq!((recorded.nodes, recorded.rewritten), (2, 3));
+        let b_results = node_results(&store, b.id).await;
+        assert_eq!(
+            b_results
+                .iter()
+                .map(|r| r.rule.as_str())
+                .collect::<Vec<_>>(),
+            ["snmp"]
+        );
+        let b_compliance = store.node_compliance(b.id).await.unwrap().unwrap();
+        assert_eq!(
+            (b_compliance.counts.pass, b_compliance.counts.not_applicable),
+            (1, 1)
+        );
 
         let stored = node_results(&store, a.id).await;
         assert_eq!(stored.len(), 2);
@@ -67,7 +76,7 @@ async fn results_keep_changed_at_until_the_outcome_changes() {
 
         // Same outcomes again: nothing rewritten, evaluated_at moves, changed_at stays.
         let t2 = Timestamp::now();
-        let again = store.record_policy_results(t2, &ids, &first).await.unwrap();
+        let again = store.record_policy_results(t2, &first).await.unwrap();
         assert_eq!(again.rewritten, 0);
         let stored = node_results(&store, a.id).await;
         assert!(
@@ -80,7 +89,7 @@ async fn results_keep_changed_at_until_the_outcome_changes() {
         let t3 = Timestamp::now();
         let mut third = first.clone();
         third[0].results[0] = result("snmp", PolicyOutcome::Pass, None);
-        let flipped = store.record_policy_results(t3, &ids, &third).await.unwrap();
+        let flipped = store.record_policy_results(t3, &third).await.unwrap();
         assert_eq!(flipped.rewritten, 1);
         let stored = node_results(&store, a.id).await;
         let changed: Vec<_> = stored
@@ -104,7 +113,6 @@ async fn summary_ranks_worst_nodes_and_failing_rules() {
     for_each_backend(|store| async move {
         let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
         let b = store.create_node(&ctx(), node("b", None)).await.unwrap();
-        let ids = rules(&["snmp", "ntp", "serial"]);
         let batch = vec![
             NodeRuleResults {
                 node_id: a.id,
@@ -124,7 +132,7 @@ async fn summary_ranks_worst_nodes_and_failing_rules() {
             },
         ];
         store
-            .record_policy_results(Timestamp::now(), &ids, &batch)
+            .record_policy_results(Timestamp::now(), &batch)
             .await
             .unwrap();
         let before = store.statements_executed();
@@ -167,6 +175,94 @@ async fn summary_ranks_worst_nodes_and_failing_rules() {
 }
 
 #[tokio::test]
+async fn a_rule_that_stops_applying_loses_its_row_and_gets_a_new_one_when_it_applies_again() {
+    for_each_backend(|store| async move {
+        let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
+        let b = store.create_node(&ctx(), node("b", None)).await.unwrap();
+        let results = |snmp: PolicyOutcome| {
+            vec![
+                NodeRuleResults {
+                    node_id: a.id,
+                    results: vec![
+                        result("snmp", snmp, None),
+                        result("ntp", PolicyOutcome::Fail, Some("m")),
+                    ],
+                },
+                NodeRuleResults {
+                    node_id: b.id,
+                    results: vec![result("snmp", PolicyOutcome::Pass, None)],
+                },
+            ]
+        };
+        let t1 = Timestamp::now();
+        store
+            .record_policy_results(t1, &results(PolicyOutcome::Pass))
+            .await
+            .unwrap();
+
+        let t2 = Timestamp::now();
+        let stopped = store
+            .record_policy_results(t2, &results(PolicyOutcome::NotApplicable))
+            .await
+            .unwrap();
+        assert_eq!((stopped.rewritten, stopped.removed), (0, 1));
+        let rules: Vec<_> = node_results(&store, a.id)
+            .await
+            .into_iter()
+            .map(|r| (r.rule, r.changed_at))
+            .collect();
+        assert_eq!(rules, [("ntp".to_string(), t1)]);
+        let counts = store.node_compliance(a.id).await.unwrap().unwrap().counts;
+        assert_eq!((counts.fail, counts.not_applicable), (1, 1));
+
+        // Applying again is a change of outcome: a new row from this evaluation on.
+        let t3 = Timestamp::now();
+        let again = store
+            .record_policy_results(t3, &results(PolicyOutcome::Pass))
+            .await
+            .unwrap();
+        assert_eq!((again.rewritten, again.removed), (1, 0));
+        let snmp = store
+            .policy_results(
+                &ResultFilter {
+                    rule: Some("snmp".into()),
+                    ..Default::default()
+                },
+                100,
+            )
+            .await
+            .unwrap();
+        let by_node: Vec<_> = snmp
+            .iter()
+            .map(|r| (r.node.as_str(), r.changed_at))
+            .collect();
+        assert_eq!(by_node, [("a", t3), ("b", t1)]);
+
+        // No row is ever not_applicable, so asking for them is a mistake worth naming.
+        let refused = store
+            .policy_results(
+                &ResultFilter {
+                    outcome: Some(PolicyOutcome::NotApplicable),
+                    ..Default::default()
+                },
+                100,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("counted, not stored"),
+            "{refused}"
+        );
+        assert_eq!(
+            unet_store::parse_stored_outcome("fail").unwrap(),
+            PolicyOutcome::Fail
+        );
+        assert!(unet_store::parse_stored_outcome("not_applicable").is_err());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn removed_rules_and_deleted_nodes_lose_their_results() {
     for_each_backend(|store| async move {
         let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
@@ -178,7 +274,7 @@ async fn removed_rules_and_deleted_nodes_lose_their_results() {
             ],
         }];
         store
-            .record_policy_results(Timestamp::now(), &rules(&["old", "kept"]), &batch)
+            .record_policy_results(Timestamp::now(), &batch)
             .await
             .unwrap();
         let only_kept = vec![NodeRuleResults {
@@ -186,7 +282,7 @@ async fn removed_rules_and_deleted_nodes_lose_their_results() {
             results: vec![result("kept", PolicyOutcome::Pass, None)],
         }];
         store
-            .record_policy_results(Timestamp::now(), &rules(&["kept"]), &only_kept)
+            .record_policy_results(Timestamp::now(), &only_kept)
             .await
             .unwrap();
         let all = store
@@ -215,7 +311,7 @@ async fn removed_rules_and_deleted_nodes_lose_their_results() {
 
         // A node deleted between evaluation and recording is skipped, not an error.
         let recorded = store
-            .record_policy_results(Timestamp::now(), &rules(&["kept"]), &only_kept)
+            .record_policy_results(Timestamp::now(), &only_kept)
             .await
             .unwrap();
         assert_eq!(recorded.nodes, 0);

@@ -1,4 +1,5 @@
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
+use unet_core::{ChangeContext, ChangeSource, NodeDraft};
 use unet_store::testing::TestDatabase;
 use unet_store::{Backend, Store, StoreOptions};
 
@@ -47,5 +48,84 @@ async fn migrations_are_recorded_and_a_changed_one_is_refused() {
         store.close().await;
         eprintln!("{:?} ok", db.backend());
         assert!(matches!(db.backend(), Backend::Sqlite | Backend::Postgres));
+    }
+}
+
+/// Migration 20261201000005 (lean policy results) on a database an older release filled:
+/// applicable results survive, not-applicable rows go (they are counted, not stored), and
+/// a deleted node still takes its results with it, now through a trigger.
+#[tokio::test]
+async fn lean_policy_results_keep_applicable_rows_and_still_follow_their_node() {
+    for db in TestDatabase::all().await {
+        let store = db.store_migrated_through(20261201000004).await;
+        let ctx = ChangeContext::new("test", ChangeSource::Api);
+        let draft = |name: &str| NodeDraft {
+            name: name.into(),
+            ..Default::default()
+        };
+        let a = store.create_node(&ctx, draft("a")).await.unwrap();
+        let b = store.create_node(&ctx, draft("b")).await.unwrap();
+        let at = "2026-11-30T00:00:00Z";
+        for (node, rule, outcome) in [
+            (a.id, "snmp", "fail"),
+            (a.id, "ntp", "not_applicable"),
+            (b.id, "snmp", "pass"),
+        ] {
+            let insert = format!(
+                "INSERT INTO policy_results (node_id, rule_id, outcome, changed_at) \
+                 VALUES ('{node}', '{rule}', '{outcome}', '{at}')"
+            );
+            sqlx::raw_sql(AssertSqlSafe(insert))
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+
+        store.migrate().await.unwrap();
+        let rows = |store: &Store| {
+            let pool = store.pool().clone();
+            async move {
+                sqlx::query("SELECT node_id, rule_id, outcome FROM policy_results ORDER BY rule_id, outcome")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        let node: String = r.try_get("node_id").unwrap();
+                        let rule: String = r.try_get("rule_id").unwrap();
+                        let outcome: String = r.try_get("outcome").unwrap();
+                        (node, rule, outcome)
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let (a_id, b_id) = (a.id.to_string(), b.id.to_string());
+        assert_eq!(
+            rows(&store).await,
+            [
+                (a_id.clone(), "snmp".to_string(), "fail".to_string()),
+                (b_id.clone(), "snmp".to_string(), "pass".to_string()),
+            ],
+            "{:?}",
+            db.backend()
+        );
+        let not_applicable = format!(
+            "INSERT INTO policy_results (node_id, rule_id, outcome, changed_at) \
+             VALUES ('{b_id}', 'ntp', 'not_applicable', '{at}')"
+        );
+        assert!(
+            sqlx::raw_sql(AssertSqlSafe(not_applicable))
+                .execute(store.pool())
+                .await
+                .is_err(),
+            "a not_applicable row is refused"
+        );
+
+        store.delete_node(&ctx, a.id, false).await.unwrap();
+        assert_eq!(
+            rows(&store).await,
+            [(b_id, "snmp".to_string(), "pass".to_string())]
+        );
+        store.close().await;
     }
 }

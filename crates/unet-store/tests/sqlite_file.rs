@@ -4,6 +4,18 @@ use sqlx::Row;
 use unet_store::testing::TestDatabase;
 use unet_store::{Store, StoreOptions};
 
+/// The steps of SQLite's plan for `query`.
+async fn plan(store: &Store, query: &str) -> Vec<String> {
+    let explain = format!("EXPLAIN QUERY PLAN {query}");
+    sqlx::query(sqlx::AssertSqlSafe(explain))
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("detail").unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn file_is_created_in_wal_mode_with_foreign_keys_and_status_is_indexed() {
     let db = TestDatabase::sqlite();
@@ -39,18 +51,25 @@ async fn file_is_created_in_wal_mode_with_foreign_keys_and_status_is_indexed() {
         .try_get(0)
         .unwrap();
     assert_eq!(ok, "ok");
-    let plan = sqlx::query("EXPLAIN QUERY PLAN SELECT * FROM nodes WHERE status = 'active'")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let detail: Vec<String> = plan
-        .iter()
-        .map(|r| r.try_get::<String, _>("detail").unwrap())
-        .collect();
+    let detail = plan(&store, "SELECT * FROM nodes WHERE status = 'active'").await;
     assert!(
         detail
             .iter()
             .any(|d| d.contains("USING INDEX nodes_status")),
+        "{detail:?}"
+    );
+    // The one secondary index of policy results serves a rule filter alone too, the way the
+    // store asks for it: every stored outcome and the rule.
+    let detail = plan(
+        &store,
+        "SELECT * FROM policy_results \
+         WHERE outcome IN ('pass', 'fail', 'error') AND rule_id = 'ntp'",
+    )
+    .await;
+    assert!(
+        detail
+            .iter()
+            .any(|d| d.contains("USING INDEX policy_results_outcome (outcome=? AND rule_id=?)")),
         "{detail:?}"
     );
     store.close().await;

@@ -15,7 +15,9 @@ use unet_compliance::{
     evaluate,
 };
 use unet_core::{ChangeContext, ChangeSource, Timestamp};
-use unet_store::{ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions};
+use unet_store::{
+    ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions, parse_stored_outcome,
+};
 
 use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
@@ -63,8 +65,8 @@ pub struct ResultsArgs {
     /// Only this node (name, fqdn or UUID).
     #[arg(long)]
     pub node: Option<String>,
-    /// pass, fail, error or not_applicable.
-    #[arg(long)]
+    /// pass, fail or error (results of rules that do not apply are counted, not stored).
+    #[arg(long, value_parser = parse_stored_outcome)]
     pub outcome: Option<PolicyOutcome>,
     /// Only this rule id.
     #[arg(long)]

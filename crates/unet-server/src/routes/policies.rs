@@ -14,7 +14,9 @@ use unet_compliance::{
 };
 use unet_core::{CoreError, NodeFilter, Uuid};
 use unet_policy::Diagnostics;
-use unet_store::{ComplianceSummary, NodeCompliance, PolicyOutcome, ResultFilter, StoredResult};
+use unet_store::{
+    ComplianceSummary, NodeCompliance, ResultFilter, StoredResult, parse_stored_outcome,
+};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -98,8 +100,9 @@ struct ResultQuery {
     /// Node UUID, name or FQDN.
     #[serde(default)]
     node: Option<String>,
-    /// `pass`, `fail`, `error` or `not_applicable`.
-    #[param(value_type = Option<String>, pattern = "^(pass|fail|error|not_applicable)$")]
+    /// `pass`, `fail` or `error`: results of rules that do not apply to a node are counted
+    /// (see the node's compliance), not stored.
+    #[param(value_type = Option<String>, pattern = "^(pass|fail|error)$")]
     #[serde(default)]
     outcome: Option<String>,
     /// Rule id.
@@ -129,15 +132,9 @@ async fn list_results(
     let outcome = query
         .outcome
         .as_deref()
-        .map(str::parse::<PolicyOutcome>)
+        .map(parse_stored_outcome)
         .transpose()
-        .map_err(|_| {
-            bad_query(CoreError::invalid(
-                "outcome",
-                "pass, fail, error or not_applicable",
-                query.outcome.as_deref().unwrap_or_default(),
-            ))
-        })?;
+        .map_err(bad_query)?;
     let limit = match query.limit.as_deref() {
         None => DEFAULT_RESULTS_LIMIT,
         Some(text) => text
