@@ -110,26 +110,39 @@ impl Security {
         Ok(())
     }
 
+    /// Takes one attempt from the client address's budget (`login_rate_limit_per_minute`),
+    /// which every unauthenticated secret check shares: logins, and Git webhook calls with a
+    /// wrong signature. When the budget is spent, records a `rate_limited` event saying `reason`
+    /// and refuses with the time to wait.
+    pub async fn throttle(
+        &self,
+        client: &Client,
+        username: Option<&str>,
+        reason: &str,
+    ) -> Result<()> {
+        let per_minute = self.policy().login_rate_limit_per_minute;
+        let source = client.source_ip.as_deref().unwrap_or("unknown");
+        let Err(wait) = self.limiter.take(source, per_minute, Instant::now()) else {
+            return Ok(());
+        };
+        let retry_after_secs = wait.as_secs().max(1);
+        self.record(
+            EventType::RateLimited,
+            username,
+            client,
+            json!({"reason": reason, "retry_after_secs": retry_after_secs}),
+        )
+        .await?;
+        Err(AuthError::RateLimited { retry_after_secs })
+    }
+
     /// Checks a username and password and opens a session. Unknown users, wrong passwords,
     /// locked and disabled accounts all get [`AuthError::InvalidCredentials`] after the same
     /// argon2 work; the stored event says which it was.
     pub async fn login(&self, username: &str, password: &str, client: &Client) -> Result<Session> {
-        let policy = self.policy();
-        let source = client.source_ip.as_deref().unwrap_or("unknown");
-        if let Err(wait) =
-            self.limiter
-                .take(source, policy.login_rate_limit_per_minute, Instant::now())
-        {
-            let retry_after_secs = wait.as_secs().max(1);
-            self.record(
-                EventType::RateLimited,
-                Some(username),
-                client,
-                json!({"reason": "login rate limit", "retry_after_secs": retry_after_secs}),
-            )
+        self.throttle(client, Some(username), "login rate limit")
             .await?;
-            return Err(AuthError::RateLimited { retry_after_secs });
-        }
+        let policy = self.policy();
         let user = self.store.user_by_username(username).await?;
         let hash = user
             .as_ref()

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use serde_json::json;
 use unet_auth::{AuthError, Client, Credential, EventType, Security};
@@ -125,6 +125,21 @@ pub fn client_of(parts: &Parts) -> Client {
             .map(|ConnectInfo(addr)| addr.ip().to_string()),
         user_agent,
     }
+}
+
+/// [`auth_error`] as a response, with `Retry-After` when the address's budget is spent.
+pub fn refusal(e: AuthError) -> Response {
+    let retry_after = match e {
+        AuthError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+        _ => None,
+    };
+    let mut response = auth_error(e).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
 }
 
 /// The HTTP answer for a refusal of the security service.

@@ -34,6 +34,22 @@ fn sign(body: &[u8]) -> String {
     )
 }
 
+/// What a Git host posts after a push.
+const PAYLOAD: &[u8] = br#"{"ref":"refs/heads/main"}"#;
+
+/// Posts [`PAYLOAD`] to the webhook as the Git host would, signed with `signature` if any.
+fn webhook(server: &Server, signature: Option<&str>) -> reqwest::blocking::Response {
+    let mut request = server
+        .anonymous()
+        .post(server.url("/api/v1/git/webhook"))
+        .header("content-type", "application/json")
+        .body(PAYLOAD.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("x-hub-signature-256", signature);
+    }
+    request.send().expect("POST webhook")
+}
+
 fn rules_repository(db: &TestDatabase, work: &Path, secret: &Path) -> Server {
     let extra = format!(
         "policies.interval = \"0s\"\n[git]\ninterval = \"0s\"\nwebhook_secret_file = {:?}\n\
@@ -155,18 +171,7 @@ fn rules_follow_the_repository_and_broken_revisions_stay_out() {
         assert_problem(r, 404, "git_repository_not_found");
 
         // The webhook: a wrong or missing signature is refused and recorded.
-        let payload = br#"{"ref":"refs/heads/main"}"#;
-        let hook = |signature: Option<&str>| {
-            let mut request = server
-                .anonymous()
-                .post(server.url("/api/v1/git/webhook"))
-                .header("content-type", "application/json")
-                .body(payload.to_vec());
-            if let Some(signature) = signature {
-                request = request.header("x-hub-signature-256", signature);
-            }
-            request.send().expect("POST webhook")
-        };
+        let hook = |signature: Option<&str>| webhook(&server, signature);
         assert_problem(hook(Some("sha256=00")), 401, "invalid_signature");
         assert_problem(hook(None), 401, "invalid_signature");
         let (_, _, events) =
@@ -183,7 +188,7 @@ fn rules_follow_the_repository_and_broken_revisions_stay_out() {
         std::fs::write(work.join("c.rules"), rule("third")).unwrap();
         git(&work, &["commit", "-q", "-am", "fix"]);
         let fixed = git(&work, &["rev-parse", "HEAD"]);
-        let r = hook(Some(&sign(payload)));
+        let r = hook(Some(&sign(PAYLOAD)));
         assert_eq!(r.status(), 202);
         let status = wait_for(&server, "the webhook sync", |s| {
             s["live_commit"] == fixed.as_str()
@@ -215,6 +220,55 @@ fn rules_follow_the_repository_and_broken_revisions_stay_out() {
 
         let (exit, _) = server.terminate();
         assert!(exit.success());
+    }
+}
+
+/// Wrong signatures spend the per-address budget logins spend (`login_rate_limit_per_minute`):
+/// once it is gone the webhook and the login both answer 429, while a correctly signed call
+/// still goes through.
+#[test]
+fn wrong_webhook_signatures_spend_the_address_login_budget() {
+    for db in TestDatabase::all_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = init(dir.path(), "rules");
+        commit(&work, "a.rules", &rule("first"));
+        let secret = dir.path().join("webhook.secret");
+        std::fs::write(&secret, SECRET).unwrap();
+        let server = rules_repository(&db, &work, &secret);
+        set_security_policy(&server, "login_rate_limit_per_minute", json!(2));
+
+        assert_problem(
+            webhook(&server, Some("sha256=00")),
+            401,
+            "invalid_signature",
+        );
+        assert_problem(webhook(&server, None), 401, "invalid_signature");
+        let limited = webhook(&server, Some("sha256=00"));
+        let retry_after: u64 = limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+        assert_problem(limited, 429, "rate_limited");
+        let login = server
+            .anonymous()
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": "a guess"}))
+            .send()
+            .unwrap();
+        assert_problem(login, 429, "rate_limited");
+        assert_eq!(webhook(&server, Some(&sign(PAYLOAD))).status(), 202);
+
+        let (_, _, events) = json_of(server.get("/api/v1/security/events?type=rate_limited"));
+        let reasons: Vec<&str> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["detail"]["reason"].as_str())
+            .collect();
+        assert!(reasons.contains(&"git webhook rate limit"), "{events}");
+        assert!(reasons.contains(&"login rate limit"), "{events}");
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, TestDatabase, json, json_of};
+use common::{Server, TestDatabase, json, json_of, set_security_policy};
 
 #[test]
 fn bootstrap_login_and_token_enforcement_on_every_backend() {
@@ -65,16 +65,7 @@ fn bootstrap_login_and_token_enforcement_on_every_backend() {
 fn failed_logins_record_the_peer_address_and_are_rate_limited() {
     let db = TestDatabase::sqlite();
     let server = Server::start_with(db.url(), "auth.required = true");
-    let (status, _, mut policy) = json_of(server.get("/api/v1/security/policies"));
-    assert_eq!(status, 200, "{policy}");
-    policy["login_rate_limit_per_minute"] = json!(2);
-    let r = server
-        .request(reqwest::Method::PUT, "/api/v1/security/policies")
-        .json(&policy)
-        .send()
-        .unwrap();
-    let (status, _, body) = json_of(r);
-    assert_eq!(status, 200, "{body}");
+    set_security_policy(&server, "login_rate_limit_per_minute", json!(2));
 
     let wrong = json!({"username": "admin", "password": "not the password"});
     let anonymous = server.anonymous();

@@ -7,12 +7,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use unet_auth::{AuthError, Role};
+use unet_auth::Role;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Caller, auth_error, authorize, bearer_token, client_of};
+use crate::auth::{Access, Caller, auth_error, authorize, bearer_token, client_of, refusal};
 use crate::error::Result;
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -75,15 +75,7 @@ async fn login(
             expires_at: session.expires_at,
         })
         .into_response()),
-        Err(AuthError::RateLimited { retry_after_secs }) => {
-            let mut response =
-                auth_error(AuthError::RateLimited { retry_after_secs }).into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            Ok(response)
-        }
-        Err(e) => Err(auth_error(e)),
+        Err(e) => Ok(refusal(e)),
     }
 }
 

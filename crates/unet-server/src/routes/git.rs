@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use unet_auth::EventType;
@@ -17,7 +18,7 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, auth_error, authorize, client_of};
+use crate::auth::{Access, auth_error, authorize, client_of, refusal};
 use crate::error::{Error, Result};
 use crate::extract::parse_untyped_body;
 use crate::git_sync::{RepositoryStatus, sync_now};
@@ -93,13 +94,12 @@ struct WebhookAccepted {
     responses((status = 202, description = "Sync requested", body = WebhookAccepted),
         (status = 401, description = "Missing or wrong signature", body = crate::error::Problem,
             content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong signatures or logins from this address",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "The webhook is off (no git.webhook_secret_file)", body = crate::error::Problem,
             content_type = "application/problem+json")))]
-async fn git_webhook(
-    State(state): State<AppState>,
-    parts: Parts,
-    body: Bytes,
-) -> Result<(StatusCode, Json<WebhookAccepted>)> {
+async fn git_webhook(State(state): State<AppState>, parts: Parts, body: Bytes) -> Result<Response> {
     let Some(secret) = state.git().webhook_secret() else {
         return Err(Error::request(
             StatusCode::NOT_FOUND,
@@ -113,14 +113,22 @@ async fn git_webhook(
         .and_then(|v| v.to_str().ok());
     if let Err(reason) = verify(secret.0.as_bytes(), signature, &body) {
         let client = client_of(&parts);
+        // Wrong signatures spend the address's login budget, so guessing here buys nothing
+        // that guessing passwords would not, and a flood is answered 429.
+        let security = state.security();
+        if let Err(refused) = security
+            .throttle(&client, None, "git webhook rate limit")
+            .await
+        {
+            return Ok(refusal(refused));
+        }
         tracing::warn!(
             target: "unet::security",
             event = "auth_failure",
             source_ip = client.source_ip.as_deref().unwrap_or("unknown"),
             "security: git webhook refused: {reason}"
         );
-        state
-            .security()
+        security
             .record(
                 EventType::AuthFailure,
                 None,
@@ -138,12 +146,10 @@ async fn git_webhook(
         ));
     }
     state.git().request_sync();
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(WebhookAccepted {
-            status: "sync_requested",
-        }),
-    ))
+    let accepted = Json(WebhookAccepted {
+        status: "sync_requested",
+    });
+    Ok((StatusCode::ACCEPTED, accepted).into_response())
 }
 
 /// Checks `header` (`sha256=<hex>`) against the HMAC-SHA256 of `body` under `secret`.

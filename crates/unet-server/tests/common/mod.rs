@@ -286,6 +286,20 @@ pub fn json_of(r: Response) -> (u16, reqwest::header::HeaderMap, Value) {
     (status, headers, body)
 }
 
+/// Sets one field of the security policy through the API, as the signed-in administrator.
+pub fn set_security_policy(server: &Server, field: &str, value: Value) {
+    let (status, _, mut policy) = json_of(server.get("/api/v1/security/policies"));
+    assert_eq!(status, 200, "{policy}");
+    policy[field] = value;
+    let r = server
+        .request(reqwest::Method::PUT, "/api/v1/security/policies")
+        .json(&policy)
+        .send()
+        .unwrap();
+    let (status, _, body) = json_of(r);
+    assert_eq!(status, 200, "{body}");
+}
+
 /// Asserts a problem document with `status` and `code`, returns it.
 pub fn assert_problem(r: Response, status: u16, code: &str) -> Value {
     let content_type = r
