@@ -7,10 +7,13 @@ use std::path::PathBuf;
 pub enum GitError {
     /// The URL uses a transport this build does not carry.
     #[error(
-        "{url}: the {scheme} transport is not built in; use a local path or a file:// URL \
-         (a mirror kept current by `git fetch` from cron, for example)"
+        "{url}: the {scheme} transport is not built in; use an https URL, a local path or a \
+         file:// URL (a mirror kept current by `git fetch` from cron, for example)"
     )]
     UnsupportedScheme { url: String, scheme: String },
+    /// `ca_file` cannot be read or holds no usable certificate.
+    #[error("ca_file {}: {message}", file.display())]
+    Tls { file: PathBuf, message: String },
     #[error("invalid repository URL {url:?}: {message}")]
     InvalidUrl { url: String, message: String },
     #[error("invalid {field} {value:?}: {message}")]
@@ -56,10 +59,10 @@ impl GitError {
         }
     }
 
-    pub(crate) fn git(context: impl Into<String>, e: impl std::fmt::Display) -> GitError {
+    pub(crate) fn git(context: impl Into<String>, e: impl std::error::Error) -> GitError {
         GitError::Git {
             context: context.into(),
-            message: e.to_string(),
+            message: causes(&e),
         }
     }
 
@@ -70,6 +73,22 @@ impl GitError {
             _ => &[],
         }
     }
+}
+
+/// The error's message followed by those of its causes that add something, so that "handshake
+/// failed" comes with the certificate or HTTP status behind it.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let message = c.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 pub type Result<T, E = GitError> = std::result::Result<T, E>;

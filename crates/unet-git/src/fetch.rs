@@ -84,6 +84,7 @@ fn has_commit(repo: &gix::Repository, id: gix::ObjectId) -> bool {
 /// Fetches `refspecs`; `false` when the remote has no reference they match.
 fn fetch(repo: &gix::Repository, source: &Source, refspecs: &[String]) -> Result<bool> {
     let url = parse_url(&source.url)?;
+    let https = url.scheme == gix::url::Scheme::Https;
     let shown = source.redacted_url();
     let context = |what: &str| format!("fetching {shown}: {what}");
     let remote = repo
@@ -91,9 +92,23 @@ fn fetch(repo: &gix::Repository, source: &Source, refspecs: &[String]) -> Result
         .map_err(|e| GitError::git(context("remote"), e))?
         .with_refspecs(refspecs.iter().map(String::as_str), Direction::Fetch)
         .map_err(|e| GitError::git(context("refspec"), e))?;
-    let connection = remote
+    // Never a credential helper or a prompt: the server has nobody to ask and keeps no secrets
+    // for Git hosts, so a login asked for is answered with why there is none.
+    let mut connection = remote
         .connect(Direction::Fetch)
-        .map_err(|e| GitError::git(context("connecting"), e))?;
+        .map_err(|e| GitError::git(context("connecting"), e))?
+        .with_credentials(|action| match action {
+            gix::credentials::helper::Action::Get(_) => Err(gix::error::message(
+                "the Git server asks for a login and μNet sends no credentials: make the \
+                 repository readable without one, or sync from a local mirror",
+            )
+            .unauthenticated_error()),
+            _ => Ok(None),
+        });
+    if https {
+        let options = crate::https::transport_options(source.ca_file.as_deref())?;
+        connection = connection.with_transport_options(Box::new(options));
+    }
     let interrupt = AtomicBool::new(false);
     let prepared = connection
         .prepare_fetch(gix::progress::Discard, Default::default())

@@ -4,14 +4,15 @@
 //! A sync fetches into a bare mirror, checks the wanted revision out into a staging folder
 //! within [`Limits`], lets the caller's validator judge it, and only then swaps it in as the
 //! live revision with one rename, so a reader never sees a half-written or broken tree (see
-//! [`live`](crate::live()) for the layout). Only local repositories are supported: a path or
-//! a `file://` URL (the https transports of gix pull a second TLS stack into the build).
+//! [`live`](crate::live()) for the layout). Repositories are local (a path or a `file://` URL,
+//! fetched through the `git` binary's upload-pack) or reached over https (`src/https.rs`).
 //!
 //! The crate knows nothing of the server: the validator and the scheduling are the caller's.
 
 mod checkout;
 mod error;
 mod fetch;
+mod https;
 mod live;
 mod source;
 mod status;
@@ -21,6 +22,7 @@ pub mod testing;
 
 pub use checkout::Limits;
 pub use error::{GitError, Result};
+pub use https::check_ca_file;
 pub use live::{Live, is_repository_folder, live};
 pub use source::{
     Source, Wanted, check_branch, check_commit, check_name, check_subfolder, check_url, redact_url,

@@ -25,11 +25,13 @@ pub enum Wanted {
 pub struct Source {
     /// A slug: lowercase letters, digits, `-` and `_`; the folder under the sync root.
     pub name: String,
-    /// A local path or a `file://` URL.
+    /// An https URL, a local path or a `file://` URL.
     pub url: String,
     pub wanted: Wanted,
     /// The folder of the revision that is checked out (`.` for all of it).
     pub path: PathBuf,
+    /// PEM certificates trusted for an https URL besides the system store (an internal CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Source {
@@ -57,6 +59,13 @@ impl Source {
         if let Err(e) = check_subfolder(&self.path) {
             out.push(("path", e));
         }
+        let https = parse_url(&self.url).is_ok_and(|u| u.scheme == gix::url::Scheme::Https);
+        if self.ca_file.is_some() && !https {
+            out.push((
+                "ca_file",
+                "a CA file is used only with an https URL".to_string(),
+            ));
+        }
         out
     }
 
@@ -70,6 +79,11 @@ impl Source {
                     "name" => self.name.clone(),
                     "url" => redact_url(&self.url),
                     "path" => self.path.display().to_string(),
+                    "ca_file" => self
+                        .ca_file
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
                     _ => match &self.wanted {
                         Wanted::Branch(b) => b.clone(),
                         Wanted::Commit(c) => c.clone(),
@@ -151,11 +165,22 @@ pub fn check_subfolder(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Accepts local paths and `file://` URLs; names the transport of anything else.
+/// Accepts https URLs without credentials, local paths and `file://` URLs; names the
+/// transport of anything else.
 pub fn check_url(url: &str) -> Result<()> {
     let parsed = parse_url(url)?;
     match parsed.scheme {
         gix::url::Scheme::File => Ok(()),
+        gix::url::Scheme::Https if parsed.user().is_some() || parsed.password().is_some() => {
+            Err(GitError::InvalidUrl {
+                url: redact_url(url),
+                message: "credentials in the URL are not sent (they would sit in the \
+                          configuration and in logs); use a repository the server may read \
+                          without a login, or a local mirror"
+                    .to_string(),
+            })
+        }
+        gix::url::Scheme::Https => Ok(()),
         other => Err(GitError::UnsupportedScheme {
             url: redact_url(url),
             scheme: other.as_str().to_string(),
@@ -213,6 +238,7 @@ mod tests {
             url: url.into(),
             wanted: Wanted::Branch("main".into()),
             path: ".".into(),
+            ca_file: None,
         }
     }
 
@@ -230,14 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn only_local_transports_are_accepted() {
+    fn https_and_local_transports_are_accepted_without_credentials() {
         assert!(check_url("/srv/git/rules").is_ok());
         assert!(check_url("file:///srv/git/rules").is_ok());
+        assert!(check_url("https://git.example.net/net/rules.git").is_ok());
         let err = check_url("https://ops:pw@git.example.net/rules.git").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("https transport is not built in"), "{text}");
+        assert!(
+            text.contains("credentials in the URL are not sent"),
+            "{text}"
+        );
         assert!(!text.contains("pw@"), "{text}");
-        assert!(check_url("git@git.example.net:rules.git").is_err());
+        let err = check_url("git@git.example.net:rules.git").unwrap_err();
+        assert!(
+            err.to_string().contains("ssh transport is not built in"),
+            "{err}"
+        );
+        assert!(check_url("http://git.example.net/rules.git").is_err());
         assert!(check_url("").is_err());
     }
 
@@ -248,8 +283,12 @@ mod tests {
         bad.name = "Rules!".into();
         bad.wanted = Wanted::Branch("../main".into());
         bad.path = "../outside".into();
+        bad.ca_file = Some("/etc/unet/ca.pem".into());
         let fields: Vec<_> = bad.problems().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, ["name", "branch", "path"]);
+        assert_eq!(fields, ["name", "branch", "path", "ca_file"]);
+        let mut https = source("https://git.example.net/rules.git");
+        https.ca_file = Some("/etc/unet/ca.pem".into());
+        assert!(https.problems().is_empty());
         assert!(check_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
         assert!(check_commit("0123456").is_err());
         assert!(check_subfolder(Path::new("/etc")).is_err());

@@ -33,6 +33,7 @@ impl Fixture {
             url: self.work.display().to_string(),
             wanted,
             path: ".".into(),
+            ca_file: None,
         }
     }
 
@@ -178,8 +179,11 @@ fn unreachable_and_unsupported_urls_are_reported() {
 
     source.url = "https://ops:secret@git.example.net/rules.git".into();
     let err = f.sync(&source).unwrap_err().to_string();
-    assert!(err.contains("https transport is not built in"), "{err}");
+    assert!(err.contains("credentials in the URL are not sent"), "{err}");
     assert!(!err.contains("secret"), "{err}");
+    source.url = "ssh://git.example.net/rules.git".into();
+    let err = f.sync(&source).unwrap_err().to_string();
+    assert!(err.contains("ssh transport is not built in"), "{err}");
 
     f.commit(&[("a.rules", "x")]);
     let err = f

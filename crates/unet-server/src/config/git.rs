@@ -149,6 +149,7 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
     let commit = r.opt_string(&field("commit"));
     let content = r.opt_string(&field("content"));
     let path = r.path(&field("path"), ".");
+    let ca_file = r.opt_path(&field("ca_file"));
     let mut problems = r.finish();
     let mut require = |value: Option<String>, name: &str, what: &str| {
         if value.is_none() {
@@ -157,7 +158,7 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
         value
     };
     let name = require(name, "name", "a slug naming the repository");
-    let url = require(url, "url", "a local path or file:// URL");
+    let url = require(url, "url", "an https URL, a local path or a file:// URL");
     let content = match require(content, "content", "\"policies\" or \"templates\"").as_deref() {
         Some("policies") => Some(Content::Policies),
         Some("templates") => Some(Content::Templates),
@@ -188,9 +189,13 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
                 url,
                 wanted,
                 path,
+                ca_file,
             };
             for (name, message) in source.problems() {
                 problems.push(super::Problem::new(field(name), message));
+            }
+            if let Some(Err(e)) = source.ca_file.as_deref().map(unet_git::check_ca_file) {
+                problems.push(super::Problem::new(field("ca_file"), e.to_string()));
             }
             Some(source)
         }
@@ -248,6 +253,31 @@ mod tests {
     }
 
     #[test]
+    fn an_https_repository_may_name_a_readable_ca_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = |ca: &std::path::Path| {
+            format!(
+                "[[git.repositories]]\nname = \"rules\"\n\
+                 url = \"https://git.example.net/rules.git\"\ncontent = \"policies\"\n\
+                 ca_file = {:?}\n",
+                ca.display().to_string()
+            )
+        };
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let err = load(&text(&empty)).unwrap_err();
+        let problem = err
+            .problems
+            .iter()
+            .find(|p| p.key == "git.repositories[0].ca_file")
+            .expect("a ca_file problem");
+        assert!(
+            problem.message.contains("no PEM certificate"),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
     fn every_problem_names_its_repository_and_key() {
         let err = load(
             r#"
@@ -256,9 +286,10 @@ mod tests {
             webhook_secret_file = "/nonexistent/secret"
             [[git.repositories]]
             name = "Rules"
-            url = "https://git.example.net/rules.git"
+            url = "ssh://git.example.net/rules.git"
             content = "policies"
             brnach = "main"
+            ca_file = "/nonexistent/ca.pem"
             [[git.repositories]]
             name = "b"
             url = "/x"
@@ -278,6 +309,7 @@ mod tests {
             "git.repositories[0].brnach",
             "git.repositories[0].name",
             "git.repositories[0].url",
+            "git.repositories[0].ca_file",
             "git.repositories[1].content",
             "git.repositories[1].commit",
             "git.repositories[2].name",
