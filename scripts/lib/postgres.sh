@@ -35,11 +35,18 @@ pg_start() {
         cat "$PG_DIR/initdb.log" >&2
         return 1
     }
-    "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-        -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null || {
-        cat "$PG_DIR/log" >&2
-        return 1
-    }
+    # The port may also be taken between the check above and the start (it lies in the
+    # ephemeral range, so a client connection can hold it): then try the next one.
+    until "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+        -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null; do
+        if ! grep -q "Address already in use" "$PG_DIR/log" || [ "$tries" -ge 50 ]; then
+            cat "$PG_DIR/log" >&2
+            return 1
+        fi
+        port=$((port + 1))
+        tries=$((tries + 1))
+        : >"$PG_DIR/log"
+    done
     PG_AS=("${as[@]}")
     export UNET_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }

@@ -76,6 +76,31 @@ pub(crate) fn fetch_wanted(repo: &gix::Repository, source: &Source) -> Result<gi
     }
 }
 
+/// Answers gix's request for a login with the repository's credentials, if it has any.
+fn credentials(
+    source: &Source,
+    action: gix::credentials::helper::Action,
+) -> gix::Result<Option<gix::credentials::protocol::Outcome>> {
+    use gix::credentials::helper::Action;
+    match (action, &source.credentials) {
+        (Action::Get(context), Some(login)) => Ok(Some(gix::credentials::protocol::Outcome {
+            identity: gix::sec::identity::Account {
+                username: login.username.clone(),
+                password: login.password.clone(),
+                oauth_refresh_token: None,
+            },
+            next: context.into(),
+        })),
+        (Action::Get(_), None) => Err(gix::error::message(
+            "the Git server asks for a login and this repository has none: give it a \
+             username and a password_file, or sync from a local mirror",
+        )
+        .unauthenticated_error()),
+        // Store and erase are about a helper's cache; there is none.
+        _ => Ok(None),
+    }
+}
+
 fn has_commit(repo: &gix::Repository, id: gix::ObjectId) -> bool {
     repo.find_header(id)
         .is_ok_and(|h| h.kind() == gix::objs::Kind::Commit)
@@ -92,19 +117,12 @@ fn fetch(repo: &gix::Repository, source: &Source, refspecs: &[String]) -> Result
         .map_err(|e| GitError::git(context("remote"), e))?
         .with_refspecs(refspecs.iter().map(String::as_str), Direction::Fetch)
         .map_err(|e| GitError::git(context("refspec"), e))?;
-    // Never a credential helper or a prompt: the server has nobody to ask and keeps no secrets
-    // for Git hosts, so a login asked for is answered with why there is none.
+    // Never a credential helper or a prompt: the server has nobody to ask. A login asked for
+    // is the repository's own, or the answer says there is none.
     let mut connection = remote
         .connect(Direction::Fetch)
         .map_err(|e| GitError::git(context("connecting"), e))?
-        .with_credentials(|action| match action {
-            gix::credentials::helper::Action::Get(_) => Err(gix::error::message(
-                "the Git server asks for a login and μNet sends no credentials: make the \
-                 repository readable without one, or sync from a local mirror",
-            )
-            .unauthenticated_error()),
-            _ => Ok(None),
-        });
+        .with_credentials(|action| credentials(source, action));
     if https {
         let options = crate::https::transport_options(source.ca_file.as_deref())?;
         connection = connection.with_transport_options(Box::new(options));

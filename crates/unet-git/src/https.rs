@@ -1,8 +1,8 @@
 //! https remotes. gix fetches them over reqwest, which gets a rustls configuration on the ring
 //! provider (the build carries no other TLS stack) trusting the system's certificate store and,
-//! per repository, the certificates of `ca_file` — an internal CA, typically. No credentials
-//! are sent and no credential helper or prompt is ever asked: a repository that wants a login
-//! is refused by its server, and the sync says so.
+//! per repository, the certificates of `ca_file` — an internal CA, typically. A login is the
+//! repository's own `credentials`, handed to gix when the server asks (see `fetch.rs`); no
+//! credential helper or prompt is ever run.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

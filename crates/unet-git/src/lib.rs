@@ -25,7 +25,8 @@ pub use error::{GitError, Result};
 pub use https::check_ca_file;
 pub use live::{Live, is_repository_folder, live};
 pub use source::{
-    Source, Wanted, check_branch, check_commit, check_name, check_subfolder, check_url, redact_url,
+    Credentials, Source, Wanted, check_branch, check_commit, check_name, check_subfolder,
+    check_url, redact_url,
 };
 pub use status::{Status, SyncResult};
 pub use sync::{Outcome, Validator, sync};

@@ -32,6 +32,25 @@ pub struct Source {
     pub path: PathBuf,
     /// PEM certificates trusted for an https URL besides the system store (an internal CA).
     pub ca_file: Option<PathBuf>,
+    /// The login for an https URL, sent only when the Git server asks for one.
+    pub credentials: Option<Credentials>,
+}
+
+/// A user name and a password or access token for an https repository. `Debug` shows the
+/// user name only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .finish()
+    }
 }
 
 impl Source {
@@ -66,6 +85,17 @@ impl Source {
                 "a CA file is used only with an https URL".to_string(),
             ));
         }
+        match &self.credentials {
+            Some(_) if !https => out.push((
+                "username",
+                "a login is used only with an https URL".to_string(),
+            )),
+            Some(c) if c.username.is_empty() || c.username.contains(':') => out.push((
+                "username",
+                "expected a non-empty user name without ':'".to_string(),
+            )),
+            _ => {}
+        }
         out
     }
 
@@ -83,6 +113,11 @@ impl Source {
                         .ca_file
                         .as_ref()
                         .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                    "username" => self
+                        .credentials
+                        .as_ref()
+                        .map(|c| c.username.clone())
                         .unwrap_or_default(),
                     _ => match &self.wanted {
                         Wanted::Branch(b) => b.clone(),
@@ -175,8 +210,8 @@ pub fn check_url(url: &str) -> Result<()> {
             Err(GitError::InvalidUrl {
                 url: redact_url(url),
                 message: "credentials in the URL are not sent (they would sit in the \
-                          configuration and in logs); use a repository the server may read \
-                          without a login, or a local mirror"
+                          configuration and in logs); give the repository a username and a \
+                          password_file instead"
                     .to_string(),
             })
         }
@@ -239,6 +274,7 @@ mod tests {
             wanted: Wanted::Branch("main".into()),
             path: ".".into(),
             ca_file: None,
+            credentials: None,
         }
     }
 
@@ -288,7 +324,15 @@ mod tests {
         assert_eq!(fields, ["name", "branch", "path", "ca_file"]);
         let mut https = source("https://git.example.net/rules.git");
         https.ca_file = Some("/etc/unet/ca.pem".into());
+        https.credentials = Some(Credentials {
+            username: "unet".into(),
+            password: "s3cret".into(),
+        });
         assert!(https.problems().is_empty());
+        assert!(!format!("{https:?}").contains("s3cret"));
+        let mut local = source("/x");
+        local.credentials = https.credentials.clone();
+        assert_eq!(local.problems()[0].0, "username");
         assert!(check_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
         assert!(check_commit("0123456").is_err());
         assert!(check_subfolder(Path::new("/etc")).is_err());

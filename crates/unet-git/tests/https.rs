@@ -14,7 +14,7 @@ use axum::response::Response;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use unet_git::testing::{commit, init};
-use unet_git::{GitError, Limits, Source, Wanted, live, sync};
+use unet_git::{Credentials, GitError, Limits, Source, Wanted, live, sync};
 
 /// A TLS Git server over the repositories in a folder, and the CA that signed its certificate.
 struct GitServer {
@@ -63,6 +63,7 @@ impl GitServer {
             wanted: Wanted::Branch("main".into()),
             path: ".".into(),
             ca_file: ca_file.map(Path::to_path_buf),
+            credentials: None,
         }
     }
 }
@@ -103,8 +104,12 @@ fn tls_config() -> (rustls::ServerConfig, String) {
 /// Runs `git http-backend` for one request, as a web server runs a CGI program.
 async fn http_backend(State(root): State<Arc<PathBuf>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    // Repositories under /private/ want a login this server never accepts.
-    if parts.uri.path().starts_with("/private/") {
+    // Repositories under /private/ want the login unet / s3cret.
+    let authorized = parts
+        .headers
+        .get("authorization")
+        .is_some_and(|v| v == "Basic dW5ldDpzM2NyZXQ=");
+    if parts.uri.path().starts_with("/private/") && !authorized {
         let mut refused = Response::new(Body::empty());
         *refused.status_mut() = StatusCode::UNAUTHORIZED;
         refused.headers_mut().insert(
@@ -236,14 +241,44 @@ fn a_branch_syncs_over_https_trusting_the_repository_ca_file() {
     let err = sync(&missing, &root, Limits::default(), &accept_all).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("nope.git") && text.contains("404"), "{text}");
+}
 
-    // A repository behind a login is refused by its server: no credentials are sent, no
-    // helper or prompt is asked, and the answer says so.
-    let private = server.source("private/rules.git", Some(&server.ca_file));
-    let err = sync(&private, &root, Limits::default(), &accept_all).unwrap_err();
+/// A repository behind a login: without credentials the answer says so (no helper, no
+/// prompt), wrong ones are refused, the right ones sync.
+#[test]
+fn a_repository_behind_a_login_syncs_with_its_credentials_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join("served");
+    let work = init(&served.join("private"), "rules.git");
+    let first = commit(&work, &[("a.rules", "first\n")]);
+    let server = GitServer::start(&served, dir.path());
+    let root = dir.path().join("sync");
+    let mut source = server.source("private/rules.git", Some(&server.ca_file));
+
+    let err = sync(&source, &root, Limits::default(), &accept_all).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("private/rules.git"), "{text}");
-    assert!(text.contains("asks for a login"), "{text}");
+    assert!(
+        text.contains("asks for a login and this repository has none"),
+        "{text}"
+    );
+
+    source.credentials = Some(Credentials {
+        username: "unet".into(),
+        password: "wrong".into(),
+    });
+    let err = sync(&source, &root, Limits::default(), &accept_all).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("were not accepted"), "{text}");
+    assert!(!text.contains("wrong"), "the password is not shown: {text}");
+    assert!(live(&root.join("rules")).is_none());
+
+    source.credentials = Some(Credentials {
+        username: "unet".into(),
+        password: "s3cret".into(),
+    });
+    let outcome = sync(&source, &root, Limits::default(), &accept_all).unwrap();
+    assert_eq!(outcome.live().commit, first);
 }
 
 #[test]

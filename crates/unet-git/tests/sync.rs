@@ -34,6 +34,7 @@ impl Fixture {
             wanted,
             path: ".".into(),
             ca_file: None,
+            credentials: None,
         }
     }
 

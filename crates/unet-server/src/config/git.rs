@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use toml::{Table, Value};
-use unet_git::{Source, Wanted};
+use unet_git::{Credentials, Source, Wanted};
 
 use super::reader::Reader;
 
@@ -150,6 +150,11 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
     let content = r.opt_string(&field("content"));
     let path = r.path(&field("path"), ".");
     let ca_file = r.opt_path(&field("ca_file"));
+    let username = r.opt_string(&field("username"));
+    let password_file = r.opt_path(&field("password_file"));
+    let password = password_file
+        .as_ref()
+        .and_then(|file| super::read_secret(&mut r, &field("password_file"), file));
     let mut problems = r.finish();
     let mut require = |value: Option<String>, name: &str, what: &str| {
         if value.is_none() {
@@ -182,6 +187,25 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
         (None, Some(commit)) => Some(Wanted::Commit(commit.to_ascii_lowercase())),
         (branch, None) => Some(Wanted::Branch(branch.unwrap_or_else(|| "main".into()))),
     };
+    let credentials = match (username, password_file) {
+        (None, None) => None,
+        // An unreadable or empty file is already a problem of its own.
+        (Some(username), Some(_)) => password.map(|password| Credentials { username, password }),
+        (Some(_), None) => {
+            problems.push(super::Problem::new(
+                field("password_file"),
+                "missing: a file whose first line is the password or access token for username",
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            problems.push(super::Problem::new(
+                field("username"),
+                "missing: the user name that goes with password_file",
+            ));
+            None
+        }
+    };
     let source = match (name, url, wanted) {
         (Some(name), Some(url), Some(wanted)) => {
             let source = Source {
@@ -190,6 +214,7 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
                 wanted,
                 path,
                 ca_file,
+                credentials,
             };
             for (name, message) in source.problems() {
                 problems.push(super::Problem::new(field(name), message));
@@ -274,6 +299,46 @@ mod tests {
         assert!(
             problem.message.contains("no PEM certificate"),
             "{problem:?}"
+        );
+    }
+
+    #[test]
+    fn a_login_is_a_username_and_a_password_file_read_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "s3cret\n").unwrap();
+        let repository = |extra: &str| {
+            format!(
+                "[[git.repositories]]\nname = \"rules\"\n\
+                 url = \"https://git.example.net/rules.git\"\ncontent = \"policies\"\n{extra}"
+            )
+        };
+        let file = format!("password_file = {:?}\n", token.display().to_string());
+        let c = load(&repository(&format!("username = \"unet\"\n{file}"))).unwrap();
+        let login = c.git.repositories[0].source.credentials.clone().unwrap();
+        assert_eq!(
+            (login.username.as_str(), login.password.as_str()),
+            ("unet", "s3cret")
+        );
+        assert!(!format!("{c:?}").contains("s3cret"), "Debug never shows it");
+
+        let keys = |text: String| -> Vec<String> {
+            load(&text)
+                .unwrap_err()
+                .problems
+                .into_iter()
+                .map(|p| p.key)
+                .collect()
+        };
+        assert_eq!(
+            keys(repository("username = \"unet\"\n")),
+            ["git.repositories[0].password_file"]
+        );
+        assert_eq!(keys(repository(&file)), ["git.repositories[0].username"]);
+        let missing = "username = \"unet\"\npassword_file = \"/nonexistent/token\"\n";
+        assert_eq!(
+            keys(repository(missing)),
+            ["git.repositories[0].password_file"]
         );
     }
 
