@@ -12,9 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{Location, Timestamp, Uuid};
 
-use crate::db::{
-    Arg, Sql, chunks, get_opt_json, get_timestamp, get_uuid, push_in, rows_per_statement,
-};
+use crate::db::{Arg, Sql, chunks, get_opt_json, get_timestamp, get_uuid, multi_row, push_in};
 use crate::{Result, Store, StoreError};
 
 /// Outcome of one rule for one node, as stored.
@@ -288,28 +286,5 @@ pub(crate) fn stored_from_row(row: &AnyRow) -> Result<StoredResult> {
         message: row.try_get("message")?,
         evaluated_at: get_timestamp(row, "evaluated_at")?,
         changed_at: get_timestamp(row, "changed_at")?,
-    })
-}
-
-/// `head VALUES (…), (…) tail` statements for prepared rows, chunked under the bind limit.
-/// The rows move into the statements: a fleet evaluation binds millions of values.
-pub(crate) fn multi_row<'a, const N: usize>(
-    rows: Vec<[Arg; N]>,
-    head: &'a str,
-    tail: &'a str,
-) -> impl Iterator<Item = Sql> + 'a {
-    let per_statement = rows_per_statement(N);
-    let mut rows = rows.into_iter().peekable();
-    std::iter::from_fn(move || {
-        rows.peek()?;
-        let mut sql = Sql::new(head);
-        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind_tuple(row);
-        }
-        sql.push(tail);
-        Some(sql)
     })
 }

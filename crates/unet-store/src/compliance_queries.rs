@@ -80,8 +80,11 @@ impl Store {
         filter: &ResultFilter,
         limit: u32,
     ) -> Result<Vec<StoredResult>> {
-        if let Some(outcome) = filter.outcome {
-            parse_stored_outcome(outcome.as_str())?;
+        if let Some(outcome) = filter
+            .outcome
+            .filter(|o| !PolicyOutcome::STORED.contains(o))
+        {
+            return Err(CoreError::invalid("outcome", STORED_OUTCOMES, outcome.as_str()).into());
         }
         let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(RESULT_SELECT);

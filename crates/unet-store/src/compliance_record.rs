@@ -13,9 +13,9 @@ use unet_core::{Timestamp, Uuid};
 
 use crate::compliance::{
     ComplianceCounts, NodeRuleResults, PolicyOutcome, RecordedResults, RuleResultRecord,
-    get_outcome, multi_row,
+    get_outcome,
 };
-use crate::db::{Arg, Sql, chunks, get_timestamp, get_uuid, push_in};
+use crate::db::{Arg, Sql, chunks, get_timestamp, get_uuid, multi_row, push_in};
 use crate::{Backend, Result, Store};
 
 fn json_text(value: &Option<Value>) -> Option<String> {

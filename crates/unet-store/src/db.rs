@@ -365,22 +365,27 @@ pub(crate) fn rows_per_statement(binds_per_item: usize) -> usize {
     (MAX_BINDS / binds_per_item.max(1)).clamp(1, 200)
 }
 
-/// Multi-row `INSERT` statements for `rows`, built lazily one chunk at a time (so a
-/// writer can execute one while the next is being built).
-pub(crate) fn insert_statements<'a, T, const N: usize>(
+/// `head (…), (…) tail` statements for `rows` (multi-row `VALUES`, `IN (VALUES …)`), as many
+/// rows per statement as the bind limit allows, built lazily one statement at a time (so a
+/// writer can execute one while the next is being built). The values move into the statements.
+pub(crate) fn multi_row<'a, const N: usize>(
+    rows: impl IntoIterator<Item = [Arg; N]> + 'a,
     head: &'a str,
-    rows: &'a [T],
-    values: fn(&T) -> [Arg; N],
+    tail: &'a str,
 ) -> impl Iterator<Item = Sql> + 'a {
-    chunks(rows, N).map(move |chunk| {
+    let per_statement = rows_per_statement(N);
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
         let mut sql = Sql::new(head);
-        for (i, row) in chunk.iter().enumerate() {
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind_tuple(values(row));
+            sql.bind_tuple(row);
         }
-        sql
+        sql.push(tail);
+        Some(sql)
     })
 }
 

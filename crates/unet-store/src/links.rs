@@ -9,7 +9,7 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, insert_statements,
+    Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, multi_row,
     on_unique_violation,
 };
 use crate::rules::{check_revision, check_same_id, delete_rows};
@@ -69,7 +69,7 @@ const INSERT: &str = "INSERT INTO links (id, name, node_a_id, interface_a, node_
 
 /// The links, then the interfaces they occupy.
 pub(crate) fn insert_sql(rows: &[Link]) -> impl Iterator<Item = Sql> + '_ {
-    insert_statements(INSERT, rows, values).chain(chunks(rows, 1).map(|chunk| {
+    multi_row(rows.iter().map(values), INSERT, "").chain(chunks(rows, 1).map(|chunk| {
         let ids: Vec<Uuid> = chunk.iter().map(|l| l.id).collect();
         endpoints_sql(&ids)
     }))

@@ -9,8 +9,7 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, get_json, get_opt_uuid, get_timestamp, get_uuid, insert_statements,
-    on_unique_violation,
+    Arg, Db, Sql, get_json, get_opt_uuid, get_timestamp, get_uuid, multi_row, on_unique_violation,
 };
 use crate::rules::{check_revision, check_same_id, delete_rows};
 use crate::{Conn, Result, Store, StoreError, cursor};
@@ -53,7 +52,7 @@ const INSERT: &str = "INSERT INTO locations (id, name, kind, parent_id, descript
      custom_data, path, created_at, updated_at, revision) VALUES ";
 
 pub(crate) fn insert_sql(rows: &[Location]) -> impl Iterator<Item = Sql> + '_ {
-    insert_statements(INSERT, rows, values)
+    multi_row(rows.iter().map(values), INSERT, "")
 }
 
 /// Inserts fully formed rows with multi-row statements.

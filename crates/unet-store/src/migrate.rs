@@ -16,61 +16,31 @@ struct Embedded {
     sql: &'static str,
 }
 
-const SQLITE: &[Embedded] = &[
-    Embedded {
-        version: 20261201000001,
-        description: "inventory: locations, nodes, links, configuration_changes",
-        sql: include_str!("../migrations/sqlite/20261201000001_inventory.sql"),
-    },
-    Embedded {
-        version: 20261201000002,
-        description: "policy results, per-node evaluations, node templates",
-        sql: include_str!("../migrations/sqlite/20261201000002_policy_results.sql"),
-    },
-    Embedded {
-        version: 20261201000003,
-        description: "security: users, sessions, API keys, security events, policy",
-        sql: include_str!("../migrations/sqlite/20261201000003_security.sql"),
-    },
-    Embedded {
-        version: 20261201000004,
-        description: "change history: one index for an entity's history",
-        sql: include_str!("../migrations/sqlite/20261201000004_change_history_index.sql"),
-    },
-    Embedded {
-        version: 20261201000005,
-        description: "policy results: one secondary index, no per-row foreign-key check",
-        sql: include_str!("../migrations/sqlite/20261201000005_lean_policy_results.sql"),
-    },
-];
+/// Each migration once: its version, its file name after the version (the same in both
+/// backend folders, so neither can miss one), and what it does.
+macro_rules! migrations {
+    ($($version:literal $name:literal $description:literal;)*) => {
+        const SQLITE: &[Embedded] = &[$(Embedded {
+            version: $version,
+            description: $description,
+            sql: include_str!(concat!("../migrations/sqlite/", $version, "_", $name, ".sql")),
+        },)*];
+        const POSTGRES: &[Embedded] = &[$(Embedded {
+            version: $version,
+            description: $description,
+            sql: include_str!(concat!("../migrations/postgres/", $version, "_", $name, ".sql")),
+        },)*];
+    };
+}
 
-const POSTGRES: &[Embedded] = &[
-    Embedded {
-        version: 20261201000001,
-        description: "inventory: locations, nodes, links, configuration_changes",
-        sql: include_str!("../migrations/postgres/20261201000001_inventory.sql"),
-    },
-    Embedded {
-        version: 20261201000002,
-        description: "policy results, per-node evaluations, node templates",
-        sql: include_str!("../migrations/postgres/20261201000002_policy_results.sql"),
-    },
-    Embedded {
-        version: 20261201000003,
-        description: "security: users, sessions, API keys, security events, policy",
-        sql: include_str!("../migrations/postgres/20261201000003_security.sql"),
-    },
-    Embedded {
-        version: 20261201000004,
-        description: "change history: one index for an entity's history",
-        sql: include_str!("../migrations/postgres/20261201000004_change_history_index.sql"),
-    },
-    Embedded {
-        version: 20261201000005,
-        description: "policy results: one secondary index, no per-row foreign-key check",
-        sql: include_str!("../migrations/postgres/20261201000005_lean_policy_results.sql"),
-    },
-];
+migrations! {
+    20261201000001 "inventory" "inventory: locations, nodes, links, configuration_changes";
+    20261201000002 "policy_results" "policy results, per-node evaluations, node templates";
+    20261201000003 "security" "security: users, sessions, API keys, security events, policy";
+    20261201000004 "change_history_index" "change history: one index for an entity's history";
+    20261201000005 "lean_policy_results"
+        "policy results: one secondary index, no per-row foreign-key check";
+}
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY NOT NULL, description TEXT NOT NULL, \

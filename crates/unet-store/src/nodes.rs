@@ -10,7 +10,7 @@ use unet_core::{
 
 use crate::changes::{self, Change};
 use crate::db::{
-    Arg, Db, Sql, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid, insert_statements,
+    Arg, Db, Sql, get_json, get_opt_uuid, get_parsed, get_timestamp, get_uuid, multi_row,
     on_unique_violation,
 };
 use crate::locations::descendants_sql;
@@ -76,7 +76,7 @@ const INSERT: &str = "INSERT INTO nodes (id, name, domain, fqdn, vendor, platfor
      updated_at, revision) VALUES ";
 
 pub(crate) fn insert_sql(rows: &[Node]) -> impl Iterator<Item = Sql> + '_ {
-    insert_statements(INSERT, rows, values)
+    multi_row(rows.iter().map(values), INSERT, "")
 }
 
 pub(crate) async fn insert(db: &Db, conn: &mut Conn, rows: &[Node]) -> Result<()> {
