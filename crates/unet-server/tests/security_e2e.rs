@@ -128,6 +128,24 @@ fn a_caller_cannot_delete_disable_or_demote_its_own_account() {
         assert_eq!(status, 201, "{key}");
         let key = key["secret"].as_str().unwrap().to_string();
 
+        // A key made with a key belongs to the same account and works.
+        let rotated = anonymous
+            .post(server.url("/api/v1/auth/api-keys"))
+            .bearer_auth(&key)
+            .json(&json!({"name": "ops-lead-rotated", "roles": ["viewer"], "expires_in_days": 1}))
+            .send()
+            .unwrap();
+        let (status, _, rotated) = json_of(rotated);
+        assert_eq!(status, 201, "{rotated}");
+        assert_eq!(rotated["created_by"], "ops-lead", "{rotated}");
+        let me = anonymous
+            .get(server.url("/api/v1/auth/me"))
+            .bearer_auth(rotated["secret"].as_str().unwrap())
+            .send()
+            .unwrap();
+        let (status, _, me) = json_of(me);
+        assert_eq!(status, 200, "a key made with a key authenticates: {me}");
+
         for credential in [&session, &key] {
             let call = |method: reqwest::Method, body: Option<serde_json::Value>| {
                 let mut r = anonymous

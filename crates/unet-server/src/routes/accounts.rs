@@ -180,13 +180,16 @@ async fn create_api_key(
     JsonBody(body): JsonBody<NewApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>)> {
     let roles = roles(&body.roles)?;
+    // The key belongs to the user account behind the caller (a key made with a key belongs to
+    // that key's owner): a key stays valid only while its owner exists and is enabled.
+    let owner = caller.account.as_deref().unwrap_or(&caller.name);
     let created = state
         .security()
         .create_api_key(
             &body.name,
             &roles,
             body.expires_in_days,
-            &caller.name,
+            owner,
             &caller.roles,
             &client_of(&parts),
         )
