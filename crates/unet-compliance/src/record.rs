@@ -45,3 +45,14 @@ impl Recorder {
         }
     }
 }
+
+/// An evaluation that stops early (an error, a dropped request, shutdown) takes its unwritten
+/// page with it, as one transaction does: the write must not commit after the caller gave up,
+/// where it could race the next evaluation of the same nodes.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let Some(task) = self.in_flight.take() {
+            task.abort();
+        }
+    }
+}

@@ -8,8 +8,9 @@
 //! Only tables without a row qualify, so the rebuild never reads more than the import wrote.
 //! The indexes are recreated from their own stored definitions (`sqlite_master.sql`), so
 //! they come back exactly as the migrations made them, and a rollback (failure, dry run)
-//! restores them with everything else. Constraint indexes (primary keys, `UNIQUE` columns)
-//! have no stored definition and stay in place. Readers do not notice: in WAL mode they keep
+//! restores them with everything else. Unique indexes stay in place, declared ones (primary
+//! keys, `UNIQUE` columns) and created ones (`nodes_fqdn`) alike: the database keeps enforcing
+//! uniqueness during the import, not only the plan's own checks. Readers do not notice: in WAL mode they keep
 //! reading the snapshot from before the transaction, indexes included. PostgreSQL is left
 //! alone: `DROP INDEX` there locks readers out of the table until the import commits.
 
@@ -40,7 +41,8 @@ impl DeferredIndexes {
             }
             let mut sql = Sql::new(
                 "SELECT name, sql FROM sqlite_master \
-                 WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ",
+                 WHERE type = 'index' AND sql IS NOT NULL \
+                 AND sql NOT LIKE 'CREATE UNIQUE INDEX%' AND tbl_name = ",
             );
             sql.bind(table).push(" ORDER BY name");
             for row in db.fetch_all(conn, sql).await? {
