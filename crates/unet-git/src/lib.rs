@@ -24,9 +24,6 @@ pub use checkout::Limits;
 pub use error::{GitError, Result};
 pub use https::check_ca_file;
 pub use live::{Live, is_repository_folder, live};
-pub use source::{
-    Credentials, Source, Wanted, check_branch, check_commit, check_name, check_subfolder,
-    check_url, redact_url,
-};
+pub use source::{Credentials, Source, Wanted};
 pub use status::{Status, SyncResult};
 pub use sync::{Outcome, Validator, sync};

@@ -135,7 +135,7 @@ impl Source {
     }
 }
 
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let slug = !name.is_empty()
         && name.chars().count() <= MAX_NAME_CHARS
         && name
@@ -153,7 +153,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// A branch name as Git accepts it, minus the rarely used characters.
-pub fn check_branch(branch: &str) -> Result<(), String> {
+pub(crate) fn check_branch(branch: &str) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/');
     let ok = !branch.is_empty()
         && branch.len() <= MAX_BRANCH_CHARS
@@ -174,7 +174,7 @@ pub fn check_branch(branch: &str) -> Result<(), String> {
     }
 }
 
-pub fn check_commit(commit: &str) -> Result<(), String> {
+pub(crate) fn check_commit(commit: &str) -> Result<(), String> {
     if commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(())
     } else {
@@ -183,7 +183,7 @@ pub fn check_commit(commit: &str) -> Result<(), String> {
 }
 
 /// A relative folder that stays inside the repository.
-pub fn check_subfolder(path: &Path) -> Result<(), String> {
+pub(crate) fn check_subfolder(path: &Path) -> Result<(), String> {
     let inside = path
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
@@ -202,7 +202,7 @@ pub fn check_subfolder(path: &Path) -> Result<(), String> {
 
 /// Accepts https URLs without credentials, local paths and `file://` URLs; names the
 /// transport of anything else.
-pub fn check_url(url: &str) -> Result<()> {
+pub(crate) fn check_url(url: &str) -> Result<()> {
     let parsed = parse_url(url)?;
     match parsed.scheme {
         gix::url::Scheme::File => Ok(()),
@@ -236,8 +236,9 @@ pub(crate) fn parse_url(url: &str) -> Result<gix::Url> {
     })
 }
 
-/// Replaces the password of `scheme://user:password@host/…` with `***`.
-pub fn redact_url(url: &str) -> String {
+/// Hides the credentials of `scheme://user:password@host/…` (the password) or
+/// `scheme://token@host/…` (all of it: a lone user part of a Git URL is usually a token).
+pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
@@ -249,7 +250,7 @@ pub fn redact_url(url: &str) -> String {
             let (user_info, host) = authority.split_at(at);
             match user_info.split_once(':') {
                 Some((user, _)) => format!("{head}{user}:***{host}{tail}"),
-                None => url.to_string(),
+                None => format!("{head}***{host}{tail}"),
             }
         }
         None => url.to_string(),
@@ -289,6 +290,12 @@ mod tests {
             "https://git.example.net/a@b"
         );
         assert_eq!(redact_url("/srv/git/rules"), "/srv/git/rules");
+        assert_eq!(
+            redact_url("https://ghp_t0ken@github.com/net/rules.git"),
+            "https://***@github.com/net/rules.git"
+        );
+        let err = check_url("https://ghp_t0ken@github.com/net/rules.git").unwrap_err();
+        assert!(!err.to_string().contains("t0ken"), "{err}");
     }
 
     #[test]

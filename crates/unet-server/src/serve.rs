@@ -98,7 +98,7 @@ pub async fn serve(
     }
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    state.policies().set_dir(&config.policies.dir);
+    // Points the policy engine at policies.dir or at the policies repository's live revision.
     crate::git_sync::configure(&state, &config);
     tokio::spawn(crate::policies::run_background(
         state.clone(),

@@ -3,7 +3,6 @@
 //! (`git.repositories[1].brnach: unknown key`) like every other unknown key.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use toml::{Table, Value};
@@ -50,7 +49,6 @@ impl fmt::Debug for WebhookSecret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitSection {
     pub interval: Duration,
-    pub webhook_secret_file: Option<PathBuf>,
     pub webhook_secret: Option<WebhookSecret>,
     pub repositories: Vec<GitRepository>,
 }
@@ -59,7 +57,6 @@ impl Default for GitSection {
     fn default() -> Self {
         GitSection {
             interval: Duration::from_secs(5 * 60),
-            webhook_secret_file: None,
             webhook_secret: None,
             repositories: Vec::new(),
         }
@@ -88,8 +85,8 @@ pub(super) fn git_section(r: &mut Reader, repositories: Option<Value>) -> GitSec
         Duration::ZERO,
         Duration::from_secs(7 * 24 * 3600),
     );
-    let webhook_secret_file = r.opt_path("git.webhook_secret_file");
-    let webhook_secret = webhook_secret_file
+    let webhook_secret = r
+        .opt_path("git.webhook_secret_file")
         .as_ref()
         .and_then(|file| super::read_secret(r, "git.webhook_secret_file", file))
         .map(WebhookSecret);
@@ -131,7 +128,6 @@ pub(super) fn git_section(r: &mut Reader, repositories: Option<Value>) -> GitSec
     }
     GitSection {
         interval,
-        webhook_secret_file,
         webhook_secret,
         repositories: out,
     }
@@ -241,6 +237,7 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
 mod tests {
     use super::super::Config;
     use super::*;
+    use std::path::PathBuf;
 
     fn load(text: &str) -> Result<Config, super::super::ConfigErrors> {
         Config::from_toml(text, None, Vec::new())

@@ -252,9 +252,17 @@ fn run(state: &AppState, only: Option<&str>) {
             &validator,
         );
         log_result(repository, &result, started.elapsed());
-        if let (Ok(Outcome::Updated { live, .. }), Content::Policies) = (&result, content) {
-            state.policies().set_dir(&live.dir);
-            state.policies().notify_changed();
+        if content == Content::Policies {
+            match &result {
+                Ok(Outcome::Updated { live, .. }) => {
+                    state.policies().set_dir(&live.dir);
+                    state.policies().notify_changed();
+                }
+                // Set again on every run: a configuration reload reads the live revision
+                // without this lock and may have pointed the engine at the one before.
+                Ok(Outcome::Unchanged(live)) => state.policies().set_dir(&live.dir),
+                Err(_) => {}
+            }
         }
         let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(status) = statuses.get_mut(&repository.source.name) {

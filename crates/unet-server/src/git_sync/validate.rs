@@ -35,8 +35,7 @@ fn policy_problems(dir: &Path) -> Vec<String> {
     match LoadedPolicies::load(dir) {
         Ok(loaded) => loaded
             .diagnostics
-            .iter()
-            .filter(|d| d.severity == unet_policy::Severity::Error)
+            .errors()
             .map(|d| {
                 format!(
                     "{}:{}:{}: {}",
