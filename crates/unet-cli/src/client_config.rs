@@ -50,6 +50,20 @@ fn read_small(path: &Path) -> Result<Option<String>> {
         .map_err(|e| CliError::Config(format!("cannot read {}: {e}", path.display())))
 }
 
+/// `--server`/`UNET_SERVER` if given, else `server` of the configuration file; without either,
+/// a configuration error saying that `command` needs a server.
+pub fn require_server(server: Option<&str>, command: &str) -> Result<String> {
+    match server {
+        Some(server) => Ok(server.to_string()),
+        None => configured_server()?.ok_or_else(|| {
+            CliError::Config(format!(
+                "{command} talks to a μNet server: give --server URL, set UNET_SERVER, or set \
+                 `server` in ~/.config/unet/config.toml"
+            ))
+        }),
+    }
+}
+
 /// The `server` of the configuration file, if the file exists and names one.
 pub fn configured_server() -> Result<Option<String>> {
     let Some(path) = config_dir().map(|d| d.join("config.toml")) else {

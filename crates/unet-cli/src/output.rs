@@ -58,6 +58,15 @@ pub trait Summary {
 }
 
 /// A referenced record's name, or its UUID when the name is unknown.
+/// A JSON value as a table cell: null empty, a string without quotes, anything else as JSON.
+pub fn cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 pub fn name_of(names: &Names, id: Option<Uuid>) -> String {
     match id {
         Some(id) => names.get(&id).cloned().unwrap_or_else(|| id.to_string()),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
-use crate::output::{OutputFormat, print_rows, print_structured};
+use crate::output::{OutputFormat, cell, print_rows, print_structured};
 
 #[derive(Debug, Subcommand)]
 pub enum GitCommand {
@@ -24,7 +24,7 @@ pub enum GitCommand {
 }
 
 pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> ExitCode {
-    let outcome = server_url(server).and_then(|server| {
+    let outcome = crate::client_config::require_server(server, "unet git").and_then(|server| {
         let api = Api::new(&server, crate::client_config::token()?)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -53,31 +53,9 @@ pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> ExitC
     exit_code(outcome)
 }
 
-/// `--server`/`UNET_SERVER`, else `server` of the client configuration file.
-fn server_url(server: Option<&str>) -> Result<String> {
-    match server {
-        Some(server) => Ok(server.to_string()),
-        None => crate::client_config::configured_server()?.ok_or_else(|| {
-            CliError::Config(
-                "unet git talks to a μNet server, which keeps the checkouts: give --server URL, \
-                 set UNET_SERVER, or set `server` in ~/.config/unet/config.toml"
-                    .to_string(),
-            )
-        }),
-    }
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// A commit id shortened for a table (scripts get the full id from `-o json`).
 fn short(value: &Value) -> String {
-    text(value).chars().take(12).collect()
+    cell(value).chars().take(12).collect()
 }
 
 fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
@@ -103,17 +81,17 @@ fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
         .map(|s| {
             let wanted = match &s["commit"] {
                 Value::String(_) => format!("commit {}", short(&s["commit"])),
-                _ => format!("branch {}", text(&s["branch"])),
+                _ => format!("branch {}", cell(&s["branch"])),
             };
             vec![
-                text(&s["name"]),
-                text(&s["content"]),
+                cell(&s["name"]),
+                cell(&s["content"]),
                 wanted,
                 short(&s["live_commit"]),
-                text(&s["live_since"]),
-                text(&s["last_attempt"]),
-                text(&s["last_result"]),
-                text(&s["error"]),
+                cell(&s["live_since"]),
+                cell(&s["last_attempt"]),
+                cell(&s["last_result"]),
+                cell(&s["error"]),
             ]
         })
         .collect();
@@ -125,9 +103,9 @@ fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             if !diagnostics.is_empty() {
-                println!("\n{}: revision refused:", text(&s["name"]));
+                println!("\n{}: revision refused:", cell(&s["name"]));
                 for d in diagnostics {
-                    println!("  {}", text(d));
+                    println!("  {}", cell(d));
                 }
             }
         }

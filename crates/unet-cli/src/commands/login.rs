@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::security::password_from_stdin;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
 
 #[derive(Debug, Args)]
@@ -18,25 +18,11 @@ pub struct LoginArgs {
 }
 
 pub fn run(args: LoginArgs, server: Option<&str>) -> ExitCode {
-    let outcome = login(args, server);
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(login(args, server).map(|()| ExitCode::SUCCESS))
 }
 
 fn login(args: LoginArgs, server: Option<&str>) -> Result<()> {
-    let server = match server {
-        Some(s) => s.to_string(),
-        None => crate::client_config::configured_server()?.ok_or_else(|| {
-            CliError::Config(
-                "unet login needs a server: --server http://HOST:PORT or UNET_SERVER".into(),
-            )
-        })?,
-    };
+    let server = crate::client_config::require_server(server, "unet login")?;
     let password = password_from_stdin("unet login")?;
     let path = crate::client_config::token_path().ok_or_else(|| {
         CliError::Config("no config directory: set XDG_CONFIG_HOME or HOME".into())

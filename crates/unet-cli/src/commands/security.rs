@@ -11,7 +11,7 @@ use unet_store::{Store, StoreOptions};
 
 use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
-use crate::output::{OutputFormat, print_rows, print_structured};
+use crate::output::{OutputFormat, cell, print_rows, print_structured};
 
 /// Where account and security commands act.
 pub enum Target {
@@ -82,16 +82,7 @@ pub fn print_values(items: &[Value], columns: &[&str], format: OutputFormat) -> 
     }
     let rows = items
         .iter()
-        .map(|item| {
-            columns
-                .iter()
-                .map(|c| match &item[*c] {
-                    Value::Null => String::new(),
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
+        .map(|item| columns.iter().map(|c| cell(&item[*c])).collect())
         .collect();
     print_rows(format, columns, rows)
 }
