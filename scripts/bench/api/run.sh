@@ -23,14 +23,17 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if ! command -v wrk > /dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get install -y -qq wrk > /dev/null
-    else
-        echo "wrk is not installed: apt-get install wrk" >&2
-        exit 1
+# wrk drives the load; jq reads the sign-in and API key answers.
+for tool in wrk jq; do
+    if ! command -v "$tool" > /dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get install -y -qq "$tool" > /dev/null
+        else
+            echo "$tool is not installed: apt-get install $tool" >&2
+            exit 1
+        fi
     fi
-fi
+done
 
 (cd "$root" && cargo build --quiet --release -p unet-server --bin unet-server --example seed_inventory)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
