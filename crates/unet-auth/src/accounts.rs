@@ -88,8 +88,6 @@ pub(crate) fn new_user(username: &str, password_hash: String, roles: &[Role]) ->
         password_hash,
         roles: role::names(roles),
         disabled: false,
-        failed_logins: 0,
-        locked_until: None,
         last_login: None,
         password_changed_at: now,
         created_at: now,
@@ -154,7 +152,8 @@ impl Security {
         Ok(record.into())
     }
 
-    /// Applies `update`; disabling or a new password ends the user's sessions at once.
+    /// Applies `update`; disabling or a new password ends the user's sessions at once, and
+    /// enabling lifts the account's login lockouts.
     pub async fn update_user(
         &self,
         username: &str,
@@ -176,11 +175,6 @@ impl Security {
         }
         if let Some(disabled) = update.disabled {
             user.disabled = disabled;
-            if !disabled {
-                // Re-enabling also lifts a lockout.
-                user.failed_logins = 0;
-                user.locked_until = None;
-            }
             changed.push(if disabled { "disabled" } else { "enabled" });
         }
         if let Some(password) = update.password {
@@ -192,6 +186,10 @@ impl Security {
         user.updated_at = now;
         let end_sessions = update.disabled == Some(true) || changed.contains(&"password");
         self.store.update_user(&user, end_sessions).await?;
+        if update.disabled == Some(false) {
+            // Enabling also lifts the account's lockouts, from every address.
+            self.store.lift_login_lockouts(username).await?;
+        }
         self.record(
             EventType::UserChange,
             Some(username),

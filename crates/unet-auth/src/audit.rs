@@ -6,7 +6,7 @@ use serde::Serialize;
 use unet_core::Timestamp;
 
 use crate::Result;
-use crate::service::{NEVER_USED_WINDOW, Security};
+use crate::service::{NEVER_USED_WINDOW, Security, before};
 
 /// API keys expiring within this are reported as expiring.
 const EXPIRING_WITHIN: Duration = Duration::from_secs(7 * 86400);
@@ -18,7 +18,7 @@ pub struct AuditSummary {
     pub auth_successes: u64,
     pub auth_failures: u64,
     pub lockouts: u64,
-    /// Accounts locked right now.
+    /// Accounts locked out right now from at least one source address.
     pub locked_accounts: u64,
     pub active_api_keys: u64,
     /// Live keys expiring within seven days.
@@ -30,11 +30,6 @@ pub struct AuditSummary {
     pub policy_changes: u64,
     pub user_changes: u64,
     pub api_key_changes: u64,
-}
-
-fn before(at: Timestamp, by: Duration) -> Timestamp {
-    let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX / 2);
-    Timestamp::from_unix_seconds(at.unix_seconds().saturating_sub(secs)).unwrap_or(at)
 }
 
 impl Security {
@@ -62,10 +57,7 @@ impl Security {
             auth_successes: count("auth_success"),
             auth_failures: count("auth_failure"),
             lockouts: count("lockout"),
-            locked_accounts: users
-                .iter()
-                .filter(|u| u.locked_until.is_some_and(|t| t > now))
-                .count() as u64,
+            locked_accounts: self.store.count_locked_accounts(now).await?,
             active_api_keys: live.len() as u64,
             expiring_api_keys: live.iter().filter(|k| k.expires <= soon).count() as u64,
             inactive_users: users

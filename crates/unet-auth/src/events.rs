@@ -2,6 +2,8 @@
 //! authentication logs contain `auth_failure`, everything else `security`, and refusals by
 //! lockout or rate limit `blocked`, which is what the runbook greps for.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use serde::Serialize;
 use serde_json::Value;
 use unet_core::{Timestamp, Uuid};
@@ -12,6 +14,25 @@ use unet_store::SecurityEventRecord;
 pub struct Client {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl Client {
+    /// The source login throttling counts by: the IPv4 address, or the /64 network of an IPv6
+    /// address (one host commonly holds a whole /64, so counting single addresses would give
+    /// it an unbounded number of budgets); `unknown` when the address is not known.
+    pub fn throttle_source(&self) -> String {
+        let Some(text) = self.source_ip.as_deref() else {
+            return "unknown".to_string();
+        };
+        match text.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+            Ok(IpAddr::V6(v6)) => {
+                let network = u128::from(v6) & !(u128::MAX >> 64);
+                format!("{}/64", Ipv6Addr::from(network))
+            }
+            Ok(IpAddr::V4(v4)) => v4.to_string(),
+            Err(_) => text.to_string(),
+        }
+    }
 }
 
 /// Kinds of security events.
@@ -106,5 +127,30 @@ pub(crate) fn log(event: &SecurityEventRecord) {
         _ => {
             tracing::info!(target: "unet::security", event = kind, username, source_ip, %detail, "security")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(ip: Option<&str>) -> String {
+        Client {
+            source_ip: ip.map(str::to_string),
+            user_agent: None,
+        }
+        .throttle_source()
+    }
+
+    #[test]
+    fn throttle_source_is_the_ipv4_address_or_the_ipv6_network() {
+        assert_eq!(source(Some("192.0.2.7")), "192.0.2.7");
+        assert_eq!(source(Some("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(source(Some("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(
+            source(Some("2001:db8:1:2:bbbb::9")),
+            source(Some("2001:db8:1:2::1"))
+        );
+        assert_eq!(source(None), "unknown");
     }
 }

@@ -1,7 +1,7 @@
 //! μNet security: users with argon2id passwords, login sessions and API keys stored only as
-//! SHA-256 digests, the security policy, account lockout, per-address login rate limiting and
-//! the security event trail. The HTTP server and the CLI's local mode both go through
-//! [`Security`].
+//! SHA-256 digests, the security policy, login throttling by source address (a budget per
+//! address and a lockout per username and address) and the security event trail. The HTTP
+//! server and the CLI's local mode both go through [`Security`].
 
 mod accounts;
 mod audit;

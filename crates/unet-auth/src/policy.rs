@@ -18,12 +18,14 @@ pub struct PasswordRules {
 #[serde(deny_unknown_fields)]
 pub struct SecurityPolicy {
     pub password: PasswordRules,
-    /// Consecutive failed logins that lock an account.
+    /// Failed logins in a row of one username from one source address that lock that
+    /// username out from that address (never from others).
     pub lockout_threshold: u32,
+    /// How long such a lockout lasts, and how long a failure is remembered.
     pub lockout_duration_secs: u64,
     pub session_ttl_secs: u64,
     pub api_key_max_lifetime_days: u32,
-    /// Login attempts per source address per minute.
+    /// Login attempts per source address per minute, all usernames together.
     pub login_rate_limit_per_minute: u32,
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::json;
 use unet_core::{Timestamp, Uuid};
-use unet_store::{SessionRecord, Store, StoredPolicy};
+use unet_store::{LoginFailure, SessionRecord, Store, StoredPolicy};
 
 use crate::accounts::new_user;
 use crate::events::{self, Client, EventType};
@@ -52,6 +52,12 @@ pub struct Security {
 fn add_secs(at: Timestamp, secs: u64) -> Timestamp {
     let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
     Timestamp::from_unix_seconds(at.unix_seconds().saturating_add(secs)).unwrap_or(at)
+}
+
+/// `by` before `at` (`at` itself when that is out of range).
+pub(crate) fn before(at: Timestamp, by: Duration) -> Timestamp {
+    let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX / 2);
+    Timestamp::from_unix_seconds(at.unix_seconds().saturating_sub(secs)).unwrap_or(at)
 }
 
 impl Security {
@@ -111,9 +117,9 @@ impl Security {
     }
 
     /// Takes one attempt from the client address's budget (`login_rate_limit_per_minute`),
-    /// which every unauthenticated secret check shares: logins, and Git webhook calls with a
-    /// wrong signature. When the budget is spent, records a `rate_limited` event saying `reason`
-    /// and refuses with the time to wait.
+    /// which every unauthenticated secret check shares whatever account it names: logins, and
+    /// Git webhook calls with a wrong signature. When the budget is spent, records a
+    /// `rate_limited` event saying `reason` and refuses with the time to wait.
     pub async fn throttle(
         &self,
         client: &Client,
@@ -121,11 +127,22 @@ impl Security {
         reason: &str,
     ) -> Result<()> {
         let per_minute = self.policy().login_rate_limit_per_minute;
-        let source = client.source_ip.as_deref().unwrap_or("unknown");
-        let Err(wait) = self.limiter.take(source, per_minute, Instant::now()) else {
+        let source = client.throttle_source();
+        let Err(wait) = self.limiter.take(&source, per_minute, Instant::now()) else {
             return Ok(());
         };
-        let retry_after_secs = wait.as_secs().max(1);
+        self.refuse(client, username, reason, wait.as_secs()).await
+    }
+
+    /// Records a `rate_limited` event saying `reason` and answers [`AuthError::RateLimited`].
+    async fn refuse<T>(
+        &self,
+        client: &Client,
+        username: Option<&str>,
+        reason: &str,
+        wait_secs: u64,
+    ) -> Result<T> {
+        let retry_after_secs = wait_secs.max(1);
         self.record(
             EventType::RateLimited,
             username,
@@ -136,13 +153,33 @@ impl Security {
         Err(AuthError::RateLimited { retry_after_secs })
     }
 
-    /// Checks a username and password and opens a session. Unknown users, wrong passwords,
-    /// locked and disabled accounts all get [`AuthError::InvalidCredentials`] after the same
-    /// argon2 work; the stored event says which it was.
+    /// Checks a username and password and opens a session.
+    ///
+    /// Throttling is by source, never by account alone, so that nobody can lock an account's
+    /// owner out from elsewhere: the source's budget across all accounts is spent first
+    /// ([`Security::throttle`]), then a lockout of this name from this source
+    /// (`lockout_threshold` failures in a row) answers [`AuthError::RateLimited`] without
+    /// checking the password. Unknown users, wrong passwords and disabled accounts all get
+    /// [`AuthError::InvalidCredentials`] after the same argon2 work and count alike towards
+    /// the lockout, so neither answer tells which accounts exist; the stored event says which
+    /// it was.
     pub async fn login(&self, username: &str, password: &str, client: &Client) -> Result<Session> {
         self.throttle(client, Some(username), "login rate limit")
             .await?;
         let policy = self.policy();
+        let source = client.throttle_source();
+        let now = Timestamp::now();
+        if let Some(until) = self
+            .store
+            .login_locked_until(username, &source, now)
+            .await?
+        {
+            let wait = until.unix_seconds().saturating_sub(now.unix_seconds());
+            let wait = u64::try_from(wait).unwrap_or(0);
+            return self
+                .refuse(client, Some(username), "login lockout", wait)
+                .await;
+        }
         let user = self.store.user_by_username(username).await?;
         let hash = user
             .as_ref()
@@ -157,7 +194,6 @@ impl Security {
         let refusal = match &user {
             None => Some("unknown user"),
             Some(u) if u.disabled => Some("account disabled"),
-            Some(u) if u.locked_until.is_some_and(|t| t > now) => Some("account locked"),
             Some(_) if !matches => Some("wrong password"),
             Some(_) => None,
         };
@@ -170,20 +206,22 @@ impl Security {
                 json!({"reason": reason}),
             )
             .await?;
-            if reason == "wrong password" {
-                self.count_failure(username, client, &policy).await?;
-            }
+            self.count_failure(username, &source, client, &policy, now)
+                .await?;
             return Err(AuthError::InvalidCredentials);
         };
         let token = secret::new_session_token();
         let expires_at = add_secs(now, policy.session_ttl_secs);
         self.store
-            .record_login_success(&SessionRecord {
-                token_hash: secret::digest(&token),
-                user_id: user.id,
-                created_at: now,
-                expires_at,
-            })
+            .record_login_success(
+                &SessionRecord {
+                    token_hash: secret::digest(&token),
+                    user_id: user.id,
+                    created_at: now,
+                    expires_at,
+                },
+                &source,
+            )
             .await?;
         self.record(
             EventType::AuthSuccess,
@@ -195,30 +233,37 @@ impl Security {
         Ok(Session { token, expires_at })
     }
 
+    /// Counts a refused login of `username` from `source`; the failure that reaches the
+    /// threshold locks the pair for `lockout_duration_secs` and is a `lockout` event. Failures
+    /// more than `lockout_duration_secs` apart do not add up.
     async fn count_failure(
         &self,
         username: &str,
+        source: &str,
         client: &Client,
         policy: &SecurityPolicy,
+        now: Timestamp,
     ) -> Result<()> {
-        let Some(user) = self.store.user_by_username(username).await? else {
-            return Ok(());
+        let until = add_secs(now, policy.lockout_duration_secs);
+        let forget_before = before(now, Duration::from_secs(policy.lockout_duration_secs));
+        let failure = LoginFailure {
+            username,
+            source,
+            at: now,
+            forget_before,
         };
-        let failures = user.failed_logins + 1;
-        if failures >= i64::from(policy.lockout_threshold) {
-            let until = add_secs(Timestamp::now(), policy.lockout_duration_secs);
-            self.store
-                .record_login_failure(user.id, Some(until))
-                .await?;
+        let (failures, locked) = self
+            .store
+            .record_login_failure(&failure, i64::from(policy.lockout_threshold), until)
+            .await?;
+        if locked {
             self.record(
                 EventType::Lockout,
                 Some(username),
                 client,
-                json!({"failed_logins": failures, "locked_until": until}),
+                json!({"failed_logins": failures, "source": source, "locked_until": until}),
             )
             .await?;
-        } else {
-            self.store.record_login_failure(user.id, None).await?;
         }
         Ok(())
     }

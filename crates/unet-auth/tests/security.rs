@@ -35,29 +35,54 @@ async fn dump(store: &Store) -> String {
             "api_keys",
             "security_events",
             "security_policies",
+            "login_failures",
         ],
     )
     .await
 }
 
+fn client_at(ip: &str) -> Client {
+    Client {
+        source_ip: Some(ip.to_string()),
+        user_agent: Some("tests/1.0".to_string()),
+    }
+}
+
+/// Lockout is per (account, source address): the address that guessed is locked out of the
+/// account, even with the right password, while the owner logs in from elsewhere; unknown
+/// names lock out alike, so the answers do not tell which accounts exist; everything is
+/// recorded.
 #[tokio::test]
-async fn brute_force_locks_the_account_and_is_recorded() {
+async fn brute_force_locks_out_the_guessing_address_not_the_account() {
     for_each_backend(|store| async move {
         let security = security_with_user(store.clone()).await;
+        let attacker = client();
+        let owner = client_at("198.51.100.20");
         let threshold = security.policy().lockout_threshold;
         for _ in 0..threshold {
             let err = security
-                .login("alice", "wrong password!", &client())
+                .login("alice", "wrong password!", &attacker)
                 .await
                 .unwrap_err();
             assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
         }
-        // Locked: even the right password is refused with the same answer.
+        // Locked out from this address: even the right password is refused, unchecked.
         let err = security
-            .login("alice", PASSWORD, &client())
+            .login("alice", PASSWORD, &attacker)
             .await
             .unwrap_err();
-        assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
+        assert!(
+            matches!(err, AuthError::RateLimited { retry_after_secs } if (1..=900).contains(&retry_after_secs)),
+            "{err}"
+        );
+        // The owner, elsewhere, is not locked out; the attacker's address stays locked out.
+        security.login("alice", PASSWORD, &owner).await.unwrap();
+        let err = security
+            .login("alice", PASSWORD, &attacker)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::RateLimited { .. }), "{err}");
+
         let lockouts = store
             .security_events(Some("lockout"), None, 10)
             .await
@@ -65,19 +90,58 @@ async fn brute_force_locks_the_account_and_is_recorded() {
         assert_eq!(lockouts.len(), 1);
         assert_eq!(lockouts[0].username.as_deref(), Some("alice"));
         assert_eq!(lockouts[0].source_ip.as_deref(), Some("192.0.2.7"));
+        assert_eq!(lockouts[0].detail["source"], "192.0.2.7");
+        assert_eq!(lockouts[0].detail["failed_logins"], threshold);
         let failures = store
             .security_events(Some("auth_failure"), None, 50)
             .await
             .unwrap();
-        assert_eq!(failures.len() as u32, threshold + 1);
-        assert_eq!(failures[0].detail, json!({"reason": "account locked"}));
-        assert_eq!(failures[1].detail, json!({"reason": "wrong password"}));
+        assert_eq!(failures.len() as u32, threshold);
+        assert!(
+            failures
+                .iter()
+                .all(|e| e.detail == json!({"reason": "wrong password"})
+                    && e.source_ip.as_deref() == Some("192.0.2.7"))
+        );
+        let refused = store
+            .security_events(Some("rate_limited"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(refused.len(), 2);
+        assert_eq!(refused[0].detail["reason"], "login lockout");
+        assert_eq!(refused[0].source_ip.as_deref(), Some("192.0.2.7"));
+        let success = &store
+            .security_events(Some("auth_success"), None, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(success.source_ip.as_deref(), Some("198.51.100.20"));
+
+        // Unknown users get the same answers, lockout included, and are recorded too.
+        for _ in 0..threshold {
+            let err = security
+                .login("mallory", PASSWORD, &attacker)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
+        }
+        let err = security
+            .login("mallory", PASSWORD, &attacker)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::RateLimited { .. }), "{err}");
+        let latest = &store
+            .security_events(Some("auth_failure"), None, 1)
+            .await
+            .unwrap()[0];
+        assert_eq!(latest.detail, json!({"reason": "unknown user"}));
         let summary = security
             .audit_summary(std::time::Duration::from_secs(3600))
             .await
             .unwrap();
-        assert_eq!((summary.lockouts, summary.locked_accounts), (1, 1));
-        // An admin re-enabling the account lifts the lockout.
+        // Two lockouts; one of an account that exists.
+        assert_eq!((summary.lockouts, summary.locked_accounts), (2, 1));
+
+        // An admin re-enabling the account lifts its lockouts, from every address.
         security
             .update_user(
                 "alice",
@@ -86,22 +150,53 @@ async fn brute_force_locks_the_account_and_is_recorded() {
                     ..UserUpdate::default()
                 },
                 "root",
-                &client(),
+                &owner,
             )
             .await
             .unwrap();
-        security.login("alice", PASSWORD, &client()).await.unwrap();
-        // Unknown users get the same answer and are recorded too.
-        let err = security
-            .login("mallory", PASSWORD, &client())
+        security.login("alice", PASSWORD, &attacker).await.unwrap();
+    })
+    .await;
+}
+
+/// Failures count per address, and a success from an address forgets only that address's.
+#[tokio::test]
+async fn failures_from_other_addresses_do_not_add_up() {
+    for_each_backend(|store| async move {
+        let security = security_with_user(store.clone()).await;
+        let threshold = security.policy().lockout_threshold;
+        let first = client();
+        let second = client_at("198.51.100.20");
+        for _ in 1..threshold {
+            for c in [&first, &second] {
+                let err = security
+                    .login("alice", "wrong password!", c)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, AuthError::InvalidCredentials), "{err}");
+            }
+        }
+        security.login("alice", PASSWORD, &second).await.unwrap();
+        // The second address starts again; the first one is one failure from its lockout.
+        security
+            .login("alice", "wrong password!", &second)
             .await
             .unwrap_err();
-        assert!(matches!(err, AuthError::InvalidCredentials));
-        let latest = &store
-            .security_events(Some("auth_failure"), None, 1)
+        security.login("alice", PASSWORD, &second).await.unwrap();
+        security
+            .login("alice", "wrong password!", &first)
             .await
-            .unwrap()[0];
-        assert_eq!(latest.detail, json!({"reason": "unknown user"}));
+            .unwrap_err();
+        let err = security.login("alice", PASSWORD, &first).await.unwrap_err();
+        assert!(matches!(err, AuthError::RateLimited { .. }), "{err}");
+        assert_eq!(
+            store
+                .security_events(Some("lockout"), None, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     })
     .await;
 }

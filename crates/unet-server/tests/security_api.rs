@@ -362,7 +362,8 @@ async fn runbook_security_commands_lockout_and_revocation() {
             json!({"name": "key:monitoring", "roles": ["viewer"]})
         );
 
-        // Brute force: the same answer for an unknown user and a wrong password, then lockout.
+        // Brute force: the same answer for an unknown user and a wrong password, then this
+        // source is locked out of the account: 429 even with the right password.
         let unknown = api.login("nobody", "whatever password").await;
         let wrong = api.login("olga", "wrong password!!").await;
         assert_eq!(
@@ -374,7 +375,13 @@ async fn runbook_security_commands_lockout_and_revocation() {
             api.login("olga", "wrong password!!").await;
         }
         let locked = api.login("olga", "operator password 1").await;
-        assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            locked.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            locked.text
+        );
+        assert!(locked.headers.contains_key("retry-after"));
         let failures = api
             .call(
                 "GET",
@@ -384,9 +391,19 @@ async fn runbook_security_commands_lockout_and_revocation() {
             )
             .await;
         let events = failures.body.as_array().unwrap();
-        assert_eq!(events[0]["detail"]["reason"], "account locked");
+        assert_eq!(events[0]["detail"]["reason"], "wrong password");
         assert_eq!(events[0]["username"], "olga");
         assert_eq!(events[0]["user_agent"], "security-tests/1.0");
+        let refused = api
+            .call(
+                "GET",
+                "/api/v1/security/events?type=rate_limited",
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(refused.body[0]["detail"]["reason"], "login lockout");
+        assert_eq!(refused.body[0]["username"], "olga");
         let fields: Vec<&str> = events[0]
             .as_object()
             .unwrap()

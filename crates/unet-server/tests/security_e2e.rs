@@ -98,6 +98,106 @@ fn failed_logins_record_the_peer_address_and_are_rate_limited() {
     assert_eq!(limited[0]["source_ip"], "127.0.0.1", "{limited}");
 }
 
+/// Throttling is by source address, never by account alone: an address that guesses the
+/// administrator's password is locked out of that account (429, even with the right password)
+/// while the administrator logs in from another address; an address spraying many names runs
+/// out of its own budget only. Every step is a security event with its address.
+#[test]
+fn a_lockout_from_one_address_leaves_the_owner_in_from_another() {
+    for db in TestDatabase::all_blocking() {
+        let server = Server::start_with(db.url(), "auth.required = true");
+        let password = std::fs::read_to_string(
+            server
+                .dir
+                .path()
+                .join("data")
+                .join("initial-admin-password"),
+        )
+        .unwrap()
+        .trim()
+        .to_string();
+        let (status, _, policy) = json_of(server.get("/api/v1/security/policies"));
+        assert_eq!(status, 200, "{policy}");
+        let threshold = policy["lockout_threshold"].as_u64().unwrap();
+        let attacker = server.anonymous_from("127.0.0.2");
+        let owner = server.anonymous_from("127.0.0.1");
+        let login = |client: &reqwest::blocking::Client, username: &str, password: &str| {
+            json_of(
+                client
+                    .post(server.url("/api/v1/auth/login"))
+                    .json(&json!({"username": username, "password": password}))
+                    .send()
+                    .unwrap(),
+            )
+        };
+
+        for _ in 0..threshold {
+            let (status, _, body) = login(&attacker, "admin", "not the password");
+            assert_eq!(status, 401, "{body}");
+        }
+        let (status, headers, body) = login(&attacker, "admin", &password);
+        assert_eq!(status, 429, "locked out from the guessing address: {body}");
+        assert_eq!(body["code"], "rate_limited", "{body}");
+        let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        let duration = policy["lockout_duration_secs"].as_u64().unwrap();
+        assert!(
+            (1..=duration).contains(&retry_after),
+            "Retry-After {retry_after}"
+        );
+
+        let (status, _, body) = login(&owner, "admin", &password);
+        assert_eq!(
+            status, 200,
+            "the owner logs in from another address: {body}"
+        );
+        let (status, _, body) = login(&attacker, "admin", &password);
+        assert_eq!(status, 429, "the guessing address stays locked out: {body}");
+
+        let events = |kind: &str| {
+            let (status, _, events) =
+                json_of(server.get(&format!("/api/v1/security/events?type={kind}&limit=100")));
+            assert_eq!(status, 200, "{events}");
+            events.as_array().unwrap().clone()
+        };
+        let failures = events("auth_failure");
+        assert_eq!(failures.len() as u64, threshold, "{failures:?}");
+        for event in &failures {
+            assert_eq!(event["source_ip"], "127.0.0.2", "{event}");
+            assert_eq!(event["username"], "admin", "{event}");
+            assert_eq!(event["detail"]["reason"], "wrong password", "{event}");
+        }
+        let lockouts = events("lockout");
+        assert_eq!(lockouts.len(), 1, "{lockouts:?}");
+        assert_eq!(lockouts[0]["source_ip"], "127.0.0.2");
+        assert_eq!(lockouts[0]["username"], "admin");
+        let refused = events("rate_limited");
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        for event in &refused {
+            assert_eq!(event["source_ip"], "127.0.0.2", "{event}");
+            assert_eq!(event["detail"]["reason"], "login lockout", "{event}");
+        }
+        let success = &events("auth_success")[0];
+        assert_eq!(success["source_ip"], "127.0.0.1", "{success}");
+        assert_eq!(success["username"], "admin", "{success}");
+
+        // Password spraying: one address trying many names spends one budget across them all.
+        set_security_policy(&server, "login_rate_limit_per_minute", json!(3));
+        let sprayer = server.anonymous_from("127.0.0.3");
+        for name in ["alice", "bob", "carol"] {
+            let (status, _, body) = login(&sprayer, name, "Winter2026!");
+            assert_eq!(status, 401, "{body}");
+        }
+        let (status, headers, body) = login(&sprayer, "dave", "Winter2026!");
+        assert_eq!(status, 429, "{body}");
+        assert!(headers.contains_key("retry-after"));
+        let (status, _, body) = login(&owner, "admin", &password);
+        assert_eq!(status, 200, "another address keeps its budget: {body}");
+        let limited = &events("rate_limited")[0];
+        assert_eq!(limited["source_ip"], "127.0.0.3", "{limited}");
+        assert_eq!(limited["detail"]["reason"], "login rate limit", "{limited}");
+    }
+}
+
 /// A caller cannot remove itself: neither a session nor an API key of an account may delete
 /// that account, disable it or change its roles (a fleet must not lose its last administrator
 /// by accident); its password it may change, and another administrator may do the rest.

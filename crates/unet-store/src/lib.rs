@@ -46,7 +46,7 @@ pub use exchange::{
 };
 pub use migrate::MigrationStatus;
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
-pub use users::{SessionRecord, UserRecord};
+pub use users::{LoginFailure, SessionRecord, UserRecord};
 
 use db::Db;
 

@@ -40,6 +40,8 @@ migrations! {
     20261201000004 "change_history_index" "change history: one index for an entity's history";
     20261201000005 "lean_policy_results"
         "policy results: one secondary index, no per-row foreign-key check";
+    20261206000004 "login_failures_per_source"
+        "login failures: counted and locked per account name and source address";
 }
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

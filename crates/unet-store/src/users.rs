@@ -17,13 +17,21 @@ pub struct UserRecord {
     pub password_hash: String,
     pub roles: Vec<String>,
     pub disabled: bool,
-    /// Consecutive failed logins since the last success or lockout.
-    pub failed_logins: i64,
-    pub locked_until: Option<Timestamp>,
     pub last_login: Option<Timestamp>,
     pub password_changed_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// One failed login: the name tried (known or not), where it came from (an address, or the
+/// network a throttle counts as one source), when, and the time before which earlier failures
+/// of any pair are forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailure<'a> {
+    pub username: &'a str,
+    pub source: &'a str,
+    pub at: Timestamp,
+    pub forget_before: Timestamp,
 }
 
 /// A live session: the SHA-256 of its bearer token and whose it is.
@@ -35,8 +43,8 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
 }
 
-const USER_COLUMNS: &str = "id, username, password_hash, roles, disabled, failed_logins, \
-     locked_until, last_login, password_changed_at, created_at, updated_at";
+const USER_COLUMNS: &str = "id, username, password_hash, roles, disabled, last_login, \
+     password_changed_at, created_at, updated_at";
 
 pub(crate) fn roles_from_row(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     let text: String = row.try_get(column)?;
@@ -73,8 +81,6 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         password_hash: row.try_get("password_hash")?,
         roles: roles_from_row(row, "roles")?,
         disabled: disabled != 0,
-        failed_logins: row.try_get("failed_logins")?,
-        locked_until: get_opt_timestamp(row, "locked_until")?,
         last_login: get_opt_timestamp(row, "last_login")?,
         password_changed_at: get_timestamp(row, "password_changed_at")?,
         created_at: get_timestamp(row, "created_at")?,
@@ -93,8 +99,6 @@ impl Store {
             user.password_hash.as_str().into(),
             roles_json(&user.roles).into(),
             i64::from(user.disabled).into(),
-            user.failed_logins.into(),
-            user.locked_until.map(|t| t.to_string()).into(),
             user.last_login.map(|t| t.to_string()).into(),
             user.password_changed_at.into(),
             user.created_at.into(),
@@ -153,10 +157,6 @@ impl Store {
             .bind(user.password_hash.as_str())
             .push(", password_changed_at = ")
             .bind(user.password_changed_at)
-            .push(", failed_logins = ")
-            .bind(user.failed_logins)
-            .push(", locked_until = ")
-            .bind(user.locked_until.map(|t| t.to_string()))
             .push(", updated_at = ")
             .bind(user.updated_at)
             .push(" WHERE id = ")
@@ -184,35 +184,111 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Records a failed login: one more failure, and `locked_until` when the caller decided the
-    /// threshold is reached (the counter then starts again).
+    /// Counts one failed login of `username` (any name, known or not) from `source` at `at`,
+    /// in one transaction: rows whose last failure is before `forget_before` and that hold no
+    /// lock in force are forgotten first (this pair's stale count included), then the pair's
+    /// count goes up by one. When it reaches `threshold` the pair is locked until `lock_until`
+    /// and its count starts again. Returns the count reached and whether this failure locked.
     pub async fn record_login_failure(
         &self,
-        id: Uuid,
-        locked_until: Option<Timestamp>,
-    ) -> Result<()> {
-        let mut conn = self.read_conn().await?;
-        let mut sql = match locked_until {
-            Some(until) => {
-                let mut sql = Sql::new("UPDATE users SET failed_logins = 0, locked_until = ");
-                sql.bind(until);
-                sql
-            }
-            None => Sql::new("UPDATE users SET failed_logins = failed_logins + 1"),
+        failure: &LoginFailure<'_>,
+        threshold: i64,
+        lock_until: Timestamp,
+    ) -> Result<(i64, bool)> {
+        let mut tx = self.begin_write().await?;
+        let mut sql = Sql::new("DELETE FROM login_failures WHERE last_failure < ");
+        sql.bind(failure.forget_before)
+            .push(" AND (locked_until IS NULL OR locked_until <= ")
+            .bind(failure.at)
+            .push(")");
+        self.db.execute(&mut tx, sql).await?;
+        let mut sql = Sql::new(
+            "INSERT INTO login_failures (username, source, failures, last_failure) VALUES ",
+        );
+        sql.bind_tuple([
+            failure.username.into(),
+            failure.source.into(),
+            1i64.into(),
+            failure.at.into(),
+        ])
+        .push(
+            " ON CONFLICT (username, source) DO UPDATE SET \
+             failures = login_failures.failures + 1, last_failure = excluded.last_failure \
+             RETURNING failures",
+        );
+        let row = self.db.fetch_optional(&mut tx, sql).await?;
+        let failures: i64 = match &row {
+            Some(row) => row.try_get("failures")?,
+            None => 1,
         };
-        sql.push(" WHERE id = ").bind(id);
+        let locked = failures >= threshold;
+        if locked {
+            let mut sql = Sql::new("UPDATE login_failures SET failures = 0, locked_until = ");
+            sql.bind(lock_until)
+                .push(" WHERE username = ")
+                .bind(failure.username)
+                .push(" AND source = ")
+                .bind(failure.source);
+            self.db.execute(&mut tx, sql).await?;
+        }
+        tx.commit().await?;
+        Ok((failures, locked))
+    }
+
+    /// The end of the lockout of `username` from `source`, when one is in force at `now`.
+    pub async fn login_locked_until(
+        &self,
+        username: &str,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new("SELECT locked_until FROM login_failures WHERE username = ");
+        sql.bind(username)
+            .push(" AND source = ")
+            .bind(source)
+            .push(" AND locked_until > ")
+            .bind(now);
+        match self.db.fetch_optional(&mut conn, sql).await? {
+            Some(row) => get_opt_timestamp(&row, "locked_until"),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets the failed logins and lifts the lockouts of `username` from every source.
+    pub async fn lift_login_lockouts(&self, username: &str) -> Result<()> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new("DELETE FROM login_failures WHERE username = ");
+        sql.bind(username);
         self.db.execute(&mut conn, sql).await?;
         Ok(())
     }
 
-    /// A successful login: failures forgotten, `last_login` set, the session stored.
-    pub async fn record_login_success(&self, session: &SessionRecord) -> Result<()> {
+    /// Existing accounts locked out from at least one source at `now`.
+    pub async fn count_locked_accounts(&self, now: Timestamp) -> Result<u64> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new(
+            "SELECT COUNT(DISTINCT f.username) FROM login_failures f \
+             JOIN users u ON u.username = f.username WHERE f.locked_until > ",
+        );
+        sql.bind(now);
+        self.db.fetch_count(&mut conn, sql).await
+    }
+
+    /// A successful login from `source`: that source's failures for the account forgotten
+    /// (other sources keep theirs), `last_login` set, the session stored.
+    pub async fn record_login_success(&self, session: &SessionRecord, source: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let mut sql =
-            Sql::new("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login = ");
+        let mut sql = Sql::new("UPDATE users SET last_login = ");
         sql.bind(session.created_at)
             .push(" WHERE id = ")
             .bind(session.user_id);
+        self.db.execute(&mut tx, sql).await?;
+        let mut sql = Sql::new("DELETE FROM login_failures WHERE source = ");
+        sql.bind(source)
+            .push(" AND username = (SELECT username FROM users WHERE id = ")
+            .bind(session.user_id)
+            .push(")");
         self.db.execute(&mut tx, sql).await?;
         let mut sql =
             Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ");

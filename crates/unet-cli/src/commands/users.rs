@@ -34,7 +34,7 @@ pub enum UsersCommand {
     },
     /// Disable a user: their sessions and API keys stop working at once.
     Disable { username: String },
-    /// Enable a user again (also lifts a lockout).
+    /// Enable a user again (also lifts its login lockouts, from every address).
     Enable { username: String },
     /// Delete a user and their sessions.
     Delete { username: String },

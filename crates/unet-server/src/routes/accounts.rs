@@ -90,7 +90,7 @@ pub(super) struct UserChange {
     password: Option<String>,
 }
 
-/// Change roles, disable or enable (which also lifts a lockout), or set a new password.
+/// Change roles, disable or enable (which also lifts its login lockouts), or set a new password.
 #[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users", request_body = UserChange,
     params(("username" = String, Path)),
     responses((status = 200, description = "The user", body = ref("#/components/schemas/User"))))]

@@ -57,8 +57,8 @@ pub(super) struct LoginResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     security(()),
     responses((status = 200, description = "A session token", body = LoginResponse),
-        (status = 401, description = "Invalid username or password (the same answer for an unknown user, a wrong password and a locked or disabled account)"),
-        (status = 429, description = "Too many attempts from this address", headers(("Retry-After" = u64, description = "Seconds to wait")))))]
+        (status = 401, description = "Invalid username or password (the same answer for an unknown user, a wrong password and a disabled account)"),
+        (status = 429, description = "Too many attempts from this address: its login budget across all accounts is spent, or this username is locked out from this address after repeated failures (other addresses are not)", headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 async fn login(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,

@@ -47,6 +47,11 @@ fn api_key_props() -> Value {
     })
 }
 
+fn described(mut schema: Value, description: &str) -> Value {
+    schema["description"] = json!(description);
+    schema
+}
+
 fn policy() -> Value {
     let bounded = |min: u64, max: u64| json!({"type": "integer", "minimum": min, "maximum": max});
     let mut schema = object(json!({
@@ -62,11 +67,11 @@ fn policy() -> Value {
                 "require_symbol": {"type": "boolean"},
             },
         },
-        "lockout_threshold": bounded(1, 100),
-        "lockout_duration_secs": bounded(1, 7 * 86400),
+        "lockout_threshold": described(bounded(1, 100), "Failed logins in a row of one username from one source address that lock that username out from that address (other addresses are not affected)"),
+        "lockout_duration_secs": described(bounded(1, 7 * 86400), "How long such a lockout lasts, and how long a failed login is remembered"),
         "session_ttl_secs": bounded(60, 30 * 86400),
         "api_key_max_lifetime_days": bounded(1, 3650),
-        "login_rate_limit_per_minute": bounded(1, 10_000),
+        "login_rate_limit_per_minute": described(bounded(1, 10_000), "Login attempts (and wrongly signed Git webhook calls) per source address per minute, all usernames together"),
     }));
     schema["additionalProperties"] = json!(false);
     schema

@@ -130,6 +130,16 @@ impl Server {
         client_with(None)
     }
 
+    /// A client that sends no credentials and connects from `source` (a loopback address such
+    /// as `127.0.0.2`: all of 127.0.0.0/8 reaches the server), for answers per source address.
+    pub fn anonymous_from(&self, source: &str) -> Client {
+        Client::builder()
+            .timeout(Duration::from_secs(30))
+            .local_address(source.parse::<std::net::IpAddr>().expect("source address"))
+            .build()
+            .expect("client")
+    }
+
     /// A client signed in as the bootstrap `admin` (a plain client without authentication).
     pub fn client(&self) -> Client {
         self.client.clone()
