@@ -5,7 +5,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use unet_config::{ConfigTree, Platform, apply, diff, parse, remediate, rollback};
+use unet_config::{
+    Command, CommandKind, ConfigTree, Platform, apply, diff, parse, remediate, rollback,
+};
 
 struct Case {
     name: String,
@@ -139,6 +141,73 @@ fn a_config_equals_itself_and_its_render() {
             diff(&case.running, &reparsed).is_empty(),
             "{}: render round trip",
             case.name
+        );
+    }
+}
+
+fn negations(commands: &[Command], out: &mut Vec<String>) {
+    for command in commands {
+        if command.kind == CommandKind::Negate {
+            out.push(command.text.clone());
+        }
+        negations(&command.children, out);
+    }
+}
+
+/// The `*_single_valued` cases change only settings that hold one value (a VLAN's name,
+/// descriptions, the hostname, primary addresses, router ids, timers, source interfaces,
+/// Junos leaves…): the new value replaces the old one, so neither their remediation nor their
+/// rollback negates anything first.
+#[test]
+fn single_valued_settings_are_replaced_not_negated() {
+    let mut platforms = Vec::new();
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.name.ends_with("_single_valued"))
+    {
+        for (mode, commands) in [
+            ("remediation", remediate(&case.running, &case.intended)),
+            ("rollback", rollback(&case.running, &case.intended)),
+        ] {
+            let mut negated = Vec::new();
+            negations(&commands.commands, &mut negated);
+            assert!(
+                negated.is_empty(),
+                "{}: the {mode} negates single-valued settings: {negated:?}",
+                case.name
+            );
+        }
+        platforms.push(case.platform);
+    }
+    for wanted in [
+        Platform::CiscoIos,
+        Platform::CiscoNxos,
+        Platform::AristaEos,
+        Platform::JuniperJunos,
+        Platform::CiscoIosxr,
+    ] {
+        assert!(
+            platforms.contains(&wanted),
+            "no single-valued case for {wanted}"
+        );
+    }
+}
+
+/// Renaming a VLAN sends the new name alone; the rollback sends the old one alone.
+#[test]
+fn a_vlan_rename_is_one_name_command_each_way() {
+    for platform in [Platform::CiscoIos, Platform::CiscoNxos, Platform::AristaEos] {
+        let running = parse(platform, "vlan 20\n name voice\n").expect("running");
+        let intended = parse(platform, "vlan 20\n name voice-phones\n").expect("intended");
+        assert_eq!(
+            remediate(&running, &intended).to_text(),
+            "vlan 20\n name voice-phones\n",
+            "{platform}"
+        );
+        assert_eq!(
+            rollback(&running, &intended).to_text(),
+            "vlan 20\n name voice\n",
+            "{platform}"
         );
     }
 }

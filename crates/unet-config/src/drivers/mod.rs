@@ -76,6 +76,11 @@ mod tests {
             ios.negate("ip address 10.0.0.2 255.255.255.0 secondary"),
             "no ip address 10.0.0.2 255.255.255.0 secondary"
         );
+        // A secondary written with a prefix length is removed alone, not with every address.
+        assert_eq!(
+            rules(Platform::CiscoNxos).negate("ip address 10.1.1.2/24 secondary"),
+            "no ip address 10.1.1.2/24 secondary"
+        );
         assert_eq!(ios.negate("no ip http server"), "ip http server");
         assert_eq!(
             ios.negate("interface GigabitEthernet1/0/3"),
@@ -112,6 +117,36 @@ mod tests {
         assert_eq!(
             ios.idempotent_identity("ip address 10.0.0.2 255.255.255.0 secondary"),
             None
+        );
+        assert_eq!(
+            ios.idempotent_identity("name voice"),
+            ios.idempotent_identity("name voice-phones")
+        );
+        // Distinct settings that share a prefix stay distinct.
+        assert_ne!(
+            ios.idempotent_identity("maximum-paths 4"),
+            ios.idempotent_identity("maximum-paths ibgp 4")
+        );
+        assert_ne!(
+            ios.idempotent_identity("access-class VTY-IN in"),
+            ios.idempotent_identity("access-class VTY-OUT out")
+        );
+        assert_ne!(
+            ios.idempotent_identity("access-class VTY-IN in"),
+            ios.idempotent_identity("ipv6 access-class VTY6-IN in")
+        );
+        let nxos = rules(Platform::CiscoNxos);
+        for secondary in ["ip address 10.1.1.2/24 secondary", "ip 10.1.0.5 secondary"] {
+            assert_eq!(nxos.idempotent_identity(secondary), None, "{secondary}");
+        }
+        assert_eq!(
+            nxos.idempotent_identity("ip 10.1.0.1"),
+            nxos.idempotent_identity("ip 10.1.0.254")
+        );
+        assert_eq!(nxos.idempotent_identity("ip redirects"), None);
+        assert_ne!(
+            nxos.idempotent_identity("ip ospf message-digest-key 1 md5 a"),
+            nxos.idempotent_identity("ip ospf message-digest-key 2 md5 b")
         );
         assert!(ios.weight("no route-map X permit 10") > ios.weight("route-map X permit 10"));
     }
