@@ -1,7 +1,7 @@
 use sqlx::{AssertSqlSafe, Row};
 use unet_core::{ChangeContext, ChangeSource, NodeDraft};
 use unet_store::testing::TestDatabase;
-use unet_store::{Backend, Store, StoreOptions};
+use unet_store::{Backend, LoginFailure, Store, StoreOptions};
 
 #[tokio::test]
 async fn migrations_are_recorded_and_a_changed_one_is_refused() {
@@ -126,6 +126,91 @@ async fn lean_policy_results_keep_applicable_rows_and_still_follow_their_node() 
             rows(&store).await,
             [(b_id, "snmp".to_string(), "pass".to_string())]
         );
+        store.close().await;
+    }
+}
+
+/// Migration 20261206000004 (login failures per source) on a database with accounts, one of
+/// them locked out account-wide by an older release: every account keeps working (its lock,
+/// whose source was never recorded, is dropped with the per-account columns), and failures
+/// are then counted per name and source.
+#[tokio::test]
+async fn login_failures_per_source_keep_the_accounts_and_drop_account_wide_locks() {
+    for db in TestDatabase::all().await {
+        let store = db.store_migrated_through(20261201000005).await;
+        let at = "2026-11-30T00:00:00Z";
+        for (id, name, failures, locked_until) in [
+            ("0190a1b2-0000-7000-8000-000000000001", "alice", 0, "NULL"),
+            (
+                "0190a1b2-0000-7000-8000-000000000002",
+                "bob",
+                5,
+                "'2999-01-01T00:00:00Z'",
+            ),
+        ] {
+            let insert = format!(
+                "INSERT INTO users (id, username, password_hash, roles, disabled, failed_logins, \
+                 locked_until, password_changed_at, created_at, updated_at) VALUES \
+                 ('{id}', '{name}', 'hash', '[\"viewer\"]', 0, {failures}, {locked_until}, \
+                 '{at}', '{at}', '{at}')"
+            );
+            sqlx::raw_sql(AssertSqlSafe(insert))
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+
+        store.migrate().await.unwrap();
+        let users = store.list_users().await.unwrap();
+        let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["alice", "bob"], "{:?}", db.backend());
+        let now: unet_core::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        assert_eq!(store.count_locked_accounts(now).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .login_locked_until("bob", "192.0.2.7", now)
+                .await
+                .unwrap(),
+            None
+        );
+        // Counted per name and source: the second failure from one source locks it alone.
+        let later: unet_core::Timestamp = "2026-12-01T00:15:00Z".parse().unwrap();
+        let failure = |source| LoginFailure {
+            username: "bob",
+            source,
+            at: now,
+            forget_before: at.parse().unwrap(),
+        };
+        let counted = store
+            .record_login_failure(&failure("192.0.2.7"), 2, later)
+            .await
+            .unwrap();
+        assert_eq!(counted, (1, false));
+        let counted = store
+            .record_login_failure(&failure("198.51.100.20"), 2, later)
+            .await
+            .unwrap();
+        assert_eq!(counted, (1, false));
+        let counted = store
+            .record_login_failure(&failure("192.0.2.7"), 2, later)
+            .await
+            .unwrap();
+        assert_eq!(counted, (2, true));
+        assert_eq!(
+            store
+                .login_locked_until("bob", "192.0.2.7", now)
+                .await
+                .unwrap(),
+            Some(later)
+        );
+        assert_eq!(
+            store
+                .login_locked_until("bob", "198.51.100.20", now)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(store.count_locked_accounts(now).await.unwrap(), 1);
         store.close().await;
     }
 }
