@@ -6,6 +6,8 @@ use unet_core::CoreError;
 use unet_exchange::ExchangeError;
 use unet_store::StoreError;
 
+use crate::output::note;
+
 #[derive(Debug, Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -72,13 +74,13 @@ fn server_message(detail: &str, errors: &[(String, String)]) -> String {
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
 /// The process exit status of a command: its own on success, 0 when the reader closed the pipe,
-/// else 1 with the error on stderr.
+/// else 1 with the error on stderr (lost, never a panic, when stderr is closed too).
 pub fn exit_code(result: Result<std::process::ExitCode, CliError>) -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             std::process::ExitCode::FAILURE
         }
     }
