@@ -41,6 +41,7 @@ fn with_closed_reader(unet: &Unet, args: &[&str]) -> i32 {
 fn a_closed_stdout_and_stderr_never_make_unet_panic() {
     each_backend(|unet| {
         unet.ok(&["import", &fixture("small-office")]);
+        let broken = unet.scratch_file("rules/broken.rules", "RULE \"y\": WHEN THEN\n");
         let good = unet.scratch_file(
             "good/good.rules",
             "RULE \"has-serial\": WHEN true THEN ASSERT node.serial_number IS NOT NULL\n",
@@ -58,6 +59,11 @@ fn a_closed_stdout_and_stderr_never_make_unet_panic() {
             (vec!["nodes", "show", "no-such-node"], 1, "error: "),
             (vec!["import", "/no/such/dir"], 1, "error: "),
             (vec!["nodes", "list", "--status", "sleepy"], 2, "sleepy"),
+            (
+                vec!["policies", "eval", "--path", &broken],
+                2,
+                "refused as a whole",
+            ),
             (
                 vec!["config", "diff", "--platform", "nope", "a", "b"],
                 2,

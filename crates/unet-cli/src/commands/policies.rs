@@ -149,6 +149,7 @@ fn cli_error(e: ComplianceError) -> CliError {
             source.kind(),
             format!("cannot read policies at {}: {source}", path.display()),
         )),
+        e @ ComplianceError::InvalidRules(_) => CliError::InvalidRules(e.to_string()),
         e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
             std::io::ErrorKind::Interrupted,
             e.to_string(),
