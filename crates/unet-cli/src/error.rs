@@ -6,6 +6,8 @@ use unet_core::CoreError;
 use unet_exchange::ExchangeError;
 use unet_store::StoreError;
 
+use crate::output::note;
+
 #[derive(Debug, Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -47,6 +49,9 @@ pub enum CliError {
     /// The server answered something the client cannot use (timeout, unexpected body).
     #[error("μNet server at {url}: {message}")]
     Http { url: String, message: String },
+    /// Policy rules with errors (each already printed as `file:line:col: message`).
+    #[error("{0}")]
+    InvalidRules(String),
     /// The server URL, token or client configuration file is unusable.
     #[error("{0}")]
     Config(String),
@@ -72,14 +77,15 @@ fn server_message(detail: &str, errors: &[(String, String)]) -> String {
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
 /// The process exit status of a command: its own on success, 0 when the reader closed the pipe,
-/// else 1 with the error on stderr.
+/// else the error on stderr (lost, never a panic, when stderr is closed too) and 2 for rules
+/// refused as a whole, 1 for every other error.
 pub fn exit_code(result: Result<std::process::ExitCode, CliError>) -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            note!("error: {e}");
+            std::process::ExitCode::from(if e.is_invalid_rules() { 2 } else { 1 })
         }
     }
 }
@@ -88,6 +94,16 @@ impl CliError {
     /// A closed pipe (`unet nodes list | head`) is the reader's choice, not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// Policy rules with errors, refused as a whole by the local evaluation or by the server
+    /// (422 `invalid_rules`): exit status 2, like a usage error, since nothing ran.
+    pub fn is_invalid_rules(&self) -> bool {
+        match self {
+            CliError::InvalidRules(_) => true,
+            CliError::Server { status, code, .. } => *status == 422 && code == "invalid_rules",
+            _ => false,
+        }
     }
 
     /// The record asked for does not exist, locally or on the server.

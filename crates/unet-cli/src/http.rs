@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 
 use crate::error::{CliError, Result};
 
@@ -18,6 +19,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 const MAX_RESPONSE_BYTES: usize = 1 << 30;
 /// Error bodies are short problem documents; more is not worth reading.
 const MAX_PROBLEM_BYTES: usize = 64 * 1024;
+/// The server refuses a `server.max_body_bytes` below this, so smaller bodies always fit.
+const SMALLEST_BODY_LIMIT: usize = 1024;
+/// Where the server says how large a body it accepts.
+const LIMITS_PATH: &str = "api/v1/limits";
 
 /// A JSON response: the decoded body and the headers (paging, ETag).
 pub struct Reply<T> {
@@ -29,6 +34,9 @@ pub struct Api {
     base: Url,
     token: Option<String>,
     client: reqwest::Client,
+    /// The server's `max_body_bytes`, asked once when a body needs it; `None` when the server
+    /// does not say (it then answers for itself).
+    body_limit: OnceCell<Option<u64>>,
 }
 
 impl Api {
@@ -60,6 +68,7 @@ impl Api {
             base,
             token,
             client,
+            body_limit: OnceCell::new(),
         })
     }
 
@@ -143,8 +152,14 @@ impl Api {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.json(body);
+            let bytes = serde_json::to_vec(body).map_err(|e| CliError::Render(e.to_string()))?;
+            self.check_body_size(bytes.len()).await?;
+            request = request.header(CONTENT_TYPE, "application/json").body(bytes);
         }
+        self.dispatch(request).await
+    }
+
+    async fn dispatch(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
         if response.status().is_success() {
             return Ok(response);
@@ -152,6 +167,49 @@ impl Api {
         let status = response.status();
         let bytes = self.read_body(response, MAX_PROBLEM_BYTES).await?;
         Err(problem(status, &bytes))
+    }
+
+    /// Refuses, before sending it, a body larger than the server accepts. The server answers
+    /// such a body with 413 without reading it and closes the connection; a client still
+    /// writing the body would see the connection reset ("broken pipe") instead of that answer.
+    async fn check_body_size(&self, len: usize) -> Result<()> {
+        if len <= SMALLEST_BODY_LIMIT {
+            return Ok(());
+        }
+        let limit = self
+            .body_limit
+            .get_or_try_init(|| self.server_body_limit())
+            .await?;
+        match *limit {
+            Some(limit) if len as u64 > limit => Err(CliError::Server {
+                status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                code: "payload_too_large".to_string(),
+                detail: format!(
+                    "the request body ({len} bytes) is larger than the server accepts \
+                     (server.max_body_bytes = {limit}); nothing was sent"
+                ),
+                errors: Vec::new(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `GET /api/v1/limits` (public); `None` from a server without it.
+    async fn server_body_limit(&self) -> Result<Option<u64>> {
+        #[derive(serde::Deserialize)]
+        struct Limits {
+            max_body_bytes: u64,
+        }
+        let request = self.client.get(self.url(LIMITS_PATH)?);
+        let response = match self.dispatch(request).await {
+            Ok(response) => response,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bytes = self.read_body(response, MAX_PROBLEM_BYTES).await?;
+        let limits: Limits = serde_json::from_slice(&bytes)
+            .map_err(|e| self.error(format!("unexpected response to {LIMITS_PATH}: {e}")))?;
+        Ok(Some(limits.max_body_bytes))
     }
 
     /// The body, refused once it grows past `limit` bytes.

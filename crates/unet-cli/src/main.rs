@@ -10,6 +10,7 @@ mod error;
 mod http;
 mod output;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
@@ -133,8 +134,14 @@ fn main() -> ExitCode {
         }
         Command::Git(cmd) => return commands::git::run(cmd, cli.server.as_deref(), format),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "unet", &mut std::io::stdout());
-            return ExitCode::SUCCESS;
+            // clap_complete panics when its writer fails: render first, then write like any
+            // other output (a closed pipe ends the command quietly).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "unet", &mut script);
+            let mut out = std::io::stdout().lock();
+            out.write_all(&script)
+                .and_then(|()| out.flush())
+                .map_err(CliError::Io)
         }
         Command::Inventory(command) => {
             match inventory_client(cli.server.as_deref(), explicit_database, &cli.database_url) {

@@ -141,8 +141,14 @@ pub fn print_structured<W: Write, T: Serialize + ?Sized>(
 ) -> Result<()> {
     match format {
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, value)
-                .map_err(|e| CliError::Render(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
+                if e.is_io() {
+                    // Keep the io::Error itself so a closed pipe stays recognisable.
+                    CliError::Io(e.into())
+                } else {
+                    CliError::Render(e.to_string())
+                }
+            })?;
             writeln!(out)?;
         }
         OutputFormat::Yaml => {
@@ -172,7 +178,14 @@ pub fn print_rows(format: OutputFormat, headers: &[&str], rows: Vec<Vec<String>>
     if format == OutputFormat::Csv {
         let mut out = io::stdout().lock();
         let mut writer = csv::Writer::from_writer(&mut out);
-        let render = |e: csv::Error| CliError::Render(e.to_string());
+        let render = |e: csv::Error| {
+            let message = e.to_string();
+            match e.into_kind() {
+                // Keep the io::Error itself so a closed pipe stays recognisable.
+                csv::ErrorKind::Io(io) => CliError::Io(io),
+                _ => CliError::Render(message),
+            }
+        };
         writer.write_record(headers).map_err(render)?;
         for row in rows {
             writer.write_record(row).map_err(render)?;
@@ -186,6 +199,21 @@ pub fn print_rows(format: OutputFormat, headers: &[&str], rows: Vec<Vec<String>>
     }
     print_table(&table)
 }
+
+/// Writes one line to stderr (summaries, notes, errors): see [`note!`]. A closed or broken
+/// stderr loses the line, never the command.
+pub fn write_note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// `eprintln!` that cannot panic: `unet … 2>&1 | head -1` closes stderr under the command,
+/// and the command still finishes with its documented exit code.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::output::write_note(format_args!($($arg)*))
+    };
+}
+pub(crate) use note;
 
 /// Refuses formats a command cannot render before it does any work.
 pub fn require_tabular(format: OutputFormat) -> Result<()> {

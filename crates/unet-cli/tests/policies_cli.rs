@@ -179,3 +179,63 @@ fn eval_over_the_fixtures_stores_results_and_applies_only_when_asked() {
         assert_eq!(applied_state(unet), (changes, templates));
     });
 }
+
+/// Rules stored first; then refused sets must leave them alone.
+const GOOD: &str = "RULE \"has-serial\":\nWHEN node.name IS NOT NULL\nTHEN ASSERT node.serial_number IS NOT NULL\n";
+/// Valid on its own, and with work for `--apply`: a SET and an APPLY on every node.
+const VALID: &str = "RULE \"mark\": WHEN node.name IS NOT NULL THEN SET custom_data.marked TO true\n\
+                     RULE \"tpl\": WHEN node.name IS NOT NULL THEN APPLY \"base.j2\"\n";
+/// An error on line 2, column 31 (`THEN` where the operand belongs).
+const BROKEN: &str =
+    "# broken on purpose\nRULE \"y\": WHEN node.vendor == THEN ASSERT node.name IS NOT NULL\n";
+
+/// `unet policies eval` on a rule set with any error evaluates nothing: exit 2, each error as
+/// `file:line:col`, nothing on stdout, the stored results and the inventory untouched — for
+/// a broken file alone, beside a valid one, and with `--apply`.
+#[test]
+fn eval_refuses_a_rule_set_with_any_error_as_a_whole() {
+    each_backend(|unet| {
+        import_fixtures(unet);
+        let good = unet.scratch_file("good/good.rules", GOOD);
+        unet.ok(&["policies", "eval", "--path", &good]);
+        let stored = unet.json(&["policies", "results", "--limit", "100000"]);
+        assert!(!array(stored.clone()).is_empty());
+
+        let broken = unet.scratch_file("alone/broken.rules", BROKEN);
+        unet.scratch_file("mixed/a-valid.rules", VALID);
+        let mixed_broken = unet.scratch_file("mixed/b-broken.rules", BROKEN);
+        let alone = unet.scratch.path().join("alone").display().to_string();
+        let mixed = unet.scratch.path().join("mixed").display().to_string();
+        for (path, file, apply) in [
+            (&alone, &broken, false),
+            (&mixed, &mixed_broken, false),
+            (&mixed, &mixed_broken, true),
+            (&broken, &broken, true),
+        ] {
+            let mut args = vec!["-o", "json", "policies", "eval", "--path", path];
+            if apply {
+                args.push("--apply");
+            }
+            let out = unet.run(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?} printed results: {out:?}");
+            assert!(
+                stderr.contains(&format!("{file}:2:31: error: ")),
+                "{args:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(
+                    "error: the rules have 1 error(s): the rule set is refused as a whole, \
+                     nothing was evaluated, stored or applied"
+                ),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("compliant"), "{args:?}: {stderr}");
+            let now = unet.json(&["policies", "results", "--limit", "100000"]);
+            assert_eq!(now, stored, "{args:?} changed the stored results");
+            let untouched = (0, vec![Vec::new(), Vec::new()]);
+            assert_eq!(applied_state(unet), untouched, "{args:?} applied");
+        }
+    });
+}

@@ -12,6 +12,13 @@ pub enum ComplianceError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The rule set has errors: it is refused as a whole, before anything is read, evaluated,
+    /// recorded or applied. Holds every diagnostic of the load (errors and warnings).
+    #[error(
+        "the rules have {} error(s): the rule set is refused as a whole, nothing was evaluated, stored or applied",
+        .0.errors().count()
+    )]
+    InvalidRules(unet_policy::Diagnostics),
     /// The runtime shut down while results were being written.
     #[error("the evaluation was interrupted before its results were recorded")]
     Interrupted,

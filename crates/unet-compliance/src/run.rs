@@ -11,7 +11,7 @@ use unet_store::{
 };
 
 use crate::apply::{PolicyChange, TemplateAssignment, apply_changes, proposed, report_templates};
-use crate::error::Result;
+use crate::error::{ComplianceError, Result};
 use crate::facts::{PageLocations, to_json};
 use crate::load::LoadedPolicies;
 use crate::record::Recorder;
@@ -95,12 +95,18 @@ fn record(r: &RuleResult<'_>) -> RuleResultRecord {
 }
 
 /// Evaluates the selected nodes with `policies`; `progress(done, total)` after each page.
+/// A rule set with any error is refused whole ([`ComplianceError::InvalidRules`]) before the
+/// store is touched: evaluating the rules that did compile would record a partial set and
+/// delete the stored results of the rules that did not.
 pub async fn evaluate(
     store: &Store,
     policies: &LoadedPolicies,
     opts: &EvaluateOptions,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<EvaluationReport> {
+    if policies.diagnostics.has_errors() {
+        return Err(ComplianceError::InvalidRules(policies.diagnostics.clone()));
+    }
     let evaluated_at = Timestamp::now();
     let mut tally = Tally::new(&policies.rule_ids());
     let mut recorder = opts.record.then(|| Recorder::new(store, evaluated_at));

@@ -211,6 +211,75 @@ async fn statements_per_page_do_not_grow_with_the_page() {
     .await;
 }
 
+/// A rule set with any error is refused whole: the rules that compiled are not evaluated, the
+/// stored results stay as they were, and nothing is applied, whatever the options ask.
+#[tokio::test]
+async fn a_rule_set_with_an_error_is_refused_whole_before_the_store_is_touched() {
+    for_each_backend(|store| async move {
+        seed(&store, 2).await;
+        let record = EvaluateOptions {
+            record: true,
+            ..Default::default()
+        };
+        evaluate(&store, &policies(), &record, &mut |_, _| {})
+            .await
+            .unwrap();
+        let stored = store
+            .policy_results(&ResultFilter::default(), 100)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 2 * 4);
+
+        // The good file alone would replace every stored result with its one rule.
+        let mixed = LoadedPolicies::from_sources(&[
+            (
+                "good.rules".into(),
+                "RULE \"named\": WHEN true THEN SET custom_data.x TO 1\n".into(),
+            ),
+            (
+                "broken.rules".into(),
+                "RULE \"y\":\nWHEN node.vendor ==\n".into(),
+            ),
+        ]);
+        assert_eq!(mixed.set.len(), 1);
+        let apply = EvaluateOptions {
+            record: true,
+            apply: Some(ctx()),
+            collect: Collect::All,
+            ..Default::default()
+        };
+        let before = store.statements_executed();
+        let mut progressed = false;
+        let err = evaluate(&store, &mixed, &apply, &mut |_, _| progressed = true)
+            .await
+            .unwrap_err();
+        assert_eq!(store.statements_executed(), before, "the store was used");
+        assert!(!progressed);
+        let unet_compliance::ComplianceError::InvalidRules(diagnostics) = &err else {
+            panic!("not refused as invalid rules: {err}");
+        };
+        let lines: Vec<String> = diagnostics.errors().map(|d| d.one_line()).collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("broken.rules:3:1: error: "),
+            "{lines:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("the rule set is refused as a whole, nothing was evaluated"),
+            "{err}"
+        );
+        let after = store
+            .policy_results(&ResultFilter::default(), 100)
+            .await
+            .unwrap();
+        assert_eq!(after, stored);
+        let sw0 = store.resolve_node("sw0").await.unwrap();
+        assert_eq!(sw0.custom_data.get("x"), None);
+    })
+    .await;
+}
+
 #[test]
 fn a_directory_loads_in_file_order_and_unreadable_files_become_diagnostics() {
     let dir = std::env::temp_dir().join(format!("unet-compliance-load-{}", std::process::id()));

@@ -24,7 +24,8 @@ use crate::snapshot::sha256_file;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Writes a consistent copy of the live database to `target` (which must not exist yet),
-/// through a temporary name and a rename so that `target` is never half-written.
+/// through a temporary name moved into place so that `target` is never half-written, nor
+/// replaced should it appear meanwhile.
 pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<(), Error> {
     if target.exists() {
         return Err(Error::Startup(format!(
@@ -32,7 +33,7 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
             target.display()
         )));
     }
-    let partial = partial_name(target);
+    let partial = with_suffix(target, ".partial");
     let result = match store.backend() {
         Backend::Sqlite => sqlx::query("VACUUM INTO $1")
             .bind(partial.to_string_lossy().into_owned())
@@ -56,8 +57,8 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
         ),
     };
     match result.and_then(|()| {
-        std::fs::rename(&partial, target)
-            .map_err(|e| Error::io(format!("renaming into {}", target.display()), e))
+        move_new(&partial, target)
+            .map_err(|e| Error::io(format!("moving into {}", target.display()), e))
     }) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -67,10 +68,77 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
     }
 }
 
-fn partial_name(target: &Path) -> PathBuf {
-    let mut name = target.as_os_str().to_owned();
-    name.push(".partial");
+/// Moves `from` to `to`, failing with `AlreadyExists` rather than replacing an existing `to`
+/// (`rename` would replace it silently): a hard link, which the file system refuses to an
+/// existing name, then the removal of `from`.
+fn move_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::hard_link(from, to)?;
+    std::fs::remove_file(from)
+}
+
+/// Most names tried for the copies one restore keeps aside.
+const MAX_ASIDE_ATTEMPTS: u32 = 1000;
+
+/// `pre-restore-STAMP` for the first restore of a second, then `pre-restore-STAMP-1`, …
+fn aside_name(stamp: &str, attempt: u32) -> String {
+    match attempt {
+        0 => format!("pre-restore-{stamp}"),
+        n => format!("pre-restore-{stamp}-{n}"),
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
     PathBuf::from(name)
+}
+
+/// Moves every one of `files` aside under the first `FILE.pre-restore-…` name that none of
+/// them has yet, never replacing a copy an earlier restore kept (two restores in the same
+/// second get `-1`, `-2`, … names). All files are linked to their new names before any
+/// original goes, so a failure leaves the originals in place. Returns the new names.
+fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, Error> {
+    for attempt in 0..MAX_ASIDE_ATTEMPTS {
+        let suffix = format!(".{}", aside_name(stamp, attempt));
+        let mut linked = Vec::with_capacity(files.len());
+        let mut taken = None;
+        for file in files {
+            let aside = with_suffix(file, &suffix);
+            match std::fs::hard_link(file, &aside) {
+                Ok(()) => linked.push(aside),
+                Err(e) => {
+                    taken = Some((file, e));
+                    break;
+                }
+            }
+        }
+        match taken {
+            None => {
+                for file in files {
+                    std::fs::remove_file(file)
+                        .map_err(|e| Error::io(format!("moving {} aside", file.display()), e))?;
+                }
+                return Ok(linked);
+            }
+            Some((file, e)) => {
+                for aside in &linked {
+                    let _ = std::fs::remove_file(aside);
+                }
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    return Err(Error::io(format!("moving {} aside", file.display()), e));
+                }
+            }
+        }
+    }
+    Err(Error::Startup(format!(
+        "{MAX_ASIDE_ATTEMPTS} names for the copies of the current database are taken already \
+         ({}.{}…); move old copies away",
+        files
+            .first()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default(),
+        aside_name(stamp, 0)
+    )))
 }
 
 /// Runs a PostgreSQL client program; with `url`, adds `--dbname` without the password, which
@@ -126,9 +194,10 @@ pub async fn backup(config: &Config, to: &Path) -> Result<String, Error> {
 pub async fn restore(config: &Config, from: &Path) -> Result<String, Error> {
     // A restore under a running server would be overwritten or corrupt its open files.
     crate::server_lock::refuse_if_serving(&config.data.dir)?;
+    let now = Timestamp::now();
     match Backend::from_url(&config.database.url)? {
-        Backend::Sqlite => restore_sqlite(config, from).await,
-        Backend::Postgres => restore_postgres(config, from).await,
+        Backend::Sqlite => restore_sqlite(config, from, now).await,
+        Backend::Postgres => restore_postgres(config, from, now).await,
     }
 }
 
@@ -176,29 +245,23 @@ pub async fn verify_sqlite(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-async fn restore_sqlite(config: &Config, from: &Path) -> Result<String, Error> {
+async fn restore_sqlite(config: &Config, from: &Path, now: Timestamp) -> Result<String, Error> {
     verify_sqlite(from).await?;
     let options = SqliteConnectOptions::from_str(&config.database.url)
         .map_err(|e| Error::Startup(format!("database.url is not a valid SQLite URL: {e}")))?;
     let target = options.get_filename().to_path_buf();
-    let suffix = format!(".pre-restore-{}", snapshot_stamp(Timestamp::now()));
     let mut out = String::new();
     // The WAL and shared-memory files belong to the old database: left in place, SQLite would
     // replay the old WAL into the restored file.
-    for extension in ["", "-wal", "-shm"] {
-        let mut current = target.as_os_str().to_owned();
-        current.push(extension);
-        let current = PathBuf::from(current);
-        if current.exists() {
-            let mut aside = current.as_os_str().to_owned();
-            aside.push(&suffix);
-            let aside = PathBuf::from(aside);
-            std::fs::rename(&current, &aside)
-                .map_err(|e| Error::io(format!("moving {} aside", current.display()), e))?;
-            out.push_str(&format!("kept aside: {}\n", aside.display()));
-        }
+    let current: Vec<PathBuf> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|extension| with_suffix(&target, extension))
+        .filter(|file| file.exists())
+        .collect();
+    for aside in move_aside(&current, &snapshot_stamp(now))? {
+        out.push_str(&format!("kept aside: {}\n", aside.display()));
     }
-    let partial = partial_name(&target);
+    let partial = with_suffix(&target, ".partial");
     std::fs::copy(from, &partial).map_err(|e| {
         Error::io(
             format!("copying {} to {}", from.display(), partial.display()),
@@ -219,7 +282,7 @@ async fn restore_sqlite(config: &Config, from: &Path) -> Result<String, Error> {
     Ok(out)
 }
 
-async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error> {
+async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Result<String, Error> {
     // `pg_restore --list` reads only the archive's table of contents: it refuses any file
     // that is not a custom-format dump before the database is touched.
     run_pg_tool(
@@ -237,13 +300,26 @@ async fn restore_postgres(config: &Config, from: &Path) -> Result<String, Error>
     let dir = config.data.snapshots_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let aside = dir.join(format!(
-        "pre-restore-{}.dump",
-        snapshot_stamp(Timestamp::now())
-    ));
-    let copied = copy_database(&store, &config.database.url, &aside).await;
+    // The first free name: `copy_database` refuses (never replaces) one taken meanwhile.
+    let stamp = snapshot_stamp(now);
+    let aside = (0..MAX_ASIDE_ATTEMPTS)
+        .map(|attempt| dir.join(format!("{}.dump", aside_name(&stamp, attempt))))
+        .find(|path| !path.exists())
+        .ok_or_else(|| {
+            Error::Startup(format!(
+                "{MAX_ASIDE_ATTEMPTS} names for the dump of the current database are taken \
+                 already in {}; move old dumps away",
+                dir.display()
+            ))
+        });
+    let copied = match aside {
+        Ok(aside) => copy_database(&store, &config.database.url, &aside)
+            .await
+            .map(|()| aside),
+        Err(e) => Err(e),
+    };
     store.close().await;
-    copied?;
+    let aside = copied?;
     run_pg_tool(
         "pg_restore",
         &[
@@ -305,7 +381,131 @@ fn percent_decode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use unet_core::{ChangeContext, ChangeSource, LocationDraft};
+    use unet_store::testing::TestDatabase;
+
     use super::*;
+
+    async fn add_location(store: &Store, name: &str) {
+        let ctx = ChangeContext::new("test", ChangeSource::Cli);
+        let draft = LocationDraft {
+            name: name.into(),
+            kind: "site".into(),
+            ..Default::default()
+        };
+        store.create_location(&ctx, draft).await.unwrap();
+    }
+
+    /// The plain SQL of a PostgreSQL dump (its table data included).
+    fn dump_text(dump: &Path) -> String {
+        let program = find_pg_tool("pg_restore").expect("pg_restore");
+        let output = Command::new(program)
+            .arg("--file=-")
+            .arg(dump)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Two restores within one second (the same time stamp) keep two copies aside, each
+    /// holding the database it replaced: the second never overwrites the first.
+    #[tokio::test]
+    async fn restores_within_one_second_keep_every_copy_aside() {
+        for db in TestDatabase::all().await {
+            let work = tempfile::tempdir().unwrap();
+            let config = Config::from_toml(
+                &format!(
+                    "[database]\nurl = {:?}\n[data]\ndir = {:?}\n",
+                    db.url(),
+                    work.path().join("data").display().to_string()
+                ),
+                None,
+                Vec::new(),
+            )
+            .unwrap();
+            let backup = work.path().join("backup");
+            let store = db.store().await;
+            add_location(&store, "original").await;
+            copy_database(&store, db.url(), &backup).await.unwrap();
+            add_location(&store, "after-the-backup").await;
+            store.close().await;
+
+            let now = Timestamp::now();
+            let (restore, live) = match db.backend() {
+                Backend::Sqlite => {
+                    let options = SqliteConnectOptions::from_str(db.url()).unwrap();
+                    let live = options.get_filename().to_path_buf();
+                    let first = restore_sqlite(&config, &backup, now).await.unwrap();
+                    let second = restore_sqlite(&config, &backup, now).await.unwrap();
+                    (vec![first, second], Some(live))
+                }
+                Backend::Postgres => {
+                    let first = restore_postgres(&config, &backup, now).await.unwrap();
+                    let second = restore_postgres(&config, &backup, now).await.unwrap();
+                    (vec![first, second], None)
+                }
+            };
+            let kept: Vec<PathBuf> = restore
+                .iter()
+                .map(|out| {
+                    let line = out.lines().next().unwrap();
+                    PathBuf::from(line.strip_prefix("kept aside: ").unwrap())
+                })
+                .collect();
+            assert_ne!(kept[0], kept[1], "{restore:?}");
+            let stamp = snapshot_stamp(now);
+            match live {
+                Some(live) => {
+                    assert_eq!(
+                        kept[0],
+                        with_suffix(&live, &format!(".pre-restore-{stamp}"))
+                    );
+                    assert_eq!(
+                        kept[1],
+                        with_suffix(&live, &format!(".pre-restore-{stamp}-1"))
+                    );
+                    // The first copy is the database as it was; the second, the first restore.
+                    let first = std::fs::read(&kept[0]).unwrap();
+                    assert_ne!(first, std::fs::read(&backup).unwrap());
+                    assert_eq!(
+                        std::fs::read(&kept[1]).unwrap(),
+                        std::fs::read(&backup).unwrap()
+                    );
+                    assert_eq!(
+                        std::fs::read(&live).unwrap(),
+                        std::fs::read(&backup).unwrap()
+                    );
+                    let store = Store::open(db.url(), Default::default()).await.unwrap();
+                    let kept_store = Store::open(
+                        &format!("sqlite://{}", kept[0].display()),
+                        Default::default(),
+                    )
+                    .await
+                    .unwrap();
+                    for (store, expected) in [(&kept_store, 2), (&store, 1)] {
+                        let page = store
+                            .list_locations(&Default::default(), &Default::default())
+                            .await
+                            .unwrap();
+                        assert_eq!(page.total, expected);
+                    }
+                    kept_store.close().await;
+                    store.close().await;
+                }
+                None => {
+                    let dumps = config.data.snapshots_dir();
+                    assert_eq!(kept[0], dumps.join(format!("pre-restore-{stamp}.dump")));
+                    assert_eq!(kept[1], dumps.join(format!("pre-restore-{stamp}-1.dump")));
+                    let (first, second) = (dump_text(&kept[0]), dump_text(&kept[1]));
+                    assert!(first.contains("original"), "{first}");
+                    assert!(first.contains("after-the-backup"), "{first}");
+                    assert!(second.contains("original"), "{second}");
+                    assert!(!second.contains("after-the-backup"), "{second}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_password_leaves_the_url_for_the_environment() {

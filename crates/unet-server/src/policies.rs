@@ -1,9 +1,10 @@
-//! The server's policy engine: the rule set loaded from `policies.dir` (reloaded before every
-//! evaluation, keeping the last good set when a file breaks), the inventory-change signal, and
-//! the background task that evaluates the whole fleet on an interval and after changes.
+//! The server's policy engine: the rule set loaded from `policies.dir` (read afresh before every
+//! evaluation; a set with any error is refused whole, leaving the stored results as they
+//! were), the inventory-change signal, and the background task that evaluates the whole fleet
+//! on an interval and after changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -12,10 +13,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{Notify, watch};
 use unet_compliance::{ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
-use unet_policy::{Diagnostic, Severity};
+use unet_policy::{Diagnostic, Diagnostics, Severity};
 
 use crate::config::PoliciesSection;
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::state::AppState;
 
 /// Route prefixes whose successful writes change what policies see.
@@ -28,15 +29,7 @@ const INVENTORY_PATHS: &[&str] = &[
 
 pub struct PolicyEngine {
     dir: RwLock<PathBuf>,
-    current: RwLock<Current>,
     changed: Notify,
-}
-
-#[derive(Default)]
-struct Current {
-    policies: Arc<LoadedPolicies>,
-    /// Whether `policies` came from a load without errors (then a broken load keeps it).
-    good: bool,
 }
 
 impl Default for PolicyEngine {
@@ -49,7 +42,6 @@ impl PolicyEngine {
     pub fn new(dir: PathBuf) -> PolicyEngine {
         PolicyEngine {
             dir: RwLock::new(dir),
-            current: RwLock::new(Current::default()),
             changed: Notify::new(),
         }
     }
@@ -67,40 +59,23 @@ impl PolicyEngine {
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
-    /// Reads the policy files again. A load with errors keeps the rules of the last good load
-    /// and reports the new diagnostics with them; the first load keeps whatever compiled.
-    pub fn reload(&self) -> Arc<LoadedPolicies> {
+    /// Reads the policy files as they are now. A folder that cannot be read becomes an error
+    /// diagnostic, like a broken file: either way the set is listed with its diagnostics and
+    /// refused whole by [`evaluate`], so no evaluation runs on part of the rules.
+    pub fn load(&self) -> LoadedPolicies {
         let dir = self.dir();
-        let (loaded, clean) = match LoadedPolicies::load(&dir) {
-            Ok(loaded) => {
-                let clean = !loaded.diagnostics.has_errors();
-                (loaded, clean)
-            }
-            Err(e) => {
-                let mut unreadable = LoadedPolicies::default();
-                unreadable.diagnostics.0.push(Diagnostic {
-                    file: dir.display().to_string(),
-                    line: 1,
-                    column: 1,
-                    severity: Severity::Error,
-                    message: e.to_string(),
-                    source_line: String::new(),
-                });
-                (unreadable, false)
-            }
-        };
-        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        let policies = if clean || !current.good {
-            current.good = clean;
-            loaded
-        } else {
-            LoadedPolicies {
-                diagnostics: loaded.diagnostics,
-                ..LoadedPolicies::clone(&current.policies)
-            }
-        };
-        current.policies = Arc::new(policies);
-        current.policies.clone()
+        LoadedPolicies::load(&dir).unwrap_or_else(|e| {
+            let mut unreadable = LoadedPolicies::default();
+            unreadable.diagnostics.0.push(Diagnostic {
+                file: dir.display().to_string(),
+                line: 1,
+                column: 1,
+                severity: Severity::Error,
+                message: e.to_string(),
+                source_line: String::new(),
+            });
+            unreadable
+        })
     }
 
     /// Tells the background task that what the rules see changed: the inventory, or the rules
@@ -127,10 +102,11 @@ pub(crate) async fn watch_inventory(
     response
 }
 
-/// Evaluates the whole fleet with freshly loaded files and records the results.
+/// Evaluates the whole fleet with freshly loaded files and records the results; files with
+/// errors are logged one diagnostic per line and the run is refused (nothing is recorded).
 pub async fn evaluate_fleet(state: &AppState) -> Result<(), Error> {
     let started = Instant::now();
-    let policies = state.policies().reload();
+    let policies = state.policies().load();
     for d in policies.diagnostics.iter() {
         tracing::warn!(target: "unet::policy", diagnostic = %d.one_line(), "policy file problem");
     }
@@ -164,12 +140,42 @@ pub(crate) fn compliance_error(e: ComplianceError) -> Error {
         ComplianceError::Read { path, source } => {
             Error::io(format!("policies.dir {}", path.display()), source)
         }
+        ComplianceError::InvalidRules(diagnostics) => invalid_rules(
+            format!(
+                "the rules in policies.dir have {} error(s): the rule set is refused as a whole, \
+                 nothing was evaluated, stored or applied",
+                diagnostics.errors().count()
+            ),
+            &diagnostics,
+            |d| format!("{}:{}:{}", d.file, d.line, d.column),
+        ),
         // Only while the server shuts down.
         ComplianceError::Interrupted => Error::request(
             StatusCode::SERVICE_UNAVAILABLE,
             "evaluation_interrupted",
             ComplianceError::Interrupted.to_string(),
         ),
+    }
+}
+
+/// Rules that do not compile (422 `invalid_rules`): `detail`, then each error with `field`
+/// naming where it is.
+pub(crate) fn invalid_rules(
+    detail: String,
+    diagnostics: &Diagnostics,
+    field: impl Fn(&Diagnostic) -> String,
+) -> Error {
+    Error::Request {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_rules",
+        detail,
+        errors: diagnostics
+            .errors()
+            .map(|d| FieldError {
+                field: field(d),
+                message: d.message.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -346,13 +346,102 @@ fn inventory_changes_trigger_a_background_evaluation() {
         let log = server.drain_log().join("\n");
         assert!(log.contains("policy_evaluation"), "{log}");
 
-        // A broken file is reported, and the last good rule set stays in force.
+        // A broken file is reported, and the rule set is refused whole: the next inventory
+        // change evaluates nothing and the stored results stay.
         std::fs::write(rules.path().join("broken.rules"), "RULE \"y\": WHEN THEN\n")
             .expect("write rules");
         let (_, _, listing) = json_of(server.get("/api/v1/policies"));
         let ids: Vec<&Value> = array(&listing["rules"]).iter().map(|r| &r["id"]).collect();
         assert_eq!(ids, vec![&json!("has-serial")], "{listing}");
         assert!(!array(&listing["diagnostics"]).is_empty(), "{listing}");
+        let (_, _, stored) = json_of(server.get("/api/v1/policies/results"));
+        server.create(
+            "/api/v1/nodes",
+            json!({"name": "edge-02", "domain": "example.net", "vendor": "cisco",
+                   "location_id": site["id"]}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let refusal = loop {
+            let log = server.drain_log();
+            if let Some(line) = log.iter().find(|l| l.contains("policy evaluation failed")) {
+                break line.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no background run: {}",
+                log.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(refusal.contains("refused as a whole"), "{refusal}");
+        let log = server.drain_log().join("\n");
+        assert!(log.contains("broken.rules:1:"), "{log}");
+        let (_, _, after) = json_of(server.get("/api/v1/policies/results"));
+        assert_eq!(after, stored);
+        let (_, _, summary) = json_of(server.get("/api/v1/compliance"));
+        assert_eq!(summary["nodes_evaluated"], 1, "{summary}");
+        server.terminate();
+    }
+}
+
+/// `POST /api/v1/policies/evaluate` over a `policies.dir` with any error: 422 `invalid_rules`
+/// naming each error's file, line and column, nothing evaluated, stored or applied — for a
+/// broken file beside a valid one and for a broken file alone.
+#[test]
+fn evaluation_refuses_policy_files_with_any_error() {
+    for db in TestDatabase::all_blocking() {
+        let rules = tempfile::tempdir().expect("temp dir");
+        let good = rules.path().join("good.rules");
+        std::fs::write(
+            &good,
+            "RULE \"has-serial\":\nWHEN node.name IS NOT NULL\nTHEN ASSERT node.serial_number IS NOT NULL\n\
+             RULE \"mark\": WHEN node.name IS NOT NULL THEN SET custom_data.marked TO true\n",
+        )
+        .expect("write rules");
+        let extra = format!(
+            "policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.evaluate_on_change = false\n",
+            rules.path().display().to_string()
+        );
+        let server = Server::start_with(db.url(), &extra);
+        let (status, _, report) = json_of(server.post_json("/api/v1/import", &small_office()));
+        assert_eq!(status, 200, "{report}");
+        let (status, _, results) =
+            json_of(server.post_json("/api/v1/policies/evaluate", &json!({})));
+        assert_eq!(status, 200, "{results}");
+        let (_, _, stored) = json_of(server.get("/api/v1/policies/results?limit=100000"));
+        assert!(!array(&stored).is_empty());
+        let (_, _, nodes) = json_of(server.get("/api/v1/nodes?limit=1000"));
+
+        let broken = rules.path().join("broken.rules");
+        std::fs::write(
+            &broken,
+            "# broken\nRULE \"y\": WHEN node.vendor == THEN ASSERT node.name IS NOT NULL\n",
+        )
+        .expect("write rules");
+        for alone in [false, true] {
+            if alone {
+                std::fs::remove_file(&good).expect("remove rules");
+            }
+            for body in [json!({}), json!({"apply": true}), json!({"summary": true})] {
+                let problem = assert_problem(
+                    server.post_json("/api/v1/policies/evaluate", &body),
+                    422,
+                    "invalid_rules",
+                );
+                let detail = problem["detail"].as_str().unwrap_or_default();
+                assert!(detail.contains("refused as a whole"), "{problem}");
+                assert_eq!(
+                    problem["errors"][0]["field"],
+                    json!(format!("{}:2:31", broken.display())),
+                    "{problem}"
+                );
+                assert_eq!(array(&problem["errors"]).len(), 1, "{problem}");
+                let (_, _, now) = json_of(server.get("/api/v1/policies/results?limit=100000"));
+                assert_eq!(now, stored, "{body}");
+                let (_, _, now) = json_of(server.get("/api/v1/nodes?limit=1000"));
+                assert_eq!(now, nodes, "{body} changed the inventory");
+            }
+        }
         server.terminate();
     }
 }

@@ -117,7 +117,9 @@ fn declared(path: &str, method: &str) -> Option<Role> {
     let write = method != "get";
     let (read, change) = match path {
         // The webhook authenticates by signature; without a secret it is off (404).
-        "/api/v1/health" | "/api/v1/auth/login" | "/api/v1/git/webhook" => return None,
+        "/api/v1/health" | "/api/v1/limits" | "/api/v1/auth/login" | "/api/v1/git/webhook" => {
+            return None;
+        }
         "/api/v1/auth/me" | "/api/v1/auth/logout" => (Role::Viewer, Role::Viewer),
         p if p.starts_with("/api/v1/users")
             || p.starts_with("/api/v1/auth/api-keys")

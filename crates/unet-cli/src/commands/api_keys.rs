@@ -1,5 +1,6 @@
 //! `unet api-keys list|create|revoke`. The secret is printed once, at creation.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -10,7 +11,7 @@ use unet_core::Uuid;
 use super::security::{Target, auth, local_origin, print_values, run_with, to_value};
 use crate::client::actor;
 use crate::error::Result;
-use crate::output::{OutputFormat, print_structured};
+use crate::output::{OutputFormat, note, print_structured};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeysCommand {
@@ -94,8 +95,10 @@ pub fn run(
                 if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
                     return print_structured(&mut std::io::stdout().lock(), &created, format);
                 }
-                println!("{}", created["secret"].as_str().unwrap_or_default());
-                eprintln!("API key {name} created; the secret above is shown only this once");
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{}", created["secret"].as_str().unwrap_or_default())?;
+                out.flush()?;
+                note!("API key {name} created; the secret above is shown only this once");
                 Ok(())
             }
             ApiKeysCommand::Revoke { id } => {
@@ -109,7 +112,7 @@ pub fn run(
                             .await?
                     }
                 }
-                eprintln!("revoked API key {id}");
+                note!("revoked API key {id}");
                 Ok(())
             }
         },

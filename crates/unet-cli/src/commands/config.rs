@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use unet_config::{ConfigTree, Line, Platform, SliceExpr};
 
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, note};
 
 /// Above this a unified diff approximates rather than run for long on huge inputs.
 const UNIFIED_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,7 +79,7 @@ pub fn run(cmd: ConfigCommand, output: OutputFormat) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Trouble(message)) => {
-            eprintln!("unet config: {message}");
+            note!("unet config: {message}");
             ExitCode::from(2)
         }
     }

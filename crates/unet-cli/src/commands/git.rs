@@ -2,6 +2,7 @@
 //! on the server, next to its checkouts, so these commands need a server; without one they
 //! say so and fail.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -63,7 +64,12 @@ fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
         return print_structured(&mut std::io::stdout().lock(), statuses, format);
     }
     if statuses.is_empty() && format == OutputFormat::Table {
-        println!("no Git repositories configured ([[git.repositories]] in the server's config)");
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "no Git repositories configured ([[git.repositories]] in the server's config)"
+        )?;
+        out.flush()?;
         return Ok(());
     }
     let headers = [
@@ -97,18 +103,20 @@ fn print(statuses: &[Value], format: OutputFormat) -> Result<()> {
         .collect();
     print_rows(format, &headers, rows)?;
     if format == OutputFormat::Table {
+        let mut out = std::io::stdout().lock();
         for s in statuses {
             let diagnostics = s["diagnostics"]
                 .as_array()
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             if !diagnostics.is_empty() {
-                println!("\n{}: revision refused:", cell(&s["name"]));
+                writeln!(out, "\n{}: revision refused:", cell(&s["name"]))?;
                 for d in diagnostics {
-                    println!("  {}", cell(d));
+                    writeln!(out, "  {}", cell(d))?;
                 }
             }
         }
+        out.flush()?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use unet_store::{ImportBatch, ImportOptions, ImportReport, Origin, Sourced};
 
 use crate::client::{Client, context};
 use crate::error::{CliError, Result};
-use crate::output::{OutputFormat, print_rows, print_structured, require_tabular};
+use crate::output::{OutputFormat, note, print_rows, print_structured, require_tabular};
 
 /// Inputs smaller than this finish before a progress bar would be readable.
 const PROGRESS_THRESHOLD: usize = 2_000;
@@ -54,7 +54,7 @@ pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Res
     print_report(&report, format)?;
     let Some(first) = report.failures.first() else {
         if args.dry_run {
-            eprintln!("dry run: nothing was written");
+            note!("dry run: nothing was written");
         }
         return Ok(());
     };

@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Link, LinkDraft, LinkFilter};
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Reference, Summary, name_of, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum LinksCommand {
@@ -177,7 +177,7 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
         LinksCommand::Delete { link } => {
             let link = client.resolve_link(&link).await?;
             client.delete_link(&ctx, link.id).await?;
-            eprintln!("deleted link {}", link.id);
+            note!("deleted link {}", link.id);
             Ok(())
         }
     }

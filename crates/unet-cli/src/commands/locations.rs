@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Location, LocationDraft, LocationFilter};
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Summary, print_one};
+use crate::output::{Names, OutputFormat, Summary, note, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum LocationsCommand {
@@ -140,7 +140,7 @@ pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -
         LocationsCommand::Delete { location, cascade } => {
             let location = client.resolve_location(&location).await?;
             client.delete_location(&ctx, location.id, cascade).await?;
-            eprintln!("deleted location {} ({})", location.path, location.id);
+            note!("deleted location {} ({})", location.path, location.id);
             Ok(())
         }
     }

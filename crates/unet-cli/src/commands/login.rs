@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::security::password_from_stdin;
 use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
+use crate::output::note;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -43,7 +44,7 @@ fn login(args: LoginArgs, server: Option<&str>) -> Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     unet_auth::write_private(&path, &format!("{token}\n")).map_err(super::security::auth)?;
-    eprintln!(
+    note!(
         "logged in as {}; token saved to {} (expires {})",
         args.username,
         path.display(),

@@ -22,7 +22,7 @@ use unet_core::{Page, PageRequest, Uuid};
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Reference, Summary, print_list};
+use crate::output::{Names, OutputFormat, Reference, Summary, note, print_list};
 use unet_exchange::Columns;
 
 /// Page size when `--all` follows cursors without an explicit `--limit`.
@@ -82,7 +82,7 @@ where
     };
     print_list(&items, format, &names)?;
     if let (Some((cursor, total)), OutputFormat::Table) = (more, format) {
-        eprintln!(
+        note!(
             "{} of {total} shown; next page: --cursor {cursor} (or --all)",
             items.len()
         );

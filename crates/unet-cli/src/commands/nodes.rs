@@ -6,7 +6,7 @@ use unet_core::{ChangeSource, Node, NodeDraft, NodeFilter, NodeStatus, Platform}
 use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
 use crate::client::{Client, context};
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Reference, Summary, name_of, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
 
 #[derive(Debug, Subcommand)]
 pub enum NodesCommand {
@@ -178,7 +178,7 @@ pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Re
         NodesCommand::Delete { node, cascade } => {
             let node = client.resolve_node(&node).await?;
             client.delete_node(&ctx, node.id, cascade).await?;
-            eprintln!("deleted node {} ({})", node.fqdn, node.id);
+            note!("deleted node {} ({})", node.fqdn, node.id);
             Ok(())
         }
         NodesCommand::History { node, page } => {

@@ -4,7 +4,7 @@
 //! policy endpoints (the server evaluates its own `policies.dir`); `validate` and `list` read
 //! local files and need no database at all.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,7 +21,7 @@ use unet_store::{
 
 use crate::error::{CliError, Result, exit_code};
 use crate::http::Api;
-use crate::output::{OutputFormat, print_rows, print_structured, require_tabular};
+use crate::output::{OutputFormat, note, print_rows, print_structured, require_tabular};
 
 #[derive(Debug, Subcommand)]
 pub enum PoliciesCommand {
@@ -149,6 +149,7 @@ fn cli_error(e: ComplianceError) -> CliError {
             source.kind(),
             format!("cannot read policies at {}: {source}", path.display()),
         )),
+        e @ ComplianceError::InvalidRules(_) => CliError::InvalidRules(e.to_string()),
         e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
             std::io::ErrorKind::Interrupted,
             e.to_string(),
@@ -176,11 +177,13 @@ fn validate(path: &Path, format: OutputFormat) -> Result<ExitCode> {
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
         print_structured(&mut std::io::stdout().lock(), &loaded.diagnostics, format)?;
     } else {
+        let mut out = std::io::stdout().lock();
         for d in loaded.diagnostics.iter() {
-            println!("{}", d.one_line());
+            writeln!(out, "{}", d.one_line())?;
         }
+        out.flush()?;
         if valid {
-            eprintln!(
+            note!(
                 "{} rule(s) in {} file(s): valid",
                 loaded.set.len(),
                 loaded.files.len()
@@ -275,7 +278,7 @@ fn print_listing<'a>(
         .collect();
     print_rows(format, &["rule", "source", "text"], rows)?;
     for problem in problems {
-        eprintln!("{problem}");
+        note!("{problem}");
     }
     Ok(())
 }
@@ -284,7 +287,7 @@ async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<Exi
     require_tabular(format)?;
     let loaded = load(&args.policies.path)?;
     for d in loaded.diagnostics.iter() {
-        eprintln!("{}", d.one_line());
+        note!("{}", d.one_line());
     }
     let node = match &args.node {
         Some(ident) => Some(store.resolve_node(ident).await?.id),
@@ -328,14 +331,18 @@ async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<Exi
             (None, true) => "applied".to_string(),
             (None, false) => "proposed (--apply to write)".to_string(),
         };
-        eprintln!(
+        note!(
             "{}: {} = {} ({}, rule {})",
-            change.node, change.target, change.new, state, change.rule
+            change.node,
+            change.target,
+            change.new,
+            state,
+            change.rule
         );
     }
     let added: usize = report.templates.iter().map(|t| t.added.len()).sum();
     if args.apply {
-        eprintln!("{added} template assignment(s) added");
+        note!("{added} template assignment(s) added");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -360,7 +367,7 @@ fn print_evaluation(
             ]
         },
     )?;
-    eprintln!(
+    note!(
         "{} node(s): {} pass, {} fail, {} error, {} not applicable ({:.1}% compliant)",
         nodes,
         c.pass,

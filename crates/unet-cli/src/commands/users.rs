@@ -13,7 +13,7 @@ use super::security::{
 };
 use crate::client::actor;
 use crate::error::Result;
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, note};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -132,7 +132,7 @@ pub fn run(
                         api.delete(&format!("api/v1/users/{username}"), &[]).await?
                     }
                 }
-                eprintln!("deleted user {username}");
+                note!("deleted user {username}");
                 return Ok(());
             }
         };

@@ -11,6 +11,7 @@ mod exchange;
 mod git;
 mod headers;
 mod health;
+mod limits;
 mod links;
 mod listing;
 mod locations;
@@ -45,6 +46,7 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id"
 pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(health::router())
+        .merge(limits::router())
         .merge(locations::router(state))
         .merge(nodes::router(state))
         .merge(links::router(state))

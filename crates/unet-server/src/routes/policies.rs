@@ -6,7 +6,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use serde::{Deserialize, Serialize};
 use unet_compliance::{
@@ -24,9 +23,9 @@ use utoipa_axum::routes;
 use super::entity::ChangeCtx;
 use super::listing::bad_query;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, FieldError, Problem, Result};
+use crate::error::{Error, Problem, Result};
 use crate::extract::{IdPath, JsonBody, QueryParams};
-use crate::policies::compliance_error;
+use crate::policies::{compliance_error, invalid_rules};
 use crate::state::AppState;
 
 /// Source name of rule text sent in a request body when the caller names none.
@@ -58,8 +57,7 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
     responses((status = 200, description = "`{files, rules, diagnostics}`", body = Object)))]
 async fn list_policies(State(state): State<AppState>) -> Json<LoadedPolicies> {
-    let loaded = state.policies().reload();
-    Json(LoadedPolicies::clone(&loaded))
+    Json(state.policies().load())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,7 +211,9 @@ enum EvaluateAnswer {
         when `summary` is true", body = EvaluateAnswer),
         (status = 404, description = "No node or location has the identifier in `nodes`",
             body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Inline rules that do not compile, or a bad node filter",
+        (status = 422, description = "Rules that do not compile (`invalid_rules`: inline rules, \
+            or any file of `policies.dir`; nothing is evaluated, stored or applied), or a bad \
+            node filter",
             body = Problem, content_type = "application/problem+json")))]
 async fn evaluate_policies(
     State(state): State<AppState>,
@@ -230,11 +230,18 @@ async fn evaluate_policies(
         Some(text) => {
             let loaded = LoadedPolicies::from_sources(&[(INLINE_SOURCE.to_owned(), text.clone())]);
             if loaded.diagnostics.has_errors() {
-                return Err(invalid_rules(&loaded.diagnostics));
+                let detail = format!(
+                    "the inline rules do not compile ({} problem(s))",
+                    loaded.diagnostics.errors().count()
+                );
+                return Err(invalid_rules(detail, &loaded.diagnostics, |d| {
+                    format!("rules:{}:{}", d.line, d.column)
+                }));
             }
             (loaded, false)
         }
-        None => (LoadedPolicies::clone(&state.policies().reload()), true),
+        // Refused whole by `evaluate` when any file has an error (422 `invalid_rules`).
+        None => (state.policies().load(), true),
     };
     let opts = EvaluateOptions {
         filter,
@@ -282,25 +289,6 @@ fn parse_field<T: std::str::FromStr<Err = CoreError>>(
     text.map(|t| t.parse())
         .transpose()
         .map_err(|e: CoreError| Error::invalid_field("invalid_field", field, e.to_string()))
-}
-
-fn invalid_rules(diagnostics: &Diagnostics) -> Error {
-    let errors: Vec<FieldError> = diagnostics
-        .iter()
-        .map(|d| FieldError {
-            field: format!("rules:{}:{}", d.line, d.column),
-            message: d.message.clone(),
-        })
-        .collect();
-    Error::Request {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_rules",
-        detail: format!(
-            "the inline rules do not compile ({} problem(s))",
-            errors.len()
-        ),
-        errors,
-    }
 }
 
 /// The fleet's compliance as of each node's last stored evaluation: counts, the ten worst
