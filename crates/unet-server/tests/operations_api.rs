@@ -381,3 +381,78 @@ fn backup_online_and_restore_offline() {
         assert_eq!(names, vec!["kept"], "{locations}");
     }
 }
+
+/// `unet_database_errors_total` as `/metrics` shows it.
+fn database_errors(server: &Server) -> u64 {
+    let text = server.get("/metrics").text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("unet_database_errors_total "))
+        .unwrap_or_else(|| panic!("no unet_database_errors_total:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Runs `sql` on the server's database from outside the server.
+fn alter(db: &TestDatabase, sql: &str) {
+    use sqlx::Connection;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(db.url()).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = conn.close().await;
+        });
+}
+
+/// A database that answers every inventory query with an error (here the `nodes` table is
+/// renamed under the running server) is reported: health answers 503 `unhealthy`, the failed
+/// request is a 500 `database` problem, and `unet_database_errors_total` counts both. Once the
+/// table is back, health is 200 again.
+#[test]
+fn health_fails_and_database_errors_are_counted_when_queries_fail() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let server = Server::start(&db);
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(
+            (status, &health["status"]),
+            (200, &json!("healthy")),
+            "{health}"
+        );
+
+        alter(&db, "ALTER TABLE nodes RENAME TO nodes_gone");
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(status, 503, "{health}");
+        assert_eq!(health["status"], "unhealthy", "{health}");
+        assert_eq!(health["checks"]["database"]["status"], "unhealthy");
+        assert!(
+            health["checks"]["database"]["error"].is_string(),
+            "{health}"
+        );
+        assert_problem(server.get("/api/v1/nodes"), 500, "database");
+        // A fresh server had met no failure before: the check and the request are counted.
+        let after = database_errors(&server);
+        assert!(after >= 2, "{after}");
+
+        alter(&db, "ALTER TABLE nodes_gone RENAME TO nodes");
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(
+            (status, &health["status"]),
+            (200, &json!("healthy")),
+            "{health}"
+        );
+        let (_, _, m) = json_of(server.get("/api/v1/metrics/snapshot"));
+        assert!(
+            m["performance"]["db_errors_total"].as_u64() >= Some(after),
+            "{m}"
+        );
+        let (status, _) = server.terminate();
+        assert!(status.success());
+    }
+}

@@ -103,15 +103,20 @@ async fn route_not_found(request: Request) -> Problem {
     )
 }
 
-/// Errors produced below the handlers (405 with its `Allow` header, 408 from the timeout) come
-/// without a body; give them a problem document and keep their headers.
+/// Errors produced below the handlers (405 with its `Allow` header, 408 from the timeout, 413
+/// from the body limit) come without a body or with plain text; give them a problem document
+/// and keep their headers. A JSON answer (a problem document, or the health report that goes
+/// with a 503) is the handler's own and stays.
 async fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            let v = v.as_bytes();
+            v == PROBLEM_JSON.as_bytes() || v.starts_with(b"application/json")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
     let (code, detail) = match status {

@@ -81,6 +81,9 @@ struct Performance {
     /// Milliseconds (upper bound of the histogram bucket).
     http_request_duration_p95: f64,
     db_statements_total: u64,
+    /// Database failures met since the start (statements or connections that failed, health
+    /// checks refused); also `unet_database_errors_total`.
+    db_errors_total: u64,
     db_pool_size: u32,
     db_pool_idle: u64,
 }
@@ -146,6 +149,7 @@ fn performance(state: &AppState) -> Performance {
         http_request_duration_avg: totals.duration_avg_ms,
         http_request_duration_p95: totals.duration_p95_ms,
         db_statements_total: state.store().statements_executed(),
+        db_errors_total: state.operations().metrics().database_errors(),
         db_pool_size: pool.size(),
         db_pool_idle: pool.num_idle() as u64,
     }
@@ -194,6 +198,12 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
             "SQL statements run by the store.",
             "counter",
             p.db_statements_total as f64,
+        ),
+        (
+            "unet_database_errors_total",
+            "Database failures: statements or connections that failed, health checks refused.",
+            "counter",
+            p.db_errors_total as f64,
         ),
         (
             "unet_db_pool_connections",
@@ -274,6 +284,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
                 .collect(),
         ),
         Err(e) => {
+            ops.metrics().database_error();
             tracing::error!(target: "unet::system", error = %e, "ERROR system_status database check failed");
             let detail = "the database did not answer the status query".to_string();
             (
