@@ -41,6 +41,10 @@ pub use health::{DatabaseCheck, Health, HealthChecks, HealthStatus};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The longest client `X-Request-Id` kept; it is stored with every change and logged with
+/// every request.
+const MAX_REQUEST_ID: usize = 128;
+
 /// The API routes and the OpenAPI document that describes them, built from the same code.
 pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::base())
@@ -88,7 +92,26 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// A client's `X-Request-Id` is kept only when it is 1 to [`MAX_REQUEST_ID`] visible ASCII
+/// characters (one value); otherwise it is removed and the next layer generates a UUID.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let mut values = request.headers().get_all(&REQUEST_ID).iter();
+    let usable = match (values.next(), values.next()) {
+        (Some(id), None) => {
+            let bytes = id.as_bytes();
+            (1..=MAX_REQUEST_ID).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+        }
+        (None, _) => true,
+        (Some(_), Some(_)) => false,
+    };
+    if !usable {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
 }
 
 async fn route_not_found(request: Request) -> Problem {
