@@ -175,6 +175,8 @@ pub(crate) fn compliance_error(e: ComplianceError) -> Error {
 
 /// The background evaluations until `stop` turns true: every `interval` (unless zero) and,
 /// with `evaluate_on_change`, once the inventory has been quiet for `debounce` after a change.
+/// `stop` also cuts an evaluation short (its unwritten results go with it), so that the task
+/// has ended, and uses no connection, when the caller closes the pool.
 pub async fn run_background(
     state: AppState,
     settings: PoliciesSection,
@@ -202,7 +204,14 @@ pub async fn run_background(
             () = tick => {}
             () = changed => {}
         }
-        if let Err(e) = evaluate_fleet(&state).await {
+        let result = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            result = evaluate_fleet(&state) => result,
+        };
+        if let Err(e) = result {
+            if e.is_database_failure() {
+                state.operations().metrics().database_error();
+            }
             tracing::error!(target: "unet::policy", event = "policy_evaluation", error = %e, "policy evaluation failed");
         }
         next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);
