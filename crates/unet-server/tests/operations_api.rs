@@ -456,3 +456,65 @@ fn health_fails_and_database_errors_are_counted_when_queries_fail() {
         assert!(status.success());
     }
 }
+
+/// `/api/v1/system/status` shows the policy engine as it is: `idle` before its first
+/// evaluation, `ok` with the time and counts of the last one after an inventory write, and
+/// `disabled` when nothing schedules it.
+#[test]
+fn system_status_reports_the_policy_engine() {
+    let policy_engine = |server: &Server| -> Value {
+        let (status, _, s) = json_of(server.get("/api/v1/system/status"));
+        assert_eq!(status, 200, "{s}");
+        s["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "policy_engine")
+            .cloned()
+            .unwrap_or_else(|| panic!("no policy_engine: {s}"))
+    };
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let rules = tempfile::tempdir().unwrap();
+        std::fs::write(
+            rules.path().join("site.rules"),
+            "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
+             THEN ASSERT node.management_ip IS NOT NULL\n",
+        )
+        .unwrap();
+        let server = Server::start_with(
+            db.url(),
+            &format!(
+                "policies.dir = {:?}\npolicies.debounce = \"0s\"\n",
+                rules.path().display().to_string()
+            ),
+        );
+        let idle = policy_engine(&server);
+        assert_eq!(idle["state"], "idle", "{idle}");
+        server.create("/api/v1/locations", json!({"name": "dc1", "kind": "site"}));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let done = loop {
+            let c = policy_engine(&server);
+            if c["state"] == "ok" {
+                break c;
+            }
+            assert!(c["state"] == "idle" || c["state"] == "running", "{c}");
+            assert!(std::time::Instant::now() < deadline, "no evaluation: {c}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(done["last_run"].is_string(), "{done}");
+        assert!(
+            done["detail"].as_str().unwrap().contains("1 rules"),
+            "{done}"
+        );
+        let (status, _) = server.terminate();
+        assert!(status.success());
+    }
+    for db in TestDatabase::all_blocking() {
+        let off = Server::start_with(
+            db.url(),
+            "policies.interval = \"0s\"\npolicies.evaluate_on_change = false\n",
+        );
+        assert_eq!(policy_engine(&off)["state"], "disabled");
+    }
+}

@@ -259,7 +259,8 @@ pub struct SystemStatus {
 #[derive(Debug, Serialize, ToSchema)]
 struct Component {
     name: &'static str,
-    /// `ok`, `error`, `idle`, `disabled` or `not_available` (not part of this build).
+    /// `ok`, `error`, `idle`, `running`, `expiring` (tls), `disabled` or `not_available` (not
+    /// part of this build).
     state: &'static str,
     #[schema(value_type = Option<String>, format = DateTime)]
     last_run: Option<Timestamp>,
@@ -318,10 +319,15 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             component("tls", tls, None, None),
             absent("scheduler"),
             absent("snmp_poller"),
-            absent("policy_engine"),
+            policy_component(&state),
             git_component(&state),
         ],
     }))
+}
+
+fn policy_component(state: &AppState) -> Component {
+    let (policy_state, last_run, detail) = state.policies().component();
+    component("policy_engine", policy_state, last_run, detail)
 }
 
 fn git_component(state: &AppState) -> Component {
