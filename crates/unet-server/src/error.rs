@@ -68,6 +68,14 @@ impl Error {
         }
     }
 
+    /// Whether the database failed (as opposed to refusing a request: not found, conflict, …).
+    pub(crate) fn is_database_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Store(StoreError::Database(_) | StoreError::Migration(_))
+        )
+    }
+
     fn problem(&self) -> Problem {
         match self {
             Error::Request {
@@ -182,7 +190,13 @@ impl IntoResponse for Problem {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        self.problem().into_response()
+        let mut response = self.problem().into_response();
+        if self.is_database_failure() {
+            response
+                .extensions_mut()
+                .insert(crate::metrics::DatabaseFailure);
+        }
+        response
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -49,7 +50,13 @@ impl Series {
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<SeriesKey, Series>>,
+    database_errors: AtomicU64,
 }
+
+/// Marks a response as the answer to a database failure (set where an error becomes a
+/// response), so that [`record`] counts it in `unet_database_errors_total`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseFailure;
 
 /// Totals over every series, for the JSON snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +93,17 @@ impl Metrics {
             .entry(key)
             .or_default()
             .observe(seconds);
+    }
+
+    /// Counts one failure of the database: a statement or connection that failed, or the
+    /// health check query refused or timed out.
+    pub fn database_error(&self) {
+        self.database_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Database failures met since the start.
+    pub fn database_errors(&self) -> u64 {
+        self.database_errors.load(Ordering::Relaxed)
     }
 
     fn copy(&self) -> BTreeMap<SeriesKey, Series> {
@@ -217,6 +235,9 @@ pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next:
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "(unmatched)".to_string());
     let response = next.run(request).await;
+    if response.extensions().get::<DatabaseFailure>().is_some() {
+        metrics.database_error();
+    }
     metrics.observe(
         &method,
         &route,

@@ -145,6 +145,7 @@ impl Default for Operations {
                     cert_file: PathBuf::from("/etc/unet/ssl/cert.pem"),
                     key_file: PathBuf::from("/etc/unet/ssl/key.pem"),
                     self_signed: false,
+                    self_signed_days: 365,
                 },
             },
         };

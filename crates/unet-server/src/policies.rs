@@ -4,7 +4,7 @@
 //! on an interval and after changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{Notify, watch};
 use unet_compliance::{ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
+use unet_core::Timestamp;
 use unet_policy::{Diagnostic, Diagnostics, Severity};
 
 use crate::config::PoliciesSection;
@@ -30,6 +31,19 @@ const INVENTORY_PATHS: &[&str] = &[
 pub struct PolicyEngine {
     dir: RwLock<PathBuf>,
     changed: Notify,
+    activity: Mutex<Activity>,
+}
+
+/// What the background evaluations have done, for the system status.
+#[derive(Debug, Default)]
+struct Activity {
+    /// Whether the background task runs and has something to do (an interval or
+    /// `evaluate_on_change`).
+    scheduled: bool,
+    /// Start of the evaluation running now.
+    running_since: Option<Timestamp>,
+    /// Start of the last finished evaluation and what it gave (a summary, or the failure).
+    last: Option<(Timestamp, Result<String, ()>)>,
 }
 
 impl Default for PolicyEngine {
@@ -43,6 +57,34 @@ impl PolicyEngine {
         PolicyEngine {
             dir: RwLock::new(dir),
             changed: Notify::new(),
+            activity: Mutex::default(),
+        }
+    }
+
+    fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
+        self.activity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The `policy_engine` component of the system status: `disabled` when no background
+    /// evaluation is scheduled, `running` during one, `idle` before the first, then `ok` or
+    /// `error` after the last one; the time is the start of the last (or current) evaluation.
+    pub fn component(&self) -> (&'static str, Option<Timestamp>, Option<String>) {
+        let activity = self.activity();
+        let last_run = activity.last.as_ref().map(|(at, _)| *at);
+        match (&activity.running_since, &activity.last) {
+            (Some(since), _) => ("running", Some(*since), None),
+            (None, Some((_, Ok(summary)))) => ("ok", last_run, Some(summary.clone())),
+            (None, Some((_, Err(())))) => (
+                "error",
+                last_run,
+                Some("the last evaluation failed; the server log has the details".into()),
+            ),
+            (None, None) if activity.scheduled => ("idle", None, Some("no evaluation yet".into())),
+            (None, None) => (
+                "disabled",
+                None,
+                Some("policies.interval = \"0s\" and policies.evaluate_on_change = false".into()),
+            ),
         }
     }
 
@@ -103,8 +145,30 @@ pub(crate) async fn watch_inventory(
 }
 
 /// Evaluates the whole fleet with freshly loaded files and records the results; files with
-/// errors are logged one diagnostic per line and the run is refused (nothing is recorded).
+/// errors are logged one diagnostic per line and the run is refused (nothing is recorded). The
+/// system status shows the evaluation running, then its outcome.
 pub async fn evaluate_fleet(state: &AppState) -> Result<(), Error> {
+    let engine = state.policies();
+    let at = Timestamp::now();
+    engine.activity().running_since = Some(at);
+    // Cleared however the evaluation ends, a shutdown dropping it included.
+    let _running = Running(engine);
+    let result = evaluate_and_record(state).await;
+    engine.activity().last = Some((at, result.as_ref().map(Clone::clone).map_err(|_| ())));
+    result.map(|_| ())
+}
+
+/// Clears `running_since` when the evaluation ends or is dropped.
+struct Running<'a>(&'a PolicyEngine);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.activity().running_since = None;
+    }
+}
+
+/// One evaluation of the fleet; answers the summary the system status shows.
+async fn evaluate_and_record(state: &AppState) -> Result<String, Error> {
     let started = Instant::now();
     let policies = state.policies().load();
     for d in policies.diagnostics.iter() {
@@ -130,7 +194,14 @@ pub async fn evaluate_fleet(state: &AppState) -> Result<(), Error> {
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "policy evaluation"
     );
-    Ok(())
+    Ok(format!(
+        "{} nodes, {} rules: {} pass, {} fail, {} error",
+        report.nodes,
+        policies.set.len(),
+        c.pass,
+        c.fail,
+        c.error
+    ))
 }
 
 /// A failed evaluation as the server's error: store errors keep their problem document.
@@ -181,12 +252,15 @@ pub(crate) fn invalid_rules(
 
 /// The background evaluations until `stop` turns true: every `interval` (unless zero) and,
 /// with `evaluate_on_change`, once the inventory has been quiet for `debounce` after a change.
+/// `stop` also cuts an evaluation short (its unwritten results go with it), so that the task
+/// has ended, and uses no connection, when the caller closes the pool.
 pub async fn run_background(
     state: AppState,
     settings: PoliciesSection,
     mut stop: watch::Receiver<bool>,
 ) {
     let engine = state.policies().clone();
+    engine.activity().scheduled = !settings.interval.is_zero() || settings.evaluate_on_change;
     let mut next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);
     loop {
         let tick = async {
@@ -208,7 +282,14 @@ pub async fn run_background(
             () = tick => {}
             () = changed => {}
         }
-        if let Err(e) = evaluate_fleet(&state).await {
+        let result = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            result = evaluate_fleet(&state) => result,
+        };
+        if let Err(e) = result {
+            if e.is_database_failure() {
+                state.operations().metrics().database_error();
+            }
             tracing::error!(target: "unet::policy", event = "policy_evaluation", error = %e, "policy evaluation failed");
         }
         next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);

@@ -94,8 +94,14 @@ fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static s
     note(old.server != new.server, "server", false);
     note(old.database != new.database, "database", false);
     note(old.data != new.data, "data", false);
-    let files =
-        |t: &crate::config::TlsSection| (t.cert_file.clone(), t.key_file.clone(), t.self_signed);
+    let files = |t: &crate::config::TlsSection| {
+        (
+            t.cert_file.clone(),
+            t.key_file.clone(),
+            t.self_signed,
+            t.self_signed_days,
+        )
+    };
     note(
         files(&old.tls) != files(&new.tls),
         "tls.cert_file/key_file",

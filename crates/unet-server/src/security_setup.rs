@@ -1,10 +1,12 @@
 //! Start-up of authentication for `serve`: with `auth.required`, the security service with
 //! its stored policy, the bootstrap administrator on a database without users, and the
-//! periodic write of API-key use times.
+//! periodic write of API-key use times (a background task `serve` stops before closing the
+//! pool).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use unet_auth::Security;
 use unet_store::Store;
 
@@ -34,24 +36,28 @@ pub async fn state(config: &Config, store: Store, limits: Limits) -> Result<AppS
              log in, change it with `unet users set-password admin`, then delete the file"
         );
     }
-    let flusher = Arc::downgrade(&security);
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(KEY_USE_FLUSH).await;
-            let Some(security) = flusher.upgrade() else {
-                return;
-            };
-            if let Err(e) = security.flush_key_uses().await {
-                tracing::warn!(target: "unet::security", error = %e, "security: could not record API-key use");
-            }
-        }
-    });
     Ok(AppState::secured(store, limits, security))
 }
 
-/// Writes the API-key use times not yet stored (at shutdown).
+/// Writes the API-key use times gathered in memory every [`KEY_USE_FLUSH`] until `stop`
+/// turns true.
+pub async fn record_key_uses(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(KEY_USE_FLUSH) => {}
+        }
+        flush(&state).await;
+    }
+}
+
+/// Writes the API-key use times not yet stored (periodically, and at shutdown).
 pub async fn flush(state: &AppState) {
     if let Err(e) = state.security().flush_key_uses().await {
+        let e = crate::auth::auth_error(e);
+        if e.is_database_failure() {
+            state.operations().metrics().database_error();
+        }
         tracing::warn!(target: "unet::security", error = %e, "security: could not record API-key use");
     }
 }

@@ -1,5 +1,6 @@
 //! Start-up and shutdown of the server: open the database (initialising a new one), refuse a
-//! database with pending migrations, serve until SIGTERM/SIGINT, drain, close the pool.
+//! database with pending migrations, serve until SIGTERM/SIGINT, drain, stop the background
+//! tasks, close the pool.
 
 use std::future::Future;
 
@@ -100,15 +101,24 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Points the policy engine at policies.dir or at the policies repository's live revision.
     crate::git_sync::configure(&state, &config);
-    tokio::spawn(crate::policies::run_background(
+    // Every task that may use the database; each ends when `stop` turns true, and they are
+    // awaited before the pool closes.
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(crate::policies::run_background(
         state.clone(),
         config.policies.clone(),
         stop_rx.clone(),
     ));
-    tokio::spawn(crate::git_sync::run_background(
+    background.spawn(crate::git_sync::run_background(
         state.clone(),
         stop_rx.clone(),
     ));
+    if config.auth.required {
+        background.spawn(crate::security_setup::record_key_uses(
+            state.clone(),
+            stop_rx.clone(),
+        ));
+    }
     // HTTPS first: its address is logged before the HTTP line that marks the server ready.
     let https = match state.operations().tls() {
         Some(tls) => Some(
@@ -157,6 +167,9 @@ pub async fn serve(
         // Bounded by the graceful-shutdown period given to the HTTPS handle.
         let _ = https.await;
     }
+    // An evaluation cut short by `stop` takes its unwritten results with it; none of these
+    // tasks may meet a closed pool.
+    while background.join_next().await.is_some() {}
     crate::security_setup::flush(&state).await;
     store.close().await;
     tracing::info!(target: "unet::server", "stopped");

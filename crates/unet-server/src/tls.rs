@@ -1,8 +1,13 @@
-//! The HTTPS listener's certificate: loaded from `tls.cert_file` / `tls.key_file` (or issued
-//! self-signed when `tls.self_signed` is on and the files are missing), swapped live on
-//! rotation or SIGHUP. A new pair is fully loaded and checked — the key must belong to the
+//! The HTTPS listener's certificate: loaded from `tls.cert_file` / `tls.key_file`, swapped live
+//! on rotation or SIGHUP. A new pair is fully loaded and checked — the key must belong to the
 //! certificate — before it replaces the old one, so a bad pair never takes the listener down;
 //! connections already open keep the certificate they negotiated.
+//!
+//! With `tls.self_signed`, a certificate valid for `tls.self_signed_days` is issued into the
+//! files when they are missing, on every rotation, and at start or SIGHUP when the stored
+//! self-signed one expires within 30 days or outlives the configured lifetime (one issued
+//! before the limit existed, valid until the year 4096), so that expiry monitoring means
+//! something.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -73,7 +78,7 @@ impl Tls {
     /// Loads the configured pair, issuing a self-signed one first when so configured and the
     /// files are missing.
     pub fn start(section: &TlsSection) -> Result<Tls, Error> {
-        if section.self_signed && !(section.cert_file.exists() && section.key_file.exists()) {
+        if needs_self_signed(section) {
             issue_self_signed(section)?;
         }
         let (config, status) = load(section)?;
@@ -95,10 +100,11 @@ impl Tls {
             .clone()
     }
 
-    /// Re-reads the files (or, with `tls.self_signed`, issues a new certificate when `renew`)
-    /// and swaps the pair in. On any error the running pair stays.
+    /// Re-reads the files (with `tls.self_signed`, issues a new certificate first when `renew`
+    /// or when the stored one is due) and swaps the pair in. On any error the running pair
+    /// stays.
     pub fn rotate(&self, section: &TlsSection, renew: bool) -> Result<CertificateStatus, Error> {
-        if section.self_signed && renew {
+        if (section.self_signed && renew) || needs_self_signed(section) {
             issue_self_signed(section)?;
         }
         let (config, status) = load(section)?;
@@ -181,9 +187,39 @@ fn describe(
     })
 }
 
-/// Writes a new self-signed certificate for `localhost` and this host name; the key file is
-/// created with mode 0600. Both go through temporary names and a rename.
+/// Whether `tls.self_signed` calls for a new certificate now: the files are missing, or the
+/// stored certificate is self-signed (issuer = subject) and expires within
+/// [`EXPIRY_WARNING_DAYS`] or later than `tls.self_signed_days` from now. A file that does not
+/// parse is left for [`load`] to report.
+fn needs_self_signed(section: &TlsSection) -> bool {
+    if !section.self_signed {
+        return false;
+    }
+    if !(section.cert_file.exists() && section.key_file.exists()) {
+        return true;
+    }
+    let Ok(certs) = read_certificates(&section.cert_file) else {
+        return false;
+    };
+    let Ok(status) = describe(certs.first(), true) else {
+        return false;
+    };
+    let outlives = status
+        .days_remaining
+        .is_some_and(|d| d > i64::from(section.self_signed_days));
+    status.subject == status.issuer && (status.expiring_soon || outlives)
+}
+
+/// A certificate's validity starts this long before its issue, for clients whose clock is a
+/// little behind.
+const CLOCK_SKEW: time::Duration = time::Duration::hours(1);
+
+/// Writes a new self-signed certificate for `localhost` and this host name, valid for
+/// `tls.self_signed_days`; the key file is created with mode 0600. Both go through temporary
+/// names and a rename.
 fn issue_self_signed(section: &TlsSection) -> Result<(), Error> {
+    let failed =
+        |e: rcgen::Error| Error::Startup(format!("cannot issue a self-signed certificate: {e}"));
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
         let host = host.trim();
@@ -191,17 +227,22 @@ fn issue_self_signed(section: &TlsSection) -> Result<(), Error> {
             names.push(host.to_string());
         }
     }
-    let issued = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| Error::Startup(format!("cannot issue a self-signed certificate: {e}")))?;
+    let mut params = rcgen::CertificateParams::new(names).map_err(failed)?;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - CLOCK_SKEW;
+    params.not_after = now + time::Duration::days(i64::from(section.self_signed_days));
+    let signing_key = rcgen::KeyPair::generate().map_err(failed)?;
+    let cert = params.self_signed(&signing_key).map_err(failed)?;
     write_private(
         &section.key_file,
-        issued.signing_key.serialize_pem().as_bytes(),
+        signing_key.serialize_pem().as_bytes(),
         0o600,
     )?;
-    write_private(&section.cert_file, issued.cert.pem().as_bytes(), 0o644)?;
+    write_private(&section.cert_file, cert.pem().as_bytes(), 0o644)?;
     tracing::info!(
         target: "unet::tls",
         event = "certificate_issued",
+        days = section.self_signed_days,
         "issued a self-signed certificate: {}",
         section.cert_file.display()
     );

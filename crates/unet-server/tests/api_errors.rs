@@ -219,3 +219,58 @@ fn health_docs_and_request_ids() {
         assert!(line.contains(part), "{part} missing: {line}");
     }
 }
+
+/// A client's `X-Request-Id` is stored with every change and logged with every request: one
+/// of 1 to 128 visible ASCII characters is kept, anything else (60,000 characters, a space,
+/// a control or non-ASCII byte) is replaced by a generated UUID, in the answer and in the
+/// stored change alike.
+#[test]
+fn unusable_request_ids_are_replaced() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let s = Server::start(&db);
+        let longest = "r".repeat(128);
+        let cases: Vec<(reqwest::header::HeaderValue, bool)> = vec![
+            (longest.parse().unwrap(), true),
+            ("trace-me-2:{ok}".parse().unwrap(), true),
+            ("x".repeat(60_000).parse().unwrap(), false),
+            ("r".repeat(129).parse().unwrap(), false),
+            ("two words".parse().unwrap(), false),
+            ("tab\there".parse().unwrap(), false),
+            (
+                reqwest::header::HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap(),
+                false,
+            ),
+        ];
+        for (i, (sent, kept)) in cases.into_iter().enumerate() {
+            let r = s
+                .request(Method::POST, "/api/v1/locations")
+                .header("x-request-id", sent.clone())
+                .json(&json!({"name": format!("site-{i}"), "kind": "site"}))
+                .send()
+                .unwrap();
+            let answered = r.headers()["x-request-id"].clone();
+            let (status, _, location) = json_of(r);
+            assert_eq!(status, 201, "{location}");
+            if kept {
+                assert_eq!(answered, sent);
+            } else {
+                let answered = answered.to_str().unwrap_or("(not text)");
+                assert!(
+                    answered.len() == 36 && answered.parse::<unet_core::Uuid>().is_ok(),
+                    "case {i}: a generated UUID, got {} characters starting {:?}",
+                    answered.len(),
+                    answered.chars().take(40).collect::<String>()
+                );
+            }
+            let id = location["id"].as_str().unwrap();
+            let (_, _, changes) = json_of(s.get(&format!(
+                "/api/v1/changes?entity_type=location&entity_id={id}"
+            )));
+            assert!(
+                changes[0]["request_id"].as_str().unwrap().as_bytes() == answered.as_bytes(),
+                "case {i}: the stored change has the id of the answer"
+            );
+        }
+    }
+}

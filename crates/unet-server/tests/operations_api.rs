@@ -381,3 +381,140 @@ fn backup_online_and_restore_offline() {
         assert_eq!(names, vec!["kept"], "{locations}");
     }
 }
+
+/// `unet_database_errors_total` as `/metrics` shows it.
+fn database_errors(server: &Server) -> u64 {
+    let text = server.get("/metrics").text().unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("unet_database_errors_total "))
+        .unwrap_or_else(|| panic!("no unet_database_errors_total:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Runs `sql` on the server's database from outside the server.
+fn alter(db: &TestDatabase, sql: &str) {
+    use sqlx::Connection;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(db.url()).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = conn.close().await;
+        });
+}
+
+/// A database that answers every inventory query with an error (here the `nodes` table is
+/// renamed under the running server) is reported: health answers 503 `unhealthy`, the failed
+/// request is a 500 `database` problem, and `unet_database_errors_total` counts both. Once the
+/// table is back, health is 200 again.
+#[test]
+fn health_fails_and_database_errors_are_counted_when_queries_fail() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let server = Server::start(&db);
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(
+            (status, &health["status"]),
+            (200, &json!("healthy")),
+            "{health}"
+        );
+
+        alter(&db, "ALTER TABLE nodes RENAME TO nodes_gone");
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(status, 503, "{health}");
+        assert_eq!(health["status"], "unhealthy", "{health}");
+        assert_eq!(health["checks"]["database"]["status"], "unhealthy");
+        assert!(
+            health["checks"]["database"]["error"].is_string(),
+            "{health}"
+        );
+        assert_problem(server.get("/api/v1/nodes"), 500, "database");
+        // A fresh server had met no failure before: the check and the request are counted.
+        let after = database_errors(&server);
+        assert!(after >= 2, "{after}");
+
+        alter(&db, "ALTER TABLE nodes_gone RENAME TO nodes");
+        let (status, _, health) = json_of(server.get("/api/v1/health"));
+        assert_eq!(
+            (status, &health["status"]),
+            (200, &json!("healthy")),
+            "{health}"
+        );
+        let (_, _, m) = json_of(server.get("/api/v1/metrics/snapshot"));
+        assert!(
+            m["performance"]["db_errors_total"].as_u64() >= Some(after),
+            "{m}"
+        );
+        let (status, _) = server.terminate();
+        assert!(status.success());
+    }
+}
+
+/// `/api/v1/system/status` shows the policy engine as it is: `idle` before its first
+/// evaluation, `ok` with the time and counts of the last one after an inventory write, and
+/// `disabled` when nothing schedules it.
+#[test]
+fn system_status_reports_the_policy_engine() {
+    let policy_engine = |server: &Server| -> Value {
+        let (status, _, s) = json_of(server.get("/api/v1/system/status"));
+        assert_eq!(status, 200, "{s}");
+        s["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "policy_engine")
+            .cloned()
+            .unwrap_or_else(|| panic!("no policy_engine: {s}"))
+    };
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let rules = tempfile::tempdir().unwrap();
+        std::fs::write(
+            rules.path().join("site.rules"),
+            "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
+             THEN ASSERT node.management_ip IS NOT NULL\n",
+        )
+        .unwrap();
+        let server = Server::start_with(
+            db.url(),
+            &format!(
+                "policies.dir = {:?}\npolicies.debounce = \"0s\"\n",
+                rules.path().display().to_string()
+            ),
+        );
+        let idle = policy_engine(&server);
+        assert_eq!(idle["state"], "idle", "{idle}");
+        server.create("/api/v1/locations", json!({"name": "dc1", "kind": "site"}));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let done = loop {
+            let c = policy_engine(&server);
+            if c["state"] == "ok" {
+                break c;
+            }
+            assert!(c["state"] == "idle" || c["state"] == "running", "{c}");
+            assert!(std::time::Instant::now() < deadline, "no evaluation: {c}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(done["last_run"].is_string(), "{done}");
+        assert!(
+            done["detail"].as_str().unwrap().contains("1 rules"),
+            "{done}"
+        );
+        let (status, _) = server.terminate();
+        assert!(status.success());
+    }
+    for db in TestDatabase::all_blocking() {
+        let off = Server::start_with(
+            db.url(),
+            "policies.interval = \"0s\"\npolicies.evaluate_on_change = false\n",
+        );
+        assert_eq!(policy_engine(&off)["state"], "disabled");
+    }
+}

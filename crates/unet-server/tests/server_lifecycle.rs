@@ -387,3 +387,52 @@ fn sigterm_lets_the_in_flight_request_finish() {
         log.join("\n")
     );
 }
+
+/// SIGTERM while the policy engine waits out its debounce after an inventory write, and while
+/// it evaluates a fleet of 3,000 nodes: the background work stops before the pool closes, so
+/// the server exits cleanly without an `ERROR` line (the runbook counts them).
+#[test]
+fn sigterm_during_policy_debounce_or_evaluation_logs_no_error() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("site.rules"),
+        "RULE \"active-nodes-have-management-ip\":\n  WHEN node.status == \"active\"\n  \
+         THEN ASSERT node.management_ip IS NOT NULL\n",
+    )
+    .unwrap();
+    let site = "0190a000-0000-7000-8000-000000000001";
+    let nodes: Vec<Value> = (0..3000)
+        .map(|i| {
+            json!({"id": format!("0190a000-0000-7000-9000-{i:012x}"), "name": format!("edge-{i}"),
+                   "vendor": "cisco", "role": "access", "status": "active", "location_id": site})
+        })
+        .collect();
+    let fleet = json!({"locations": [{"id": site, "name": "hq", "kind": "site"}], "nodes": nodes});
+    for debounce in ["1s", "0s"] {
+        // A fresh database each time: the harness signs in with the bootstrap password.
+        for db in TestDatabase::all_blocking() {
+            eprintln!("-- backend {}, debounce {debounce}", db.backend().as_str());
+            let server = Server::start_with(
+                db.url(),
+                &format!(
+                    "policies.dir = {:?}\npolicies.debounce = {debounce:?}\n",
+                    rules.path().display().to_string()
+                ),
+            );
+            let (status, _, report) = json_of(server.post_json("/api/v1/import", &fleet));
+            assert_eq!(status, 200, "{report}");
+            let (status, log) = server.terminate();
+            let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
+            assert!(
+                status.success() && errors.is_empty(),
+                "{status}, ERROR lines: {errors:?}\n{}",
+                log.join("\n")
+            );
+            assert!(
+                log.iter().any(|l| l.contains("stopped")),
+                "{}",
+                log.join("\n")
+            );
+        }
+    }
+}

@@ -204,3 +204,99 @@ fn hsts_is_sent_over_https_only() {
     assert_eq!(plain.status(), 200);
     assert!(plain.headers().get("strict-transport-security").is_none());
 }
+
+/// notBefore and notAfter of the first certificate in `path`, Unix seconds.
+fn validity(path: &Path) -> (i64, i64) {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let der = CertificateDer::from_pem_file(path).unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).unwrap();
+    let v = cert.validity();
+    (v.not_before.timestamp(), v.not_after.timestamp())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const DAY: i64 = 86_400;
+
+/// An issued self-signed certificate is valid from (an hour before) its issue for
+/// `tls.self_signed_days`, not from 1975 to 4096; a stored self-signed certificate that expires
+/// within 30 days, or outlives the configured lifetime, is renewed at start and on SIGHUP.
+#[test]
+fn self_signed_certificates_have_a_bounded_lifetime_and_are_renewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("ssl/cert.pem");
+    let key = dir.path().join("ssl/key.pem");
+    let config = format!(
+        "{}tls.self_signed_days = 90\n",
+        tls_config(dir.path(), true)
+    );
+
+    let issued_from = now();
+    // A fresh database for each start: the harness signs in with the bootstrap password.
+    let db = TestDatabase::sqlite();
+    let server = Server::start_with(db.url(), &config);
+    let (not_before, not_after) = validity(&cert);
+    assert!(
+        (issued_from - 2 * 3600..=now()).contains(&not_before),
+        "notBefore {not_before}, started {issued_from}"
+    );
+    assert!(
+        (issued_from + 90 * DAY - 3600..=now() + 90 * DAY).contains(&not_after),
+        "notAfter {not_after}: 90 days after {issued_from}"
+    );
+    let (_, _, status) = json_of(server.get("/api/v1/certificates/status"));
+    assert!(
+        (89..=90).contains(&status["days_remaining"].as_i64().unwrap()),
+        "{status}"
+    );
+    let (status, _) = server.terminate();
+    assert!(status.success());
+
+    // Stored self-signed certificates due for renewal: one expiring in 10 days, one issued
+    // for a century. Each is replaced by a 90-day one at start.
+    for days in [10, 36_500] {
+        let (old_cert, old_key) = openssl_pair(dir.path(), "old", days);
+        std::fs::copy(&old_cert, &cert).unwrap();
+        std::fs::copy(&old_key, &key).unwrap();
+        let db = TestDatabase::sqlite();
+        let server = Server::start_with(db.url(), &config);
+        let (_, not_after) = validity(&cert);
+        assert!(
+            (now() + 89 * DAY..=now() + 90 * DAY).contains(&not_after),
+            "a {days}-day certificate is renewed for 90 days: notAfter {not_after}"
+        );
+        let (_, _, status) = json_of(server.get("/api/v1/certificates/status"));
+        assert!(
+            !status["subject"].as_str().unwrap().contains("CN=old"),
+            "{status}"
+        );
+        // On SIGHUP, too, without a restart.
+        std::fs::copy(&old_cert, &cert).unwrap();
+        std::fs::copy(&old_key, &key).unwrap();
+        signal_pid(server.pid(), "HUP");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, _, status) = json_of(server.get("/api/v1/certificates/status"));
+            if !status["subject"].as_str().unwrap().contains("CN=old") {
+                assert!(
+                    (89..=90).contains(&status["days_remaining"].as_i64().unwrap()),
+                    "{status}"
+                );
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not renewed on SIGHUP: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (status, _) = server.terminate();
+        assert!(status.success());
+    }
+}

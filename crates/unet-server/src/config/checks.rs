@@ -1,7 +1,15 @@
-//! The checks `--validate` runs beyond parsing: things that depend on the machine, such as
-//! files that must be readable, directories that must be writable, and a certificate that must
-//! match its key.
+//! The checks `--validate` (and every SIGHUP) runs beyond parsing: things that depend on the
+//! machine, such as files that must be readable, directories that must be writable, and a
+//! certificate that must match its key.
+//!
+//! Files are asked about with `faccessat(2)`, never opened: the reload runs these checks inside
+//! the serving process, and opening then closing the database file (or its `-wal`, `-shm`,
+//! `-journal`) there would release every POSIX lock SQLite holds on it — `close(2)` drops all
+//! of a process's locks on a file, whichever descriptor took them. An outside `sqlite3`
+//! (the runbook's `VACUUM`) would then rewrite the file under the pool and corrupt it.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -25,7 +33,10 @@ pub fn check_environment(config: &Config) -> Vec<Problem> {
         super::policies::readable_policies(&config.policies),
     );
     if let Some(file) = &config.logging.file {
-        check("logging.file", writable_file(file));
+        check(
+            "logging.file",
+            writable_file(file).and_then(|()| not_a_database_file(file, &config.database.url)),
+        );
     }
     if config.tls.enabled && !config.tls.self_signed {
         let cert = read_certificates(&config.tls.cert_file);
@@ -57,19 +68,41 @@ pub fn check_environment(config: &Config) -> Vec<Problem> {
     problems
 }
 
+/// The file of an SQLite URL (`None` for PostgreSQL and `:memory:`).
+fn sqlite_file(url: &str) -> Result<Option<PathBuf>, String> {
+    if !url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .map_err(|e| format!("not a valid SQLite URL: {e}"))?;
+    let file = options.get_filename();
+    Ok((file.as_os_str() != ":memory:").then(|| file.to_path_buf()))
+}
+
+/// The database file and the files SQLite keeps beside it.
+fn sqlite_files(file: &Path) -> [PathBuf; 4] {
+    ["", "-wal", "-shm", "-journal"].map(|suffix| {
+        let mut name = OsString::from(file.as_os_str());
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
 fn check_database_url(url: &str) -> Result<(), String> {
     if url.starts_with("sqlite:") {
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-            .map_err(|e| format!("not a valid SQLite URL: {e}"))?;
-        let file = options.get_filename();
-        if file.as_os_str() == ":memory:" {
+        let Some(file) = sqlite_file(url)? else {
             return Ok(());
+        };
+        // SQLite creates `-wal` and `-shm` next to the file: the directory must take files.
+        writable_dir(file.parent().unwrap_or(Path::new(".")))?;
+        for existing in sqlite_files(&file).iter().filter(|f| f.exists()) {
+            if existing.is_dir() {
+                return Err(format!("is a directory: {}", existing.display()));
+            }
+            accessible(existing, libc::R_OK | libc::W_OK)
+                .map_err(|e| format!("file not writable: {} ({e})", existing.display()))?;
         }
-        match file.parent() {
-            Some(dir) if file.exists() => writable_file(file).or_else(|_| writable_dir(dir)),
-            Some(dir) => writable_dir(dir),
-            None => Ok(()),
-        }
+        Ok(())
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         sqlx::postgres::PgConnectOptions::from_str(url)
             .map(|_| ())
@@ -118,13 +151,50 @@ fn writable_file(file: &Path) -> Result<(), String> {
         return Err(format!("is a directory: {}", file.display()));
     }
     if file.exists() {
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(file)
-            .map(|_| ())
+        accessible(file, libc::W_OK)
             .map_err(|e| format!("file not writable: {} ({e})", file.display()))
     } else {
         writable_dir(file.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+/// Whether this process (its effective user and groups) may access `file` in `mode`
+/// (`libc::R_OK | libc::W_OK`, …), asked of the kernel without opening the file.
+fn accessible(file: &Path, mode: libc::c_int) -> Result<(), std::io::Error> {
+    let path = std::ffi::CString::new(file.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: `path` is a NUL-terminated string that outlives the call; faccessat reads it
+    // and touches no other memory.
+    let rc = unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), mode, libc::AT_EACCESS) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `logging.file` must not be one of the database's files: the log writer opens, appends to
+/// and (on every reload) closes it, which would corrupt the database and release SQLite's
+/// locks on it.
+fn not_a_database_file(log: &Path, url: &str) -> Result<(), String> {
+    let Ok(Some(db)) = sqlite_file(url) else {
+        return Ok(());
+    };
+    // The folder resolved (links, `..`), the name as given: the files need not exist yet.
+    let resolved = |p: &Path| {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+        match (dir.unwrap_or(Path::new(".")).canonicalize(), p.file_name()) {
+            (Ok(dir), Some(name)) => dir.join(name),
+            _ => p.to_path_buf(),
+        }
+    };
+    let log = resolved(log);
+    match sqlite_files(&db).iter().find(|f| resolved(f) == log) {
+        Some(f) => Err(format!(
+            "{} is a file of the database; choose another log file",
+            f.display()
+        )),
+        None => Ok(()),
     }
 }
 
@@ -190,6 +260,31 @@ mod tests {
                 "tls.cert_file: file not found: /nonexistent/cert.pem",
                 "tls.key_file: file not found: /nonexistent/key.pem",
             ]
+        );
+    }
+
+    #[test]
+    fn the_log_file_cannot_be_a_file_of_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("unet.db");
+        std::fs::write(&db, "").unwrap();
+        let c = config(&format!(
+            "[database]\nurl = \"sqlite://{}\"\n[logging]\nfile = {:?}\n[data]\ndir = {:?}\n",
+            db.display(),
+            dir.path().join("sub/../unet.db-wal").display().to_string(),
+            dir.path().join("data").display().to_string()
+        ));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let text: Vec<String> = check_environment(&c)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            text,
+            [format!(
+                "logging.file: {}-wal is a file of the database; choose another log file",
+                db.display()
+            )]
         );
     }
 

@@ -81,6 +81,9 @@ pub struct TlsSection {
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
     pub self_signed: bool,
+    /// Lifetime of an issued self-signed certificate, days; more than the 30 days before
+    /// expiry at which a stored one is renewed.
+    pub self_signed_days: u32,
 }
 
 #[derive(Clone, PartialEq)]
@@ -281,6 +284,8 @@ impl Config {
                 cert_file: r.path("tls.cert_file", "/etc/unet/ssl/cert.pem"),
                 key_file: r.path("tls.key_file", "/etc/unet/ssl/key.pem"),
                 self_signed: r.bool("tls.self_signed", false),
+                self_signed_days: u32::try_from(r.integer("tls.self_signed_days", 365, 31, 3650))
+                    .unwrap_or(365),
             },
             database: database_section(&mut r),
             logging: LoggingSection {

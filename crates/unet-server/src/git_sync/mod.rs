@@ -319,7 +319,12 @@ pub async fn run_background(state: AppState, mut stop: watch::Receiver<bool>) {
             () = state.git().wake.notified() => {}
             () = tick => {}
         }
-        if let Err(e) = sync_now(&state, None).await {
+        // A shutdown stops waiting for the run (which finishes on its own thread).
+        let result = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            result = sync_now(&state, None) => result,
+        };
+        if let Err(e) = result {
             tracing::error!(target: "unet::git", event = "git_sync", "ERROR git sync failed: {e}");
         }
     }

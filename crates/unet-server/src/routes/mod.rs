@@ -42,6 +42,10 @@ pub use health::{DatabaseCheck, Health, HealthChecks, HealthStatus};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The longest client `X-Request-Id` kept; it is stored with every change and logged with
+/// every request.
+const MAX_REQUEST_ID: usize = 128;
+
 /// The API routes and the OpenAPI document that describes them, built from the same code.
 pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::base())
@@ -90,7 +94,26 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// A client's `X-Request-Id` is kept only when it is 1 to [`MAX_REQUEST_ID`] visible ASCII
+/// characters (one value); otherwise it is removed and the next layer generates a UUID.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let mut values = request.headers().get_all(&REQUEST_ID).iter();
+    let usable = match (values.next(), values.next()) {
+        (Some(id), None) => {
+            let bytes = id.as_bytes();
+            (1..=MAX_REQUEST_ID).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic)
+        }
+        (None, _) => true,
+        (Some(_), Some(_)) => false,
+    };
+    if !usable {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
 }
 
 async fn route_not_found(request: Request) -> Problem {
@@ -105,15 +128,20 @@ async fn route_not_found(request: Request) -> Problem {
     )
 }
 
-/// Errors produced below the handlers (405 with its `Allow` header, 408 from the timeout) come
-/// without a body; give them a problem document and keep their headers.
+/// Errors produced below the handlers (405 with its `Allow` header, 408 from the timeout, 413
+/// from the body limit) come without a body or with plain text; give them a problem document
+/// and keep their headers. A JSON answer (a problem document, or the health report that goes
+/// with a 503) is the handler's own and stays.
 async fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            let v = v.as_bytes();
+            v == PROBLEM_JSON.as_bytes() || v.starts_with(b"application/json")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
     let (code, detail) = match status {

@@ -415,9 +415,12 @@ fn add_problem_responses(method: &str, op: &mut Operation, problem_ref: &str) {
         .unwrap_or_default();
         op.responses.responses.insert(key, RefOr::T(response));
     }
-    let request_id: utoipa::openapi::Header =
-        serde_json::from_value(json!({"schema": {"type": "string"}, "description": "The request id (echoed or generated)"}))
-            .unwrap_or_default();
+    let request_id: utoipa::openapi::Header = serde_json::from_value(json!({
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        "description": "The request id: the client's own when it is 1 to 128 visible ASCII \
+            characters, otherwise a generated UUID"
+    }))
+    .unwrap_or_default();
     for response in op.responses.responses.values_mut() {
         if let RefOr::T(r) = response {
             r.headers

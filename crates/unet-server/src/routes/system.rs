@@ -81,6 +81,9 @@ struct Performance {
     /// Milliseconds (upper bound of the histogram bucket).
     http_request_duration_p95: f64,
     db_statements_total: u64,
+    /// Database failures met since the start (statements or connections that failed, health
+    /// checks refused); also `unet_database_errors_total`.
+    db_errors_total: u64,
     db_pool_size: u32,
     db_pool_idle: u64,
 }
@@ -146,6 +149,7 @@ fn performance(state: &AppState) -> Performance {
         http_request_duration_avg: totals.duration_avg_ms,
         http_request_duration_p95: totals.duration_p95_ms,
         db_statements_total: state.store().statements_executed(),
+        db_errors_total: state.operations().metrics().database_errors(),
         db_pool_size: pool.size(),
         db_pool_idle: pool.num_idle() as u64,
     }
@@ -194,6 +198,12 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
             "SQL statements run by the store.",
             "counter",
             p.db_statements_total as f64,
+        ),
+        (
+            "unet_database_errors_total",
+            "Database failures: statements or connections that failed, health checks refused.",
+            "counter",
+            p.db_errors_total as f64,
         ),
         (
             "unet_db_pool_connections",
@@ -249,7 +259,8 @@ pub struct SystemStatus {
 #[derive(Debug, Serialize, ToSchema)]
 struct Component {
     name: &'static str,
-    /// `ok`, `error`, `idle`, `disabled` or `not_available` (not part of this build).
+    /// `ok`, `error`, `idle`, `running`, `expiring` (tls), `disabled` or `not_available` (not
+    /// part of this build).
     state: &'static str,
     #[schema(value_type = Option<String>, format = DateTime)]
     last_run: Option<Timestamp>,
@@ -274,6 +285,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
                 .collect(),
         ),
         Err(e) => {
+            ops.metrics().database_error();
             tracing::error!(target: "unet::system", error = %e, "ERROR system_status database check failed");
             let detail = "the database did not answer the status query".to_string();
             (
@@ -307,10 +319,15 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             component("tls", tls, None, None),
             absent("scheduler"),
             absent("snmp_poller"),
-            absent("policy_engine"),
+            policy_component(&state),
             git_component(&state),
         ],
     }))
+}
+
+fn policy_component(state: &AppState) -> Component {
+    let (policy_state, last_run, detail) = state.policies().component();
+    component("policy_engine", policy_state, last_run, detail)
 }
 
 fn git_component(state: &AppState) -> Component {

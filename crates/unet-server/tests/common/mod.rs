@@ -256,7 +256,7 @@ fn data_dir(config: &Path, dir: &Path) -> PathBuf {
 
 /// Logs in as the bootstrap `admin` when the server wrote its password under `data_dir`
 /// (a restart on the same data dir finds the file of the first start).
-fn admin_token(base: &str, data_dir: &Path) -> Option<String> {
+pub fn admin_token(base: &str, data_dir: &Path) -> Option<String> {
     let password = std::fs::read_to_string(data_dir.join("initial-admin-password")).ok()?;
     let r = client_with(None)
         .post(format!("{base}/api/v1/auth/login"))
