@@ -219,3 +219,95 @@ fn health_docs_and_request_ids() {
         assert!(line.contains(part), "{part} missing: {line}");
     }
 }
+
+#[test]
+fn request_rules_on_every_backend() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let s = Server::start(&db);
+        preconditions(&s);
+        drop(s);
+    }
+}
+
+fn send(
+    s: &Server,
+    method: Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: &str,
+) -> reqwest::blocking::Response {
+    let mut request = s
+        .request(method, path)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    request.send().unwrap()
+}
+
+/// RFC 9110 §13.1.1: a well-formed entity tag that names no stored revision is a failed
+/// precondition (412), as is a body `revision` of PATCH; only a malformed header is 400.
+fn preconditions(s: &Server) {
+    let node = s.create("/api/v1/nodes", json!({"name": "pre-1"}));
+    let path = format!("/api/v1/nodes/{}", node["id"].as_str().unwrap());
+    let patch = r#"{"model": "x"}"#;
+    for tag in ["\"stale-0\"", "W/\"abc\"", "\"\"", "\"7\", \"8\""] {
+        assert_problem(
+            send(s, Method::PATCH, &path, Some(tag), patch),
+            412,
+            "stale_revision",
+        );
+        let put = r#"{"name": "pre-1", "model": "y"}"#;
+        assert_problem(
+            send(s, Method::PUT, &path, Some(tag), put),
+            412,
+            "stale_revision",
+        );
+    }
+    assert_problem(
+        send(s, Method::PATCH, &path, Some("stale-0"), patch),
+        400,
+        "invalid_header",
+    );
+    // A list names the stored revision when any of its tags does.
+    let r = send(s, Method::PATCH, &path, Some("\"x\", \"1\", \"9\""), patch);
+    let (status, headers, body) = json_of(r);
+    assert_eq!(
+        (status, headers["etag"].to_str().unwrap()),
+        (200, "\"2\""),
+        "{body}"
+    );
+    // PATCH honours a body `revision` like PUT does.
+    let stale = r#"{"model": "z", "revision": 1}"#;
+    assert_problem(
+        send(s, Method::PATCH, &path, None, stale),
+        412,
+        "stale_revision",
+    );
+    let current = r#"{"model": "z", "revision": 2}"#;
+    let (status, _, body) = json_of(send(s, Method::PATCH, &path, None, current));
+    assert_eq!(
+        (status, body["revision"].as_i64()),
+        (200, Some(3)),
+        "{body}"
+    );
+    // If-Match and a body revision that disagree can never both hold: refused as such.
+    for method in [Method::PATCH, Method::PUT] {
+        let body = r#"{"name": "pre-1", "model": "w", "revision": 2}"#;
+        let p = assert_problem(
+            send(s, method, &path, Some("\"3\""), body),
+            422,
+            "validation_failed",
+        );
+        assert_eq!(p["errors"][0]["field"], "revision", "{p}");
+    }
+    // A record that does not exist is 404 whatever the precondition.
+    let missing = format!("/api/v1/nodes/{}", unet_core::Uuid::new_v4());
+    assert_problem(
+        send(s, Method::PATCH, &missing, Some("\"x\", \"y\""), patch),
+        404,
+        "not_found",
+    );
+}

@@ -14,7 +14,9 @@ use crate::db::{
     on_unique_violation,
 };
 use crate::locations::descendants_sql;
-use crate::rules::{check_revision, check_same_id, delete_rows};
+use crate::rules::{
+    check_revision, check_same_id, delete_rows, expected_revision, fetch_for_update, row_lock,
+};
 use crate::{Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str = "id, name, domain, fqdn, vendor, platform, model, role, status, \
@@ -120,6 +122,11 @@ pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, n: &Node) -> Result<()> {
     Ok(())
 }
 
+/// The node to update or delete, locked for the rest of the transaction ([`fetch_for_update`]).
+async fn locked(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Node>> {
+    fetch_for_update(db, conn, "nodes", COLUMNS, id, from_row).await
+}
+
 pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Node>> {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE id = "));
     sql.bind(id);
@@ -129,9 +136,10 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<N
         .transpose()
 }
 
+/// The stored rows an import replaces, locked like [`fetch_for_update`].
 pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Node>> {
     let head = format!("SELECT {COLUMNS} FROM nodes WHERE id");
-    db.fetch_in(conn, &head, ids, "", from_row).await
+    db.fetch_in(conn, &head, ids, row_lock(db), from_row).await
 }
 
 /// Nodes placed at any of the locations.
@@ -339,11 +347,12 @@ impl Store {
     ) -> Result<Node> {
         let d = d.validated()?;
         check_same_id(id, d.id)?;
+        let expected = expected_revision(if_revision, d.revision)?;
         let mut tx = self.begin_write().await?;
-        let current = fetch(&self.db, &mut tx, id)
+        let current = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Node, id))?;
-        check_revision(if_revision.or(d.revision), current.revision)?;
+        check_revision(expected, current.revision)?;
         if same_content(&current, &d) {
             return Ok(current);
         }
@@ -366,7 +375,7 @@ impl Store {
     /// too, each with a change row.
     pub async fn delete_node(&self, ctx: &ChangeContext, id: Uuid, cascade: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let node = fetch(&self.db, &mut tx, id)
+        let node = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Node, id))?;
         if !cascade {
