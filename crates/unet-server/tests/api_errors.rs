@@ -226,6 +226,7 @@ fn request_rules_on_every_backend() {
         eprintln!("-- backend {}", db.backend().as_str());
         let s = Server::start(&db);
         preconditions(&s);
+        repeated_members(&s);
         drop(s);
     }
 }
@@ -309,5 +310,36 @@ fn preconditions(s: &Server) {
         send(s, Method::PATCH, &missing, Some("\"x\", \"y\""), patch),
         404,
         "not_found",
+    );
+}
+
+/// A member given twice is refused by PATCH as by POST, with the same problem.
+fn repeated_members(s: &Server) {
+    let twice = r#"{"name": "dup-1", "model": "a", "model": "b"}"#;
+    let posted = assert_problem(
+        send(s, Method::POST, "/api/v1/nodes", None, twice),
+        422,
+        "invalid_field",
+    );
+    let node = s.create("/api/v1/nodes", json!({"name": "dup-1"}));
+    let path = format!("/api/v1/nodes/{}", node["id"].as_str().unwrap());
+    let patched = assert_problem(
+        send(
+            s,
+            Method::PATCH,
+            &path,
+            None,
+            r#"{"model": "a", "model": "b"}"#,
+        ),
+        422,
+        "invalid_field",
+    );
+    assert_eq!(patched["errors"], posted["errors"]);
+    assert!(
+        posted["detail"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field `model`"),
+        "{posted}"
     );
 }

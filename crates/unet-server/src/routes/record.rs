@@ -95,7 +95,7 @@ macro_rules! record_endpoints {
             $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
             $crate::extract::IdPath(id): $crate::extract::IdPath,
             if_match: $crate::extract::IfMatch,
-            $crate::extract::JsonBody(patch): $crate::extract::JsonBody<serde_json::Value>,
+            $crate::extract::JsonBody(patch): $crate::extract::JsonBody<$crate::patch::MergePatch>,
         ) -> $crate::error::Result<axum::response::Response> {
             let store = state.store();
             loop {
