@@ -227,6 +227,7 @@ fn request_rules_on_every_backend() {
         let s = Server::start(&db);
         preconditions(&s);
         repeated_members(&s);
+        host_name_case(&s);
         drop(s);
     }
 }
@@ -342,4 +343,28 @@ fn repeated_members(s: &Server) {
             .contains("duplicate field `model`"),
         "{posted}"
     );
+}
+
+/// Host names compare case-insensitively (RFC 4343): stored in lower case, found in any.
+fn host_name_case(s: &Server) {
+    let upper = s.create(
+        "/api/v1/nodes",
+        json!({"name": "CORE-9", "domain": "DC1.Example.NET"}),
+    );
+    assert_eq!(
+        (&upper["name"], &upper["domain"], &upper["fqdn"]),
+        (
+            &json!("core-9"),
+            &json!("dc1.example.net"),
+            &json!("core-9.dc1.example.net")
+        )
+    );
+    let lower = r#"{"name": "core-9", "domain": "dc1.example.net"}"#;
+    assert_problem(
+        send(s, Method::POST, "/api/v1/nodes", None, lower),
+        409,
+        "conflict",
+    );
+    let (status, _, found) = json_of(s.get("/api/v1/resolve/nodes?ident=Core-9.DC1.example.net"));
+    assert_eq!((status, &found["id"]), (200, &upper["id"]), "{found}");
 }

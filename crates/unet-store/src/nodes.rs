@@ -313,6 +313,9 @@ impl Store {
     }
 
     /// A node by UUID, else by name (ambiguous when several domains use it), else by fqdn.
+    /// Host names are stored in lower case, so any spelling finds them; a name stored in
+    /// another case (kept by the migration that lower-cased names, because its lower-case
+    /// form was taken) is found by its exact spelling, and both together are ambiguous.
     pub async fn resolve_node(&self, ident: &str) -> Result<Node> {
         let ident = ident.trim();
         if let Ok(id) = Uuid::parse_str(ident) {
@@ -320,8 +323,11 @@ impl Store {
         }
         let mut conn = self.read_conn().await?;
         for column in ["name", "fqdn"] {
-            let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE {column} = "));
-            sql.bind(ident).push(" ORDER BY name, fqdn LIMIT 11");
+            let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE {column} IN ("));
+            sql.bind(ident)
+                .push(", ")
+                .bind(ident.to_ascii_lowercase())
+                .push(") ORDER BY name, fqdn LIMIT 11");
             let rows = self.db.fetch_all(&mut conn, sql).await?;
             let mut found = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             match found.len() {
