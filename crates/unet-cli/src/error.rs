@@ -90,6 +90,15 @@ impl CliError {
         matches!(self, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
+    /// The record changed since the revision a write named, locally or on the server.
+    pub fn is_stale(&self) -> bool {
+        matches!(
+            self,
+            CliError::Store(StoreError::StaleRevision { .. })
+                | CliError::Server { status: 412, .. }
+        )
+    }
+
     /// The record asked for does not exist, locally or on the server.
     pub fn is_not_found(&self) -> bool {
         matches!(
