@@ -282,7 +282,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 impl IfMatch {
     /// Exactly what [`IF_MATCH_PATTERN`] describes; `None` for anything else.
     pub fn parse(value: &[u8]) -> Option<IfMatch> {
-        let text = value.trim_ascii();
+        let text = trim_ows(value);
         if text == b"*" {
             return Some(IfMatch::Any);
         }
@@ -290,10 +290,13 @@ impl IfMatch {
         if is_revision(text) {
             revisions.push(revision(text)?);
         } else {
-            for tag in text.split(|b| *b == b',') {
-                let tag = tag.trim_ascii_start().trim_ascii_end();
-                let tag = tag.strip_prefix(b"W/").unwrap_or(tag);
-                let opaque = tag.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+            // Tag by tag: an opaque tag may itself hold a comma.
+            let mut rest = text;
+            loop {
+                let tag = rest.strip_prefix(b"W/").unwrap_or(rest);
+                let quoted = tag.strip_prefix(b"\"")?;
+                let end = quoted.iter().position(|b| *b == b'"')?;
+                let opaque = &quoted[..end];
                 // etagc: any visible character but the double quote (RFC 9110 §8.8.3).
                 if !opaque.iter().all(|b| matches!(b, 0x21 | 0x23..=0x7e)) {
                     return None;
@@ -301,6 +304,11 @@ impl IfMatch {
                 if is_revision(opaque) {
                     revisions.push(revision(opaque)?);
                 }
+                rest = trim_ows(&quoted[end + 1..]);
+                if rest.is_empty() {
+                    break;
+                }
+                rest = trim_ows(rest.strip_prefix(b",")?);
             }
         }
         revisions.sort_unstable();
@@ -339,6 +347,14 @@ impl IfMatch {
             ))
         }
     }
+}
+
+/// Without the optional white space (spaces and tabs) around it.
+fn trim_ows(text: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = text.iter().position(|b| !ows(b)).unwrap_or(text.len());
+    let end = text.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &text[start..end]
 }
 
 /// 1 to 18 ASCII digits: a revision as this API spells it.
@@ -386,6 +402,7 @@ mod tests {
         assert_eq!(revisions("\"stale-0\""), Some(vec![]));
         assert_eq!(revisions("\"\""), Some(vec![]));
         assert_eq!(revisions("\"4\", W/\"x\",\"2\" ,\"4\""), Some(vec![2, 4]));
+        assert_eq!(revisions("\"a,1\", \"7\""), Some(vec![7]));
         let bad = [
             "",
             "yesterday",
@@ -393,6 +410,8 @@ mod tests {
             "1\"",
             "\"a\"b\"",
             "\"1\",",
+            "\"1\",,\"2\"",
+            "\"1\" \"2\"",
             "W/3",
             "\"\u{7f}\"",
         ];
@@ -409,6 +428,8 @@ mod tests {
             "\"stale-0\"",
             "\"\"",
             "\"1\", W/\"x\",\"2\"",
+            "\"a,b\",\t\"5\"",
+            "W/\"k,\"\t \t,\t\"G0\" , \"2\"",
         ];
         for text in good.iter().chain(&bad) {
             assert_eq!(
