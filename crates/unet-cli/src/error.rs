@@ -106,6 +106,15 @@ impl CliError {
         }
     }
 
+    /// The record changed since the revision a write named, locally or on the server.
+    pub fn is_stale(&self) -> bool {
+        matches!(
+            self,
+            CliError::Store(StoreError::StaleRevision { .. })
+                | CliError::Server { status: 412, .. }
+        )
+    }
+
     /// The record asked for does not exist, locally or on the server.
     pub fn is_not_found(&self) -> bool {
         matches!(

@@ -374,3 +374,45 @@ fn version_completions_and_default_database() {
     assert!(out.status.success());
     assert!(env_db.exists());
 }
+
+/// `update` reads the record, changes the flags given and writes it back: eight of them at
+/// once, each setting its own `custom_data` key, must all last (an update written over a
+/// revision it did not read would drop the others' keys).
+#[test]
+fn concurrent_updates_keep_every_change() {
+    const CLIENTS: usize = 8;
+    const UPDATES: usize = 3;
+    each_backend(|unet| {
+        seed(unet);
+        for (group, ident) in [
+            ("locations", "HQ"),
+            ("nodes", "core-01"),
+            ("links", "core-access"),
+        ] {
+            let before = unet.json(&[group, "show", ident]);
+            std::thread::scope(|scope| {
+                for n in 0..CLIENTS {
+                    scope.spawn(move || {
+                        for i in 1..=UPDATES {
+                            let set = format!("client{n}={i}");
+                            unet.ok(&[group, "update", ident, "--set", &set]);
+                        }
+                    });
+                }
+            });
+            let after = unet.json(&[group, "show", ident]);
+            for n in 0..CLIENTS {
+                assert_eq!(
+                    after["custom_data"][format!("client{n}")],
+                    serde_json::json!(UPDATES),
+                    "{group} {ident}: an update was lost: {after}"
+                );
+            }
+            let writes = i64::try_from(CLIENTS * UPDATES).unwrap();
+            assert_eq!(
+                after["revision"].as_i64().unwrap() - before["revision"].as_i64().unwrap(),
+                writes
+            );
+        }
+    });
+}

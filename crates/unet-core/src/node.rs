@@ -158,12 +158,14 @@ pub struct NodeDraft {
 
 impl NodeDraft {
     /// Checks every rule of the data model and returns the canonical form: trimmed text,
-    /// empty optional strings as absent, the IP in its canonical spelling, the platform inferred
-    /// from the vendor when absent, `custom_data` an object.
+    /// empty optional strings as absent, name and domain in lower case (host names compare
+    /// case-insensitively, RFC 4343, so `CORE-1` and `core-1` are one name), the IP in its
+    /// canonical spelling, the platform inferred from the vendor when absent, `custom_data` an
+    /// object.
     pub fn validated(mut self) -> Result<NodeDraft> {
-        self.name = self.name.trim().to_string();
+        self.name = self.name.trim().to_ascii_lowercase();
         validate_hostname("name", &self.name)?;
-        self.domain = clean(self.domain);
+        self.domain = clean(self.domain).map(|d| d.to_ascii_lowercase());
         if let Some(domain) = &self.domain {
             validate_domain("domain", domain)?;
         }
@@ -253,6 +255,19 @@ mod tests {
         assert_eq!(n.management_ip.as_deref(), Some("2001:db8::1"));
         assert_eq!(n.serial_number, None);
         assert_eq!(n.custom_data, Some(serde_json::json!({})));
+    }
+
+    #[test]
+    fn host_names_are_lower_case() {
+        let n = draft(
+            r#"{"name":"CORE-1","domain":"DC1.Example.NET","fqdn":"Core-1.dc1.example.net"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (n.name.as_str(), n.domain.as_deref()),
+            ("core-1", Some("dc1.example.net"))
+        );
+        assert_eq!(n.fqdn.as_deref(), Some("core-1.dc1.example.net"));
     }
 
     #[test]

@@ -243,49 +243,133 @@ fn query_rejection(e: QueryRejection) -> Error {
     }
 }
 
-/// `If-Match: "<revision>"` (or `*`, which matches any revision). Anything else is a malformed
-/// header (400); a well-formed ETag of another revision is a lost update (412, from the store).
-pub struct IfMatch(pub Option<i64>);
+/// `If-Match` (RFC 9110 §13.1.1): `*`, or a list of entity tags. This API's tags are
+/// `"<revision>"` (also accepted weak, `W/"3"`, or as the bare number `3` that scripts copy
+/// from a record's `revision`); a well-formed tag of any other spelling names no revision and
+/// matches no record (412). Only a header that is not an entity-tag list is malformed (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header, or `*`: the write is unconditional.
+    Any,
+    /// The revisions the listed tags name (possibly none), and the header as sent.
+    Revisions { revisions: Vec<i64>, header: String },
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Error> {
         let Some(value) = parts.headers.get(header::IF_MATCH) else {
-            return Ok(IfMatch(None));
+            return Ok(IfMatch::Any);
         };
-        let text = value.to_str().unwrap_or("").trim();
-        if text == "*" {
-            return Ok(IfMatch(None));
-        }
-        // Exactly IF_MATCH_PATTERN: a quoted revision, optionally weak, or the bare revision
-        // number that scripts copy from a record's `revision`.
-        let tag = text.strip_prefix("W/").unwrap_or(text);
-        let quoted = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
-        let bare = (tag == text).then_some(text);
-        quoted
-            .or(bare)
-            .filter(|digits| {
-                (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-            })
-            .and_then(|digits| digits.parse::<i64>().ok())
-            .map(|rev| IfMatch(Some(rev)))
-            .ok_or_else(|| Error::Request {
+        IfMatch::parse(value.as_bytes()).ok_or_else(|| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            Error::Request {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_header",
                 detail: format!(
-                    "If-Match must be an ETag of this API, such as \"3\", or *; got {text:?}"
+                    "If-Match must be * or a list of entity tags such as \"3\"; got {text:?}"
                 ),
                 errors: vec![FieldError {
                     field: "If-Match".to_string(),
-                    message: "expected a revision ETag such as \"3\"".to_string(),
+                    message: "expected * or entity tags such as \"3\"".to_string(),
                 }],
-            })
+            }
+        })
     }
 }
 
-/// What `If-Match` accepts, for the OpenAPI document.
-pub const IF_MATCH_PATTERN: &str = "^(\\*|(W/)?\"[0-9]{1,18}\"|[0-9]{1,18})$";
+impl IfMatch {
+    /// Exactly what [`IF_MATCH_PATTERN`] describes; `None` for anything else.
+    pub fn parse(value: &[u8]) -> Option<IfMatch> {
+        let text = trim_ows(value);
+        if text == b"*" {
+            return Some(IfMatch::Any);
+        }
+        let mut revisions = Vec::new();
+        if is_revision(text) {
+            revisions.push(revision(text)?);
+        } else {
+            // Tag by tag: an opaque tag may itself hold a comma.
+            let mut rest = text;
+            loop {
+                let tag = rest.strip_prefix(b"W/").unwrap_or(rest);
+                let quoted = tag.strip_prefix(b"\"")?;
+                let end = quoted.iter().position(|b| *b == b'"')?;
+                let opaque = &quoted[..end];
+                // etagc: any visible character but the double quote (RFC 9110 §8.8.3).
+                if !opaque.iter().all(|b| matches!(b, 0x21 | 0x23..=0x7e)) {
+                    return None;
+                }
+                if is_revision(opaque) {
+                    revisions.push(revision(opaque)?);
+                }
+                rest = trim_ows(&quoted[end + 1..]);
+                if rest.is_empty() {
+                    break;
+                }
+                rest = trim_ows(rest.strip_prefix(b",")?);
+            }
+        }
+        revisions.sort_unstable();
+        revisions.dedup();
+        Some(IfMatch::Revisions {
+            revisions,
+            header: String::from_utf8_lossy(text).into_owned(),
+        })
+    }
+
+    /// The revision the store must find for the write to happen: none for `Any`, the one the
+    /// header names, or — when it names several or none — the current revision (read with
+    /// `current`, only then) if it is listed; otherwise the precondition fails (412).
+    pub async fn expected(
+        self,
+        current: impl Future<Output = Result<i64, Error>>,
+    ) -> Result<Option<i64>, Error> {
+        let (revisions, header) = match self {
+            IfMatch::Any => return Ok(None),
+            IfMatch::Revisions { revisions, header } => (revisions, header),
+        };
+        if let [only] = revisions[..] {
+            return Ok(Some(only));
+        }
+        let current = current.await?;
+        if revisions.contains(&current) {
+            Ok(Some(current))
+        } else {
+            Err(Error::request(
+                StatusCode::PRECONDITION_FAILED,
+                "stale_revision",
+                format!(
+                    "stale revision: If-Match {header} does not name the stored revision {current} \
+                     (ETag \"{current}\"); fetch the record again and retry"
+                ),
+            ))
+        }
+    }
+}
+
+/// Without the optional white space (spaces and tabs) around it.
+fn trim_ows(text: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = text.iter().position(|b| !ows(b)).unwrap_or(text.len());
+    let end = text.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &text[start..end]
+}
+
+/// 1 to 18 ASCII digits: a revision as this API spells it.
+fn is_revision(text: &[u8]) -> bool {
+    (1..=18).contains(&text.len()) && text.iter().all(u8::is_ascii_digit)
+}
+
+fn revision(digits: &[u8]) -> Option<i64> {
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// What `If-Match` accepts, for the OpenAPI document: `*`, a bare revision, or a list of
+/// entity tags (optionally weak) separated by commas.
+pub const IF_MATCH_PATTERN: &str =
+    "^(\\*|[0-9]{1,18}|(W/)?\"[!#-~]*\"([ \\t]*,[ \\t]*(W/)?\"[!#-~]*\")*)$";
 
 /// The revision as an ETag header value.
 pub fn etag(revision: i64) -> String {
@@ -301,6 +385,58 @@ mod tests {
         match e {
             Error::Request { code, errors, .. } => (code, errors),
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn if_match_reads_entity_tag_lists() {
+        let revisions = |text: &str| match IfMatch::parse(text.as_bytes()) {
+            Some(IfMatch::Revisions { revisions, .. }) => Some(revisions),
+            Some(IfMatch::Any) => Some(vec![-1]),
+            None => None,
+        };
+        assert_eq!(revisions("*"), Some(vec![-1]));
+        assert_eq!(revisions("\"3\""), Some(vec![3]));
+        assert_eq!(revisions("W/\"3\""), Some(vec![3]));
+        assert_eq!(revisions("3"), Some(vec![3]));
+        assert_eq!(revisions("\"stale-0\""), Some(vec![]));
+        assert_eq!(revisions("\"\""), Some(vec![]));
+        assert_eq!(revisions("\"4\", W/\"x\",\"2\" ,\"4\""), Some(vec![2, 4]));
+        assert_eq!(revisions("\"a,1\", \"7\""), Some(vec![7]));
+        let bad = [
+            "",
+            "yesterday",
+            "\"1",
+            "1\"",
+            "\"a\"b\"",
+            "\"1\",",
+            "\"1\",,\"2\"",
+            "\"1\" \"2\"",
+            "W/3",
+            "\"\u{7f}\"",
+        ];
+        for text in bad {
+            assert_eq!(revisions(text), None, "{text:?}");
+        }
+        // The OpenAPI document says exactly what the parser takes.
+        let pattern = regex::Regex::new(IF_MATCH_PATTERN).unwrap();
+        let good = [
+            "*",
+            "3",
+            "\"3\"",
+            "W/\"3\"",
+            "\"stale-0\"",
+            "\"\"",
+            "\"1\", W/\"x\",\"2\"",
+            "\"a,b\",\t\"5\"",
+            "W/\"k,\"\t \t,\t\"G0\" , \"2\"",
+        ];
+        for text in good.iter().chain(&bad) {
+            assert_eq!(
+                pattern.is_match(text),
+                IfMatch::parse(text.as_bytes()).is_some(),
+                "{text:?}"
+            );
         }
     }
 

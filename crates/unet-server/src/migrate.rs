@@ -69,6 +69,16 @@ async fn run_on(store: &Store, config: &Config, mode: MigrateMode) -> Result<Str
             for m in store.migrate().await? {
                 let _ = writeln!(out, "applied {} {}", m.version, m.description);
             }
+            let kept = store.mixed_case_host_names().await?;
+            if !kept.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "note: {} node(s) keep a name that differs from another node's only in case, \
+                     so it was not lower-cased: {}; rename or delete one of each pair",
+                    kept.len(),
+                    kept.join(", ")
+                );
+            }
         }
     }
     Ok(out)

@@ -274,3 +274,152 @@ fn unusable_request_ids_are_replaced() {
         }
     }
 }
+
+#[test]
+fn request_rules_on_every_backend() {
+    for db in TestDatabase::all_blocking() {
+        eprintln!("-- backend {}", db.backend().as_str());
+        let s = Server::start(&db);
+        preconditions(&s);
+        repeated_members(&s);
+        host_name_case(&s);
+        drop(s);
+    }
+}
+
+fn send(
+    s: &Server,
+    method: Method,
+    path: &str,
+    if_match: Option<&str>,
+    body: &str,
+) -> reqwest::blocking::Response {
+    let mut request = s
+        .request(method, path)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    request.send().unwrap()
+}
+
+/// RFC 9110 §13.1.1: a well-formed entity tag that names no stored revision is a failed
+/// precondition (412), as is a body `revision` of PATCH; only a malformed header is 400.
+fn preconditions(s: &Server) {
+    let node = s.create("/api/v1/nodes", json!({"name": "pre-1"}));
+    let path = format!("/api/v1/nodes/{}", node["id"].as_str().unwrap());
+    let patch = r#"{"model": "x"}"#;
+    for tag in ["\"stale-0\"", "W/\"abc\"", "\"\"", "\"7\", \"8\""] {
+        assert_problem(
+            send(s, Method::PATCH, &path, Some(tag), patch),
+            412,
+            "stale_revision",
+        );
+        let put = r#"{"name": "pre-1", "model": "y"}"#;
+        assert_problem(
+            send(s, Method::PUT, &path, Some(tag), put),
+            412,
+            "stale_revision",
+        );
+    }
+    assert_problem(
+        send(s, Method::PATCH, &path, Some("stale-0"), patch),
+        400,
+        "invalid_header",
+    );
+    // A list names the stored revision when any of its tags does.
+    let r = send(s, Method::PATCH, &path, Some("\"x\", \"1\", \"9\""), patch);
+    let (status, headers, body) = json_of(r);
+    assert_eq!(
+        (status, headers["etag"].to_str().unwrap()),
+        (200, "\"2\""),
+        "{body}"
+    );
+    // PATCH honours a body `revision` like PUT does.
+    let stale = r#"{"model": "z", "revision": 1}"#;
+    assert_problem(
+        send(s, Method::PATCH, &path, None, stale),
+        412,
+        "stale_revision",
+    );
+    let current = r#"{"model": "z", "revision": 2}"#;
+    let (status, _, body) = json_of(send(s, Method::PATCH, &path, None, current));
+    assert_eq!(
+        (status, body["revision"].as_i64()),
+        (200, Some(3)),
+        "{body}"
+    );
+    // If-Match and a body revision that disagree can never both hold: refused as such.
+    for method in [Method::PATCH, Method::PUT] {
+        let body = r#"{"name": "pre-1", "model": "w", "revision": 2}"#;
+        let p = assert_problem(
+            send(s, method, &path, Some("\"3\""), body),
+            422,
+            "validation_failed",
+        );
+        assert_eq!(p["errors"][0]["field"], "revision", "{p}");
+    }
+    // A record that does not exist is 404 whatever the precondition.
+    let missing = format!("/api/v1/nodes/{}", unet_core::Uuid::new_v4());
+    assert_problem(
+        send(s, Method::PATCH, &missing, Some("\"x\", \"y\""), patch),
+        404,
+        "not_found",
+    );
+}
+
+/// A member given twice is refused by PATCH as by POST, with the same problem.
+fn repeated_members(s: &Server) {
+    let twice = r#"{"name": "dup-1", "model": "a", "model": "b"}"#;
+    let posted = assert_problem(
+        send(s, Method::POST, "/api/v1/nodes", None, twice),
+        422,
+        "invalid_field",
+    );
+    let node = s.create("/api/v1/nodes", json!({"name": "dup-1"}));
+    let path = format!("/api/v1/nodes/{}", node["id"].as_str().unwrap());
+    let patched = assert_problem(
+        send(
+            s,
+            Method::PATCH,
+            &path,
+            None,
+            r#"{"model": "a", "model": "b"}"#,
+        ),
+        422,
+        "invalid_field",
+    );
+    assert_eq!(patched["errors"], posted["errors"]);
+    assert!(
+        posted["detail"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate field `model`"),
+        "{posted}"
+    );
+}
+
+/// Host names compare case-insensitively (RFC 4343): stored in lower case, found in any.
+fn host_name_case(s: &Server) {
+    let upper = s.create(
+        "/api/v1/nodes",
+        json!({"name": "CORE-9", "domain": "DC1.Example.NET"}),
+    );
+    assert_eq!(
+        (&upper["name"], &upper["domain"], &upper["fqdn"]),
+        (
+            &json!("core-9"),
+            &json!("dc1.example.net"),
+            &json!("core-9.dc1.example.net")
+        )
+    );
+    let lower = r#"{"name": "core-9", "domain": "dc1.example.net"}"#;
+    assert_problem(
+        send(s, Method::POST, "/api/v1/nodes", None, lower),
+        409,
+        "conflict",
+    );
+    let (status, _, found) = json_of(s.get("/api/v1/resolve/nodes?ident=Core-9.DC1.example.net"));
+    assert_eq!((status, &found["id"]), (200, &upper["id"]), "{found}");
+}

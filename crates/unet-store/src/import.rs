@@ -68,6 +68,9 @@ impl Store {
         progress(0);
         let now = Timestamp::now();
         let mut tx = self.begin_write().await?;
+        // The plan reads the location tree and the stored rows it replaces: the tree is
+        // locked against other location writers, the rows against other updates.
+        locations::lock_tree(&self.db, &mut tx).await?;
         let plan = Plan::build(&self.db, &mut tx, batch, now).await?;
         let mut report = ImportReport {
             failures: plan.failures,

@@ -12,7 +12,9 @@ use crate::db::{
     Arg, Db, Sql, chunks, get_json, get_opt_uuid, get_timestamp, get_uuid, multi_row,
     on_unique_violation,
 };
-use crate::rules::{check_revision, check_same_id, delete_rows};
+use crate::rules::{
+    check_revision, check_same_id, delete_rows, expected_revision, fetch_for_update, row_lock,
+};
 use crate::{Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str = "id, name, node_a_id, interface_a, node_z_id, interface_z, \
@@ -123,6 +125,11 @@ pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, l: &Link) -> Result<()> {
     Ok(())
 }
 
+/// The link to update or delete, locked for the rest of the transaction ([`fetch_for_update`]).
+async fn locked(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Link>> {
+    fetch_for_update(db, conn, "links", COLUMNS, id, from_row).await
+}
+
 pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Link>> {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM links WHERE id = "));
     sql.bind(id);
@@ -132,9 +139,10 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<L
         .transpose()
 }
 
+/// The stored rows an import replaces, locked like [`fetch_for_update`].
 pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Link>> {
     let head = format!("SELECT {COLUMNS} FROM links WHERE id");
-    db.fetch_in(conn, &head, ids, "", from_row).await
+    db.fetch_in(conn, &head, ids, row_lock(db), from_row).await
 }
 
 /// Links with any of the nodes on either side, by id: every side a link occupies has its row
@@ -330,11 +338,12 @@ impl Store {
     ) -> Result<Link> {
         let d = d.validated()?;
         check_same_id(id, d.id)?;
+        let expected = expected_revision(if_revision, d.revision)?;
         let mut tx = self.begin_write().await?;
-        let current = fetch(&self.db, &mut tx, id)
+        let current = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Link, id))?;
-        check_revision(if_revision.or(d.revision), current.revision)?;
+        check_revision(expected, current.revision)?;
         if same_content(&current, &d) {
             return Ok(current);
         }
@@ -351,7 +360,7 @@ impl Store {
     /// Deletes a link (nothing references links, so there is nothing to cascade).
     pub async fn delete_link(&self, ctx: &ChangeContext, id: Uuid) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let link = fetch(&self.db, &mut tx, id)
+        let link = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Link, id))?;
         delete_rows(&self.db, &mut tx, "links", &[id]).await?;

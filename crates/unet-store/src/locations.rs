@@ -11,8 +11,10 @@ use crate::changes::{self, Change};
 use crate::db::{
     Arg, Db, Sql, get_json, get_opt_uuid, get_timestamp, get_uuid, multi_row, on_unique_violation,
 };
-use crate::rules::{check_revision, check_same_id, delete_rows};
-use crate::{Conn, Result, Store, StoreError, cursor};
+use crate::rules::{
+    check_revision, check_same_id, delete_rows, expected_revision, fetch_for_update,
+};
+use crate::{Backend, Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str =
     "id, name, kind, parent_id, description, custom_data, path, created_at, updated_at, revision";
@@ -116,6 +118,24 @@ pub(crate) async fn rewrite(
     Ok(())
 }
 
+/// Key of the PostgreSQL advisory lock that [`lock_tree`] takes ("unet_loc" in ASCII).
+const TREE_LOCK: i64 = 0x756e_6574_5f6c_6f63;
+
+/// Serialises changes of the location tree: every transaction that writes locations (create,
+/// update, delete, import) takes this lock before it reads the tree, so the parent it checks,
+/// the cycle check and the paths it writes see every earlier change, and two moves can never
+/// close a cycle between them. PostgreSQL: a transaction-level advisory lock, released at
+/// commit or rollback; SQLite's write transaction already holds the whole database.
+pub(crate) async fn lock_tree(db: &Db, conn: &mut Conn) -> Result<()> {
+    if db.backend == Backend::Postgres {
+        let sql = format!(
+            "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock({TREE_LOCK})) AS tree_lock"
+        );
+        db.fetch_optional(conn, Sql::new(sql)).await?;
+    }
+    Ok(())
+}
+
 /// `SELECT id` of the location's subtree (itself included or not), as a recursive CTE that
 /// reads the same on both backends.
 pub(crate) fn descendants_sql(sql: &mut Sql, root: Uuid, include_root: bool) {
@@ -128,6 +148,11 @@ pub(crate) fn descendants_sql(sql: &mut Sql, root: Uuid, include_root: bool) {
     if !include_root {
         sql.push(" WHERE id <> ").bind(root);
     }
+}
+
+/// The location to update or delete, locked for the rest of the transaction ([`fetch_for_update`]).
+async fn locked(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Location>> {
+    fetch_for_update(db, conn, "locations", COLUMNS, id, from_row).await
 }
 
 pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Location>> {
@@ -237,6 +262,7 @@ impl Store {
     pub async fn create_location(&self, ctx: &ChangeContext, d: LocationDraft) -> Result<Location> {
         let d = d.validated()?;
         let mut tx = self.begin_write().await?;
+        lock_tree(&self.db, &mut tx).await?;
         let id = d.id.unwrap_or_else(Uuid::new_v4);
         if fetch(&self.db, &mut tx, id).await?.is_some() {
             return Err(StoreError::conflict(format!(
@@ -298,11 +324,13 @@ impl Store {
     ) -> Result<Location> {
         let d = d.validated()?;
         check_same_id(id, d.id)?;
+        let expected = expected_revision(if_revision, d.revision)?;
         let mut tx = self.begin_write().await?;
-        let current = fetch(&self.db, &mut tx, id)
+        lock_tree(&self.db, &mut tx).await?;
+        let current = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Location, id))?;
-        check_revision(if_revision.or(d.revision), current.revision)?;
+        check_revision(expected, current.revision)?;
         if same_content(&current, &d) {
             return Ok(current);
         }
@@ -335,6 +363,7 @@ impl Store {
         cascade: bool,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        lock_tree(&self.db, &mut tx).await?;
         if fetch(&self.db, &mut tx, id).await?.is_none() {
             return Err(StoreError::not_found(EntityType::Location, id));
         }

@@ -40,9 +40,13 @@ migrations! {
     20261201000004 "change_history_index" "change history: one index for an entity's history";
     20261201000005 "lean_policy_results"
         "policy results: one secondary index, no per-row foreign-key check";
+    20261201000006 "host_name_case" "nodes: host names in lower case";
     20261206000004 "login_failures_per_source"
         "login failures: counted and locked per account name and source address";
 }
+
+/// The migration that lower-cases host names and keeps those that would collide.
+const HOST_NAME_CASE: i64 = 20261201000006;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
      version BIGINT PRIMARY KEY NOT NULL, description TEXT NOT NULL, \
@@ -113,6 +117,16 @@ impl Store {
         status(self.db.backend, &applied)
     }
 
+    /// FQDNs of the nodes whose name or domain is not in lower case, in order. Names are
+    /// stored in lower case; after migration 20261201000006 the only others are pairs (or
+    /// more) that differ only in case, which that migration kept as they were.
+    pub async fn mixed_case_host_names(&self) -> Result<Vec<String>> {
+        let mut conn = self.read_conn().await?;
+        let sql = Sql::new("SELECT fqdn FROM nodes WHERE fqdn <> LOWER(fqdn) ORDER BY fqdn");
+        let rows = self.db.fetch_all(&mut conn, sql).await?;
+        rows.iter().map(|row| Ok(row.try_get("fqdn")?)).collect()
+    }
+
     pub async fn pending_migrations(&self) -> Result<Vec<MigrationStatus>> {
         Ok(self
             .migration_status()
@@ -167,6 +181,18 @@ impl Store {
             self.db.execute(&mut tx, record).await?;
             tx.commit().await?;
             tracing::info!(target: "unet::db", event = "migration_applied", version = migration.version, description = migration.description);
+            if migration.version == HOST_NAME_CASE {
+                let kept = self.mixed_case_host_names().await?;
+                if !kept.is_empty() {
+                    tracing::warn!(
+                        target: "unet::db",
+                        event = "host_names_kept",
+                        count = kept.len(),
+                        fqdns = %kept.join(", "),
+                        "nodes whose names differ only in case keep their spelling; rename or delete one of each pair"
+                    );
+                }
+            }
             done.push(MigrationStatus {
                 version: migration.version,
                 description: migration.description.to_string(),

@@ -14,7 +14,9 @@ use crate::db::{
     on_unique_violation,
 };
 use crate::locations::descendants_sql;
-use crate::rules::{check_revision, check_same_id, delete_rows};
+use crate::rules::{
+    check_revision, check_same_id, delete_rows, expected_revision, fetch_for_update, row_lock,
+};
 use crate::{Conn, Result, Store, StoreError, cursor};
 
 pub(crate) const COLUMNS: &str = "id, name, domain, fqdn, vendor, platform, model, role, status, \
@@ -120,6 +122,11 @@ pub(crate) async fn rewrite(db: &Db, conn: &mut Conn, n: &Node) -> Result<()> {
     Ok(())
 }
 
+/// The node to update or delete, locked for the rest of the transaction ([`fetch_for_update`]).
+async fn locked(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Node>> {
+    fetch_for_update(db, conn, "nodes", COLUMNS, id, from_row).await
+}
+
 pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<Node>> {
     let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE id = "));
     sql.bind(id);
@@ -129,9 +136,10 @@ pub(crate) async fn fetch(db: &Db, conn: &mut Conn, id: Uuid) -> Result<Option<N
         .transpose()
 }
 
+/// The stored rows an import replaces, locked like [`fetch_for_update`].
 pub(crate) async fn fetch_many(db: &Db, conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Node>> {
     let head = format!("SELECT {COLUMNS} FROM nodes WHERE id");
-    db.fetch_in(conn, &head, ids, "", from_row).await
+    db.fetch_in(conn, &head, ids, row_lock(db), from_row).await
 }
 
 /// Nodes placed at any of the locations.
@@ -305,6 +313,9 @@ impl Store {
     }
 
     /// A node by UUID, else by name (ambiguous when several domains use it), else by fqdn.
+    /// Host names are stored in lower case, so any spelling finds them; a name stored in
+    /// another case (kept by the migration that lower-cased names, because its lower-case
+    /// form was taken) is found by its exact spelling, and both together are ambiguous.
     pub async fn resolve_node(&self, ident: &str) -> Result<Node> {
         let ident = ident.trim();
         if let Ok(id) = Uuid::parse_str(ident) {
@@ -312,8 +323,11 @@ impl Store {
         }
         let mut conn = self.read_conn().await?;
         for column in ["name", "fqdn"] {
-            let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE {column} = "));
-            sql.bind(ident).push(" ORDER BY name, fqdn LIMIT 11");
+            let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM nodes WHERE {column} IN ("));
+            sql.bind(ident)
+                .push(", ")
+                .bind(ident.to_ascii_lowercase())
+                .push(") ORDER BY name, fqdn LIMIT 11");
             let rows = self.db.fetch_all(&mut conn, sql).await?;
             let mut found = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             match found.len() {
@@ -339,11 +353,12 @@ impl Store {
     ) -> Result<Node> {
         let d = d.validated()?;
         check_same_id(id, d.id)?;
+        let expected = expected_revision(if_revision, d.revision)?;
         let mut tx = self.begin_write().await?;
-        let current = fetch(&self.db, &mut tx, id)
+        let current = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Node, id))?;
-        check_revision(if_revision.or(d.revision), current.revision)?;
+        check_revision(expected, current.revision)?;
         if same_content(&current, &d) {
             return Ok(current);
         }
@@ -366,7 +381,7 @@ impl Store {
     /// too, each with a change row.
     pub async fn delete_node(&self, ctx: &ChangeContext, id: Uuid, cascade: bool) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let node = fetch(&self.db, &mut tx, id)
+        let node = locked(&self.db, &mut tx, id)
             .await?
             .ok_or_else(|| StoreError::not_found(EntityType::Node, id))?;
         if !cascade {

@@ -130,6 +130,71 @@ async fn lean_policy_results_keep_applicable_rows_and_still_follow_their_node() 
     }
 }
 
+/// Migration 20261201000006 (host names in lower case) on a database an older release filled
+/// with names in any case: each is lower-cased unless that would collide with another node's
+/// name, in which case both keep their spelling, are listed, and stay reachable.
+#[tokio::test]
+async fn host_names_are_lower_cased_unless_two_differ_only_in_case() {
+    for db in TestDatabase::all().await {
+        let store = db.store_migrated_through(20261201000005).await;
+        let ctx = ChangeContext::new("test", ChangeSource::Api);
+        let draft = |name: &str, domain: Option<&str>| NodeDraft {
+            name: name.into(),
+            domain: domain.map(Into::into),
+            ..Default::default()
+        };
+        let mixed = store
+            .create_node(&ctx, draft("sw-a", Some("x.net")))
+            .await
+            .unwrap();
+        let lower = store.create_node(&ctx, draft("dup", None)).await.unwrap();
+        let upper = store.create_node(&ctx, draft("dup-2", None)).await.unwrap();
+        // What an older release stored as given.
+        for (id, name, domain, fqdn) in [
+            (mixed.id, "SW-A", "'X.Net'", "SW-A.X.Net"),
+            (upper.id, "DUP", "NULL", "DUP"),
+        ] {
+            let update = format!(
+                "UPDATE nodes SET name = '{name}', domain = {domain}, fqdn = '{fqdn}' WHERE id = '{id}'"
+            );
+            sqlx::raw_sql(AssertSqlSafe(update))
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+
+        store.migrate().await.unwrap();
+        let fqdn = |id| {
+            let store = store.clone();
+            async move { store.get_node(id).await.unwrap().fqdn }
+        };
+        assert_eq!(fqdn(mixed.id).await, "sw-a.x.net");
+        assert_eq!(store.get_node(mixed.id).await.unwrap().revision, 1);
+        assert_eq!(
+            (fqdn(lower.id).await, fqdn(upper.id).await),
+            ("dup".into(), "DUP".into())
+        );
+        assert_eq!(store.mixed_case_host_names().await.unwrap(), ["DUP"]);
+        assert_eq!(store.resolve_node("SW-A.x.net").await.unwrap().id, mixed.id);
+        assert_eq!(store.resolve_node("dup").await.unwrap().id, lower.id);
+        assert_eq!(
+            store.resolve_node("DUP").await.unwrap_err().code(),
+            "ambiguous"
+        );
+        // The kept node cannot take the other's name; renamed, it is lower case like any.
+        let taken = store
+            .update_node(&ctx, upper.id, draft("Dup", None), None)
+            .await;
+        assert_eq!(taken.unwrap_err().code(), "conflict");
+        let renamed = store
+            .update_node(&ctx, upper.id, draft("DUP", Some("x.net")), None)
+            .await;
+        assert_eq!(renamed.unwrap().fqdn, "dup.x.net");
+        assert!(store.mixed_case_host_names().await.unwrap().is_empty());
+        store.close().await;
+    }
+}
+
 /// Migration 20261206000004 (login failures per source) on a database with accounts, one of
 /// them locked out account-wide by an older release: every account keeps working (its lock,
 /// whose source was never recorded, is dropped with the per-account columns), and failures

@@ -3,7 +3,10 @@
 use clap::{Args, Subcommand};
 use unet_core::{ChangeSource, Link, LinkDraft, LinkFilter};
 
-use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
+use super::{
+    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
+    update_revision,
+};
 use crate::client::{Client, context};
 use crate::error::Result;
 use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
@@ -38,7 +41,7 @@ pub struct ListArgs {
     pub page: PageArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LinkFields {
     #[arg(long)]
     pub name: Option<String>,
@@ -148,8 +151,9 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
             let draft = apply(client, draft, args.fields).await?;
             print_one(&client.create_link(&ctx, draft).await?, format)
         }
-        LinksCommand::Update(args) => {
+        LinksCommand::Update(args) => loop {
             let current = client.resolve_link(&args.link).await?;
+            let revision = update_revision(args.if_revision, current.revision);
             let node_a_id = match &args.node_a {
                 Some(ident) => client.resolve_node(ident).await?.id,
                 None => current.node_a_id,
@@ -158,7 +162,7 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
                 id: Some(current.id),
                 name: current.name,
                 node_a_id,
-                interface_a: args.interface_a.unwrap_or(current.interface_a),
+                interface_a: args.interface_a.clone().unwrap_or(current.interface_a),
                 node_z_id: current.node_z_id,
                 interface_z: current.interface_z,
                 bandwidth_bps: current.bandwidth_bps,
@@ -168,12 +172,12 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
                 custom_data: Some(current.custom_data),
                 ..LinkDraft::default()
             };
-            let draft = apply(client, draft, args.fields).await?;
-            let link = client
-                .update_link(&ctx, current.id, draft, args.if_revision)
-                .await?;
-            print_one(&link, format)
-        }
+            let draft = apply(client, draft, args.fields.clone()).await?;
+            match client.update_link(&ctx, current.id, draft, revision).await {
+                Err(e) if update_again(&e, args.if_revision) => continue,
+                link => break print_one(&link?, format),
+            }
+        },
         LinksCommand::Delete { link } => {
             let link = client.resolve_link(&link).await?;
             client.delete_link(&ctx, link.id).await?;

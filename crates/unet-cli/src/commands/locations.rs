@@ -3,7 +3,10 @@
 use clap::{Args, Subcommand};
 use unet_core::{ChangeSource, Location, LocationDraft, LocationFilter};
 
-use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
+use super::{
+    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
+    update_revision,
+};
 use crate::client::{Client, context};
 use crate::error::Result;
 use crate::output::{Names, OutputFormat, Summary, note, print_one};
@@ -41,7 +44,7 @@ pub struct ListArgs {
     pub page: PageArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LocationFields {
     /// Parent location (UUID, name or path); empty in `update` makes it a root.
     #[arg(long)]
@@ -120,23 +123,27 @@ pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -
             let draft = apply(client, draft, args.fields).await?;
             print_one(&client.create_location(&ctx, draft).await?, format)
         }
-        LocationsCommand::Update(args) => {
+        LocationsCommand::Update(args) => loop {
             let current = client.resolve_location(&args.location).await?;
+            let revision = update_revision(args.if_revision, current.revision);
             let mut draft = LocationDraft {
                 id: Some(current.id),
-                name: args.name.unwrap_or(current.name),
-                kind: args.kind.unwrap_or(current.kind),
+                name: args.name.clone().unwrap_or(current.name),
+                kind: args.kind.clone().unwrap_or(current.kind),
                 parent_id: current.parent_id,
                 description: current.description,
                 custom_data: Some(current.custom_data),
                 ..LocationDraft::default()
             };
-            draft = apply(client, draft, args.fields).await?;
-            let location = client
-                .update_location(&ctx, current.id, draft, args.if_revision)
-                .await?;
-            print_one(&location, format)
-        }
+            draft = apply(client, draft, args.fields.clone()).await?;
+            match client
+                .update_location(&ctx, current.id, draft, revision)
+                .await
+            {
+                Err(e) if update_again(&e, args.if_revision) => continue,
+                location => break print_one(&location?, format),
+            }
+        },
         LocationsCommand::Delete { location, cascade } => {
             let location = client.resolve_location(&location).await?;
             client.delete_location(&ctx, location.id, cascade).await?;

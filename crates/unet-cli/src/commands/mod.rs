@@ -119,6 +119,19 @@ async fn names(client: &Client, references: impl Iterator<Item = Reference>) -> 
     Ok(names)
 }
 
+/// The revision an `update` writes on: the one `--if-revision` names, else the one it read, so
+/// that its change never lands on a record it did not read.
+pub(crate) fn update_revision(if_revision: Option<i64>, read: i64) -> Option<i64> {
+    Some(if_revision.unwrap_or(read))
+}
+
+/// Whether an `update` that failed with `e` reads the record and applies its flags again: the
+/// record changed after it was read, and the caller named no revision of their own (with
+/// `--if-revision` the change is refused instead).
+pub(crate) fn update_again(e: &crate::error::CliError, if_revision: Option<i64>) -> bool {
+    if_revision.is_none() && e.is_stale()
+}
+
 /// `custom_data` flags of `add` and `update`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CustomDataArgs {

@@ -3,7 +3,10 @@
 use clap::{Args, Subcommand};
 use unet_core::{ChangeSource, Node, NodeDraft, NodeFilter, NodeStatus, Platform};
 
-use super::{CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text};
+use super::{
+    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
+    update_revision,
+};
 use crate::client::{Client, context};
 use crate::error::Result;
 use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
@@ -54,7 +57,7 @@ pub struct ListArgs {
 }
 
 /// Node fields settable from flags; in `update`, an empty value clears an optional field.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct NodeFields {
     #[arg(long)]
     pub domain: Option<String>,
@@ -163,18 +166,19 @@ pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Re
             let draft = apply(client, draft, args.fields).await?;
             print_one(&client.create_node(&ctx, draft).await?, format)
         }
-        NodesCommand::Update(args) => {
+        NodesCommand::Update(args) => loop {
             let current = client.resolve_node(&args.node).await?;
             let mut draft = editable(&current);
-            if let Some(name) = args.name {
-                draft.name = name;
+            if let Some(name) = &args.name {
+                draft.name = name.clone();
             }
-            let draft = apply(client, draft, args.fields).await?;
-            let node = client
-                .update_node(&ctx, current.id, draft, args.if_revision)
-                .await?;
-            print_one(&node, format)
-        }
+            let draft = apply(client, draft, args.fields.clone()).await?;
+            let revision = update_revision(args.if_revision, current.revision);
+            match client.update_node(&ctx, current.id, draft, revision).await {
+                Err(e) if update_again(&e, args.if_revision) => continue,
+                node => break print_one(&node?, format),
+            }
+        },
         NodesCommand::Delete { node, cascade } => {
             let node = client.resolve_node(&node).await?;
             client.delete_node(&ctx, node.id, cascade).await?;

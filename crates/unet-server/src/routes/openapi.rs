@@ -193,6 +193,12 @@ fn input_fields(props: &mut Value, enums: &[&str]) {
             if name == "custom_data" || is_bookkeeping || enums.contains(&name.as_str()) {
                 *field = json!({"anyOf": [field.clone(), {"type": "null"}]});
             }
+            if name == "revision" {
+                field["description"] = json!(
+                    "The revision being replaced, like If-Match: 412 when it is not the stored \
+                     one, 422 when If-Match names another"
+                );
+            }
         }
     }
 }
@@ -331,7 +337,10 @@ fn problem_statuses(method: &str, op: &Operation) -> Vec<(u16, &'static str)> {
         out.push((404, "No such record"));
     }
     if method == "put" || method == "patch" {
-        out.push((412, "If-Match does not match the current revision"));
+        out.push((
+            412,
+            "Precondition failed: If-Match (or the body's `revision`) does not name the stored revision",
+        ));
     }
     if method == "delete" {
         out.push((409, "Still referenced; retry with cascade=true"));

@@ -60,7 +60,7 @@ macro_rules! record_endpoints {
 
         #[utoipa::path(put, path = $item, tag = $tag, summary = $replace_doc,
             params(("id" = Uuid, Path),
-                ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced")),
+                ("If-Match" = Option<String>, Header, description = "ETag of the revision being replaced, `*` for any; a list matches when one of its tags does")),
             request_body = ref($input),
             responses((status = 200, description = "Updated", body = ref($schema),
                 headers(("ETag" = String, description = "The record's new revision")))))]
@@ -68,10 +68,14 @@ macro_rules! record_endpoints {
             axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
             $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
             $crate::extract::IdPath(id): $crate::extract::IdPath,
-            $crate::extract::IfMatch(revision): $crate::extract::IfMatch,
+            if_match: $crate::extract::IfMatch,
             $crate::extract::JsonBody(draft): $crate::extract::JsonBody<$draft>,
         ) -> $crate::error::Result<axum::response::Response> {
-            let updated = state.store().$store_update(&ctx, id, draft, revision).await?;
+            let store = state.store();
+            let revision = if_match
+                .expected(async { Ok(store.$store_get(id).await?.revision) })
+                .await?;
+            let updated = store.$store_update(&ctx, id, draft, revision).await?;
             Ok($crate::routes::entity::record(
                 axum::http::StatusCode::OK,
                 updated.revision,
@@ -82,7 +86,7 @@ macro_rules! record_endpoints {
 
         #[utoipa::path(patch, path = $item, tag = $tag, summary = $patch_doc,
             params(("id" = Uuid, Path),
-                ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed")),
+                ("If-Match" = Option<String>, Header, description = "ETag of the revision being changed, `*` for any; a list matches when one of its tags does")),
             request_body(content = ref($patch_schema), content_type = "application/merge-patch+json"),
             responses((status = 200, description = "Updated", body = ref($schema),
                 headers(("ETag" = String, description = "The record's new revision")))))]
@@ -90,25 +94,36 @@ macro_rules! record_endpoints {
             axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
             $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
             $crate::extract::IdPath(id): $crate::extract::IdPath,
-            $crate::extract::IfMatch(revision): $crate::extract::IfMatch,
-            $crate::extract::JsonBody(patch): $crate::extract::JsonBody<serde_json::Value>,
+            if_match: $crate::extract::IfMatch,
+            $crate::extract::JsonBody(patch): $crate::extract::JsonBody<$crate::patch::MergePatch>,
         ) -> $crate::error::Result<axum::response::Response> {
             let store = state.store();
-            let current = store.$store_get(id).await?;
-            // Without If-Match the patch still applies to the revision it was merged with.
-            let revision = revision.or(Some(current.revision));
-            let draft: $draft = $crate::patch::patched_draft(
-                $crate::routes::entity::to_value(&current)?,
-                &[$($derived,)* "revision"],
-                patch,
-            )?;
-            let updated = store.$store_update(&ctx, id, draft, revision).await?;
-            Ok($crate::routes::entity::record(
-                axum::http::StatusCode::OK,
-                updated.revision,
-                &updated,
-                None,
-            ))
+            loop {
+                let current = store.$store_get(id).await?;
+                let requested = if_match.clone().expected(async { Ok(current.revision) }).await?;
+                let draft: $draft = $crate::patch::patched_draft(
+                    $crate::routes::entity::to_value(&current)?,
+                    &[$($derived,)* "revision"],
+                    patch.clone(),
+                )?;
+                // A patch without a precondition (If-Match or a body `revision`) applies to
+                // the record as it is written: it is merged with one revision and written on
+                // that revision only, and merged again when another write came in between.
+                let unconditional = requested.is_none() && draft.revision.is_none();
+                let expected = if unconditional { Some(current.revision) } else { requested };
+                match store.$store_update(&ctx, id, draft, expected).await {
+                    Err(unet_store::StoreError::StaleRevision { .. }) if unconditional => continue,
+                    result => {
+                        let updated = result?;
+                        return Ok($crate::routes::entity::record(
+                            axum::http::StatusCode::OK,
+                            updated.revision,
+                            &updated,
+                            None,
+                        ));
+                    }
+                }
+            }
         }
     };
 }
