@@ -124,6 +124,16 @@ fn store_problem(e: &StoreError) -> Problem {
                 "no database connection became free in time; retry shortly".to_string(),
             );
         }
+        StoreError::Database(_) if e.is_transient() => {
+            tracing::warn!(target: "unet::http", error = %e, "database gave up a transaction that clashed with a concurrent one; the client may retry");
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "the database gave up this change to settle a clash with a concurrent one; \
+                 nothing was written, retry shortly"
+                    .to_string(),
+            );
+        }
         StoreError::Database(_) | StoreError::Migration(_) => {
             tracing::error!(target: "unet::http", error = %e, "ERROR database failure");
             "the database failed to answer; the server log has the details".to_string()
@@ -191,6 +201,13 @@ impl IntoResponse for Problem {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let mut response = self.problem().into_response();
+        // A busy or clashing database is worth another try soon, and is no fault of the server.
+        if matches!(self, Error::Store(_)) && response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            response.extensions_mut().insert(Retryable);
+        }
         if self.is_database_failure() {
             response
                 .extensions_mut()
@@ -199,5 +216,10 @@ impl IntoResponse for Error {
         response
     }
 }
+
+/// Marks an answer the client should simply retry (the database was busy or gave the change up
+/// to settle a clash): the request log says WARN, not ERROR.
+#[derive(Clone, Copy)]
+pub(crate) struct Retryable;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -423,3 +423,52 @@ fn host_name_case(s: &Server) {
     let (status, _, found) = json_of(s.get("/api/v1/resolve/nodes?ident=Core-9.DC1.example.net"));
     assert_eq!((status, &found["id"]), (200, &upper["id"]), "{found}");
 }
+
+/// An outside `sqlite3` holding the write lock longer than `database.busy_timeout` (a long
+/// `VACUUM`, an operator's open transaction) makes a write give up: the client gets 503
+/// `database_busy` with `Retry-After`, nothing is written, the log says WARN rather than ERROR,
+/// and the same request succeeds once the lock is gone.
+#[test]
+fn a_write_that_meets_an_outside_lock_is_a_retryable_503() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let db = TestDatabase::sqlite();
+    let s = Server::start_with(db.url(), "database.busy_timeout = \"100ms\"\n");
+    let file = db.url().trim_start_matches("sqlite://").to_string();
+    let mut sqlite3 = Command::new("sqlite3")
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sqlite3 (the tests need the sqlite3 command)");
+    let mut input = sqlite3.stdin.take().unwrap();
+    writeln!(input, "BEGIN IMMEDIATE;\nSELECT 'locked';").unwrap();
+    let mut answer = String::new();
+    BufReader::new(sqlite3.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert_eq!(answer.trim(), "locked");
+
+    let site = json!({"name": "while-locked", "kind": "site"});
+    let r = s.post_json("/api/v1/locations", &site);
+    assert_eq!(r.headers()["retry-after"], "1");
+    assert_problem(r, 503, "database_busy");
+
+    writeln!(input, "ROLLBACK;\n.quit").unwrap();
+    drop(input);
+    assert!(sqlite3.wait().unwrap().success());
+    let (_, _, page) = json_of(s.get("/api/v1/locations?q=while-locked"));
+    assert_eq!(page.as_array().unwrap().len(), 0, "{page}");
+    s.create("/api/v1/locations", site);
+
+    let (status, log) = s.terminate();
+    assert!(status.success());
+    let errors: Vec<&String> = log.iter().filter(|l| l.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("WARN") && l.contains("clashed")),
+        "{log:#?}"
+    );
+}

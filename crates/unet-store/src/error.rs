@@ -57,6 +57,23 @@ impl StoreError {
         }
     }
 
+    /// The database gave up this transaction to settle a clash with a concurrent one, and
+    /// nothing of it was written: a PostgreSQL deadlock (`40P01`) or serialization failure
+    /// (`40001`), or SQLite still busy when its busy timeout ran out (`SQLITE_BUSY` and its
+    /// extended codes). Running the same request again can succeed.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        // PostgreSQL answers five-character SQLSTATEs; SQLite its (extended) result code in
+        // decimal, whose low byte is the primary code.
+        match db.code().as_deref() {
+            Some("40P01" | "40001") => true,
+            Some(code) if code.len() < 5 => code.parse::<i32>().is_ok_and(|c| c & 0xff == 5),
+            _ => false,
+        }
+    }
+
     pub(crate) fn not_found(entity: EntityType, ident: impl ToString) -> Self {
         StoreError::NotFound {
             entity,

@@ -192,8 +192,14 @@ async fn log_request(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if response.status().is_server_error() {
+    let retryable = response
+        .extensions()
+        .get::<crate::error::Retryable>()
+        .is_some();
+    if response.status().is_server_error() && !retryable {
         tracing::error!(target: "unet::http", %method, %route, status, latency_ms, %request_id, "request");
+    } else if retryable {
+        tracing::warn!(target: "unet::http", %method, %route, status, latency_ms, %request_id, "request");
     } else {
         tracing::info!(target: "unet::http", %method, %route, status, latency_ms, %request_id, "request");
     }
