@@ -328,6 +328,19 @@ fn preconditions(s: &Server) {
         400,
         "invalid_header",
     );
+    // An invalid body is refused for what it is, whatever the precondition would say.
+    for tag in ["\"stale-0\"", "\"7\", \"8\"", "\"1\""] {
+        for (method, body) in [
+            (Method::PATCH, r#"{"name": "not a host name"}"#),
+            (Method::PUT, r#"{"name": "not a host name"}"#),
+        ] {
+            assert_problem(
+                send(s, method, &path, Some(tag), body),
+                422,
+                "validation_failed",
+            );
+        }
+    }
     // A list names the stored revision when any of its tags does.
     let r = send(s, Method::PATCH, &path, Some("\"x\", \"1\", \"9\""), patch);
     let (status, headers, body) = json_of(r);

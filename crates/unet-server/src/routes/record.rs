@@ -72,6 +72,8 @@ macro_rules! record_endpoints {
             $crate::extract::JsonBody(draft): $crate::extract::JsonBody<$draft>,
         ) -> $crate::error::Result<axum::response::Response> {
             let store = state.store();
+            // An invalid body is refused (422) before the precondition is weighed (412).
+            let draft = draft.validated().map_err(unet_store::StoreError::from)?;
             let revision = if_match
                 .expected(async { Ok(store.$store_get(id).await?.revision) })
                 .await?;
@@ -100,12 +102,14 @@ macro_rules! record_endpoints {
             let store = state.store();
             loop {
                 let current = store.$store_get(id).await?;
-                let requested = if_match.clone().expected(async { Ok(current.revision) }).await?;
                 let draft: $draft = $crate::patch::patched_draft(
                     $crate::routes::entity::to_value(&current)?,
                     &[$($derived,)* "revision"],
                     patch.clone(),
                 )?;
+                // An invalid result is refused (422) before the precondition is weighed (412).
+                let draft = draft.validated().map_err(unet_store::StoreError::from)?;
+                let requested = if_match.clone().expected(async { Ok(current.revision) }).await?;
                 // A patch without a precondition (If-Match or a body `revision`) applies to
                 // the record as it is written: it is merged with one revision and written on
                 // that revision only, and merged again when another write came in between.
