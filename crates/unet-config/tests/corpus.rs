@@ -62,16 +62,19 @@ fn check_expected(case: &Case, file: &str, actual: &str) {
     );
 }
 
+/// Every platform family the engine knows; each needs corpus cases.
+const PLATFORM_FAMILIES: [Platform; 5] = [
+    Platform::CiscoIos,
+    Platform::CiscoNxos,
+    Platform::AristaEos,
+    Platform::JuniperJunos,
+    Platform::CiscoIosxr,
+];
+
 #[test]
 fn corpus_covers_every_platform_family() {
     let platforms: Vec<Platform> = cases().iter().map(|c| c.platform).collect();
-    for wanted in [
-        Platform::CiscoIos,
-        Platform::CiscoNxos,
-        Platform::AristaEos,
-        Platform::JuniperJunos,
-        Platform::CiscoIosxr,
-    ] {
+    for wanted in PLATFORM_FAMILIES {
         assert!(platforms.contains(&wanted), "no corpus case for {wanted}");
     }
 }
@@ -179,13 +182,7 @@ fn single_valued_settings_are_replaced_not_negated() {
         }
         platforms.push(case.platform);
     }
-    for wanted in [
-        Platform::CiscoIos,
-        Platform::CiscoNxos,
-        Platform::AristaEos,
-        Platform::JuniperJunos,
-        Platform::CiscoIosxr,
-    ] {
+    for wanted in PLATFORM_FAMILIES {
         assert!(
             platforms.contains(&wanted),
             "no single-valued case for {wanted}"
