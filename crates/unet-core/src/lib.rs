@@ -4,20 +4,27 @@
 //! one in, so the store, the server and the CLI all agree on what "valid" means.
 
 mod change;
+pub mod entity;
 mod error;
 mod link;
 mod location;
 mod names;
 mod node;
 mod query;
+mod schema;
 mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
+pub use entity::{Given, New, Record, Validate};
 pub use error::{CoreError, Result};
-pub use link::{Link, LinkDraft};
-pub use location::{Location, LocationDraft};
-pub use names::{is_hostname_label, slugify, validate_domain, validate_hostname, validate_slug};
-pub use node::{Node, NodeDraft, NodeStatus, Platform, fqdn};
+pub use link::{Link, LinkDraft, NewLink};
+pub use location::{Location, LocationDraft, NewLocation};
+pub use names::{
+    DOMAIN_INPUT_PATTERN, HOSTNAME_INPUT_PATTERN, HOSTNAME_PATTERN, INTERFACE_PATTERN,
+    LOCATION_NAME_PATTERN, OPTIONAL_SLUG_INPUT_PATTERN, SLUG_INPUT_PATTERN, SLUG_PATTERN,
+    is_hostname_label, slugify, validate_domain, validate_hostname, validate_slug,
+};
+pub use node::{NewNode, Node, NodeDraft, NodeStatus, Platform, fqdn};
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
 pub use timestamp::Timestamp;
 pub use uuid::Uuid;

@@ -1,69 +1,72 @@
 //! A link joins an interface of one node to an interface of another; without a Z side it is
 //! an external circuit (ISP hand-off, cross-connect to a third party).
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::entity::{New, draft, entity};
 use crate::node::{clean, custom_data};
 use crate::{CoreError, Result, Timestamp};
 
 const MAX_INTERFACE: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Link {
-    pub id: Uuid,
-    pub name: Option<String>,
-    pub node_a_id: Uuid,
-    pub interface_a: String,
-    pub node_z_id: Option<Uuid>,
-    pub interface_z: Option<String>,
-    pub bandwidth_bps: Option<i64>,
-    pub circuit_id: Option<String>,
-    pub provider: Option<String>,
-    pub description: Option<String>,
-    pub custom_data: Value,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub revision: i64,
+entity! {
+    entity: Link, table: "links",
+    /// A cable or circuit from an interface of node A to an interface of node Z, or to the
+    /// outside world when there is no Z side.
+    pub struct Link {
+        pub name: Option<String>,
+        pub node_a_id: Uuid,
+        #[schema(schema_with = crate::schema::interface)]
+        pub interface_a: String,
+        pub node_z_id: Option<Uuid>,
+        #[schema(schema_with = crate::schema::optional_interface)]
+        pub interface_z: Option<String>,
+        #[schema(schema_with = crate::schema::bandwidth)]
+        pub bandwidth_bps: Option<i64>,
+        pub circuit_id: Option<String>,
+        pub provider: Option<String>,
+        pub description: Option<String>,
+        #[schema(value_type = Object)]
+        pub custom_data: Value,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkDraft {
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    #[serde(default)]
-    pub name: Option<String>,
-    pub node_a_id: Uuid,
-    pub interface_a: String,
-    #[serde(default)]
-    pub node_z_id: Option<Uuid>,
-    #[serde(default)]
-    pub interface_z: Option<String>,
-    #[serde(default)]
-    pub bandwidth_bps: Option<i64>,
-    #[serde(default)]
-    pub circuit_id: Option<String>,
-    #[serde(default)]
-    pub provider: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub custom_data: Option<Value>,
-    #[serde(default)]
-    pub created_at: Option<Timestamp>,
-    #[serde(default)]
-    pub updated_at: Option<Timestamp>,
-    #[serde(default)]
-    pub revision: Option<i64>,
+/// A link that passed [`LinkDraft::validated`]: both sides consistent, `custom_data` an object.
+pub type NewLink = New<Link>;
+
+draft! {
+    pub struct LinkDraft {
+        #[serde(default)]
+        pub name: Option<String>,
+        pub node_a_id: Uuid,
+        #[schema(schema_with = crate::schema::interface)]
+        pub interface_a: String,
+        #[serde(default)]
+        pub node_z_id: Option<Uuid>,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::optional_interface)]
+        pub interface_z: Option<String>,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::bandwidth)]
+        pub bandwidth_bps: Option<i64>,
+        #[serde(default)]
+        pub circuit_id: Option<String>,
+        #[serde(default)]
+        pub provider: Option<String>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        pub custom_data: Option<Value>,
+    }
 }
 
 impl LinkDraft {
-    pub fn validated(mut self) -> Result<LinkDraft> {
-        self.name = clean(self.name);
-        self.interface_a = interface("interface_a", &self.interface_a)?;
-        self.interface_z = match (self.node_z_id, clean(self.interface_z)) {
+    pub fn validated(self) -> Result<NewLink> {
+        let given = self.given();
+        let interface_a = interface("interface_a", &self.interface_a)?;
+        let interface_z = match (self.node_z_id, clean(self.interface_z)) {
             (Some(_), Some(i)) => Some(interface("interface_z", &i)?),
             (Some(_), None) => {
                 return Err(CoreError::Missing {
@@ -95,11 +98,23 @@ impl LinkDraft {
                 bps.to_string(),
             ));
         }
-        self.circuit_id = clean(self.circuit_id);
-        self.provider = clean(self.provider);
-        self.description = clean(self.description);
-        self.custom_data = Some(custom_data(self.custom_data)?);
-        Ok(self)
+        let link = Link {
+            id: Uuid::nil(),
+            name: clean(self.name),
+            node_a_id: self.node_a_id,
+            interface_a,
+            node_z_id: self.node_z_id,
+            interface_z,
+            bandwidth_bps: self.bandwidth_bps,
+            circuit_id: clean(self.circuit_id),
+            provider: clean(self.provider),
+            description: clean(self.description),
+            custom_data: custom_data(self.custom_data)?,
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::EPOCH,
+            revision: 0,
+        };
+        Ok(New::checked(link, given))
     }
 }
 

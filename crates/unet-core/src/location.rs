@@ -1,74 +1,81 @@
 //! A location is one place in a hierarchy (region → site → building → floor → room → rack).
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::entity::{New, draft, entity};
 use crate::names::validate_slug;
 use crate::node::{clean, custom_data};
 use crate::{CoreError, Result, Timestamp};
 
 const MAX_NAME: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Location {
-    pub id: Uuid,
-    pub name: String,
-    /// A slug: `region`, `site`, `building`, `floor`, `room`, `rack`, …
-    pub kind: String,
-    pub parent_id: Option<Uuid>,
-    pub description: Option<String>,
-    pub custom_data: Value,
-    /// Names from the root down, joined by `/`: `Campus/Building A/Floor 1`.
-    pub path: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub revision: i64,
+entity! {
+    entity: Location, table: "locations",
+    /// One place in the site hierarchy.
+    pub struct Location {
+        #[schema(schema_with = crate::schema::location_name)]
+        pub name: String,
+        /// A slug: `region`, `site`, `building`, `floor`, `room`, `rack`, …
+        #[schema(schema_with = crate::schema::slug)]
+        pub kind: String,
+        pub parent_id: Option<Uuid>,
+        pub description: Option<String>,
+        #[schema(value_type = Object)]
+        pub custom_data: Value,
+        /// Names from the root down, joined by `/`: `Campus/Building A/Floor 1`.
+        pub path: String,
+    }
 }
 
-/// Input for a location; derived and bookkeeping fields are accepted and checked by the store.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocationDraft {
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    pub name: String,
-    pub kind: String,
-    #[serde(default)]
-    pub parent_id: Option<Uuid>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub custom_data: Option<Value>,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub created_at: Option<Timestamp>,
-    #[serde(default)]
-    pub updated_at: Option<Timestamp>,
-    #[serde(default)]
-    pub revision: Option<i64>,
+/// A location that passed [`LocationDraft::validated`]. Its `path` depends on the stored
+/// tree: the store sets it ([`NewLocation::set_path`]) before comparing or writing.
+pub type NewLocation = New<Location>;
+
+impl NewLocation {
+    pub fn set_path(&mut self, path: String) {
+        self.record.path = path;
+    }
+}
+
+draft! {
+    /// Input for a location; derived and bookkeeping fields are accepted and checked by the store.
+    pub struct LocationDraft {
+        #[schema(schema_with = crate::schema::location_name)]
+        pub name: String,
+        #[schema(schema_with = crate::schema::slug_input)]
+        pub kind: String,
+        #[serde(default)]
+        pub parent_id: Option<Uuid>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        pub custom_data: Option<Value>,
+        /// Names from the root down, joined by `/` (derived: the store keeps its own).
+        #[serde(default)]
+        pub path: Option<String>,
+    }
 }
 
 impl LocationDraft {
-    pub fn validated(mut self) -> Result<LocationDraft> {
-        self.name = self.name.trim().to_string();
+    pub fn validated(self) -> Result<NewLocation> {
+        let given = self.given();
+        let name = self.name.trim().to_string();
         // `/` separates path segments, so a name may not contain it.
-        if self.name.is_empty()
-            || self.name.chars().count() > MAX_NAME
-            || self.name.contains('/')
-            || self.name.chars().any(char::is_control)
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME
+            || name.contains('/')
+            || name.chars().any(char::is_control)
         {
             return Err(CoreError::invalid(
                 "name",
                 "1-100 printable characters without '/'",
-                &self.name,
+                &name,
             ));
         }
-        self.kind = self.kind.trim().to_string();
-        validate_slug("kind", &self.kind)?;
-        self.description = clean(self.description);
-        self.custom_data = Some(custom_data(self.custom_data)?);
+        let kind = self.kind.trim().to_string();
+        validate_slug("kind", &kind)?;
         if self.id.is_some() && self.id == self.parent_id {
             return Err(CoreError::invalid(
                 "parent_id",
@@ -76,7 +83,19 @@ impl LocationDraft {
                 self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             ));
         }
-        Ok(self)
+        let location = Location {
+            id: Uuid::nil(),
+            name,
+            kind,
+            parent_id: self.parent_id,
+            description: clean(self.description),
+            custom_data: custom_data(self.custom_data)?,
+            path: String::new(),
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::EPOCH,
+            revision: 0,
+        };
+        Ok(New::checked(location, given))
     }
 }
 
@@ -88,7 +107,7 @@ mod tests {
     fn validates_name_kind_and_self_parent() {
         let ok: LocationDraft =
             serde_json::from_str(r#"{"name":" Building A ","kind":"building"}"#).unwrap();
-        assert_eq!(ok.validated().unwrap().name, "Building A");
+        assert_eq!(ok.validated().unwrap().record().name, "Building A");
         let slash = LocationDraft {
             name: "A/B".into(),
             kind: "site".into(),

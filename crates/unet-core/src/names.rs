@@ -2,7 +2,40 @@
 
 use crate::{CoreError, Result};
 
-const MAX_SLUG: usize = 64;
+pub const MAX_SLUG: usize = 64;
+/// Longest DNS domain (RFC 1035).
+pub const MAX_DOMAIN: usize = 253;
+
+// The rules below as JSON Schema patterns, for the OpenAPI document. Input patterns allow the
+// surrounding whitespace the validation trims; an optional field may also be left blank.
+macro_rules! label {
+    () => {
+        "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    };
+}
+macro_rules! slug {
+    () => {
+        "[a-z0-9]+([-_][a-z0-9]+)*"
+    };
+}
+
+/// A stored host name ([`validate_hostname`]).
+pub const HOSTNAME_PATTERN: &str = concat!("^", label!(), "$");
+/// A host name as input.
+pub const HOSTNAME_INPUT_PATTERN: &str = concat!("^\\s*(?:", label!(), ")\\s*$");
+/// An optional DNS domain as input ([`validate_domain`]).
+pub const DOMAIN_INPUT_PATTERN: &str = concat!("^\\s*(?:", label!(), "(\\.", label!(), ")*)?\\s*$");
+/// A stored slug ([`validate_slug`]).
+pub const SLUG_PATTERN: &str = concat!("^", slug!(), "$");
+/// A slug as input.
+pub const SLUG_INPUT_PATTERN: &str = concat!("^\\s*(?:", slug!(), ")\\s*$");
+/// An optional slug as input.
+pub const OPTIONAL_SLUG_INPUT_PATTERN: &str = concat!("^\\s*(?:", slug!(), ")?\\s*$");
+/// An interface name: 1-64 characters, no whitespace or control characters.
+pub const INTERFACE_PATTERN: &str = "^[^\\s\\x00-\\x1f\\x7f]{1,64}$";
+/// A location name: 1-100 printable characters without `/`, surrounding whitespace trimmed.
+pub const LOCATION_NAME_PATTERN: &str =
+    "^\\s*[^/\\x00-\\x1f\\x7f\\s]([^/\\x00-\\x1f\\x7f]{0,98}[^/\\x00-\\x1f\\x7f\\s])?\\s*$";
 
 /// A slug is lower-case ASCII letters and digits joined by single `-` or `_`
 /// (`cisco`, `core`, `wireless-controller`): stable keys for filters and policies.
@@ -78,7 +111,7 @@ pub fn validate_hostname(field: &'static str, value: &str) -> Result<()> {
 
 /// A DNS domain: dot-separated hostname labels, at most 253 characters.
 pub fn validate_domain(field: &'static str, value: &str) -> Result<()> {
-    let ok = value.len() <= 253 && value.split('.').all(is_hostname_label);
+    let ok = value.len() <= MAX_DOMAIN && value.split('.').all(is_hostname_label);
     if ok {
         Ok(())
     } else {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::entity::{New, draft, entity};
 use crate::names::{validate_domain, validate_hostname, validate_slug};
 use crate::{CoreError, Result, Timestamp};
 
@@ -91,105 +92,103 @@ impl Platform {
     }
 }
 
-/// A stored node, as the API, the exports and the policy engine see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Node {
-    pub id: Uuid,
-    pub name: String,
-    pub domain: Option<String>,
-    /// `name.domain`, or `name` when there is no domain.
-    pub fqdn: String,
-    pub vendor: Option<String>,
-    pub platform: Platform,
-    pub model: Option<String>,
-    pub role: Option<String>,
-    pub status: NodeStatus,
-    pub location_id: Option<Uuid>,
-    pub management_ip: Option<String>,
-    pub serial_number: Option<String>,
-    pub asset_tag: Option<String>,
-    pub custom_data: Value,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    /// Increments on every update; the HTTP ETag.
-    pub revision: i64,
+entity! {
+    entity: Node, table: "nodes",
+    /// A stored node, as the API, the exports and the policy engine see it.
+    pub struct Node {
+        #[schema(schema_with = crate::schema::hostname)]
+        pub name: String,
+        pub domain: Option<String>,
+        /// `name.domain`, or `name` when there is no domain.
+        pub fqdn: String,
+        pub vendor: Option<String>,
+        #[schema(inline)]
+        pub platform: Platform,
+        pub model: Option<String>,
+        pub role: Option<String>,
+        #[schema(inline)]
+        pub status: NodeStatus,
+        pub location_id: Option<Uuid>,
+        pub management_ip: Option<String>,
+        pub serial_number: Option<String>,
+        pub asset_tag: Option<String>,
+        #[schema(value_type = Object)]
+        pub custom_data: Value,
+    }
 }
 
-/// What a client, a CLI flag or an import file supplies for a node. Derived and bookkeeping
-/// fields (`fqdn`, `created_at`, `updated_at`, `revision`) are accepted so that an exported or
-/// fetched record can be sent back as is; the store decides what to keep of them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NodeDraft {
-    #[serde(default)]
-    pub id: Option<Uuid>,
-    pub name: String,
-    #[serde(default)]
-    pub domain: Option<String>,
-    #[serde(default)]
-    pub fqdn: Option<String>,
-    #[serde(default)]
-    pub vendor: Option<String>,
-    #[serde(default)]
-    pub platform: Option<Platform>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default)]
-    pub status: Option<NodeStatus>,
-    #[serde(default)]
-    pub location_id: Option<Uuid>,
-    #[serde(default)]
-    pub management_ip: Option<String>,
-    #[serde(default)]
-    pub serial_number: Option<String>,
-    #[serde(default)]
-    pub asset_tag: Option<String>,
-    #[serde(default)]
-    pub custom_data: Option<Value>,
-    #[serde(default)]
-    pub created_at: Option<Timestamp>,
-    #[serde(default)]
-    pub updated_at: Option<Timestamp>,
-    #[serde(default)]
-    pub revision: Option<i64>,
+/// A node that passed [`NodeDraft::validated`]: platform and status decided, fqdn derived,
+/// `custom_data` an object. The store accepts nodes only in this form.
+pub type NewNode = New<Node>;
+
+draft! {
+    /// What a client, a CLI flag or an import file supplies for a node. Derived and bookkeeping
+    /// fields (`fqdn`, `created_at`, `updated_at`, `revision`) are accepted so that an exported or
+    /// fetched record can be sent back as is; the store decides what to keep of them.
+    pub struct NodeDraft {
+        #[schema(schema_with = crate::schema::hostname_input)]
+        pub name: String,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::domain_input)]
+        pub domain: Option<String>,
+        #[serde(default)]
+        pub fqdn: Option<String>,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::optional_slug_input)]
+        pub vendor: Option<String>,
+        #[serde(default)]
+        #[schema(inline)]
+        pub platform: Option<Platform>,
+        #[serde(default)]
+        pub model: Option<String>,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::optional_slug_input)]
+        pub role: Option<String>,
+        #[serde(default)]
+        #[schema(inline)]
+        pub status: Option<NodeStatus>,
+        #[serde(default)]
+        pub location_id: Option<Uuid>,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema::management_ip_input)]
+        pub management_ip: Option<String>,
+        #[serde(default)]
+        pub serial_number: Option<String>,
+        #[serde(default)]
+        pub asset_tag: Option<String>,
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        pub custom_data: Option<Value>,
+    }
 }
 
 impl NodeDraft {
     /// Checks every rule of the data model and returns the canonical form: trimmed text,
     /// empty optional strings as absent, name and domain in lower case (host names compare
     /// case-insensitively, RFC 4343, so `CORE-1` and `core-1` are one name), the IP in its
-    /// canonical spelling, the platform inferred from the vendor when absent, `custom_data` an
-    /// object.
-    pub fn validated(mut self) -> Result<NodeDraft> {
-        self.name = self.name.trim().to_ascii_lowercase();
-        validate_hostname("name", &self.name)?;
-        self.domain = clean(self.domain).map(|d| d.to_ascii_lowercase());
-        if let Some(domain) = &self.domain {
+    /// canonical spelling, the platform inferred from the vendor when absent, the status
+    /// `active` when absent, `custom_data` an object.
+    pub fn validated(self) -> Result<NewNode> {
+        let given = self.given();
+        let name = self.name.trim().to_ascii_lowercase();
+        validate_hostname("name", &name)?;
+        let domain = clean(self.domain).map(|d| d.to_ascii_lowercase());
+        if let Some(domain) = &domain {
             validate_domain("domain", domain)?;
         }
-        self.vendor = clean(self.vendor);
-        if let Some(vendor) = &self.vendor {
+        let vendor = clean(self.vendor);
+        if let Some(vendor) = &vendor {
             validate_slug("vendor", vendor)?;
         }
-        self.role = clean(self.role);
-        if let Some(role) = &self.role {
+        let role = clean(self.role);
+        if let Some(role) = &role {
             validate_slug("role", role)?;
         }
-        self.model = clean(self.model);
-        self.serial_number = clean(self.serial_number);
-        self.asset_tag = clean(self.asset_tag);
-        self.management_ip = match clean(self.management_ip) {
+        let management_ip = match clean(self.management_ip) {
             Some(ip) => Some(canonical_ip(&ip)?),
             None => None,
         };
-        self.platform = Some(
-            self.platform
-                .unwrap_or_else(|| Platform::infer_from_vendor(self.vendor.as_deref())),
-        );
-        self.custom_data = Some(custom_data(self.custom_data)?);
-        let fqdn = fqdn(&self.name, self.domain.as_deref());
+        let fqdn = fqdn(&name, domain.as_deref());
         if let Some(given) = &self.fqdn
             && !given.eq_ignore_ascii_case(&fqdn)
         {
@@ -199,8 +198,28 @@ impl NodeDraft {
                 given,
             ));
         }
-        self.fqdn = Some(fqdn);
-        Ok(self)
+        let node = Node {
+            id: Uuid::nil(),
+            platform: self
+                .platform
+                .unwrap_or_else(|| Platform::infer_from_vendor(vendor.as_deref())),
+            status: self.status.unwrap_or_default(),
+            name,
+            domain,
+            fqdn,
+            vendor,
+            model: clean(self.model),
+            role,
+            location_id: self.location_id,
+            management_ip,
+            serial_number: clean(self.serial_number),
+            asset_tag: clean(self.asset_tag),
+            custom_data: custom_data(self.custom_data)?,
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::EPOCH,
+            revision: 0,
+        };
+        Ok(New::checked(node, given))
     }
 }
 
@@ -241,20 +260,23 @@ pub(crate) fn custom_data(value: Option<Value>) -> Result<Value> {
 mod tests {
     use super::*;
 
-    fn draft(json: &str) -> Result<NodeDraft, String> {
+    fn draft(json: &str) -> Result<Node, String> {
         let d: NodeDraft = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        d.validated().map_err(|e| e.to_string())
+        d.validated()
+            .map(|n| n.record().clone())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn canonicalises_and_infers_platform() {
         let n = draft(r#"{"name":" core-1 ","domain":"dc1.example.net","vendor":"arista","management_ip":"2001:DB8::1","serial_number":""}"#).unwrap();
         assert_eq!(n.name, "core-1");
-        assert_eq!(n.fqdn.as_deref(), Some("core-1.dc1.example.net"));
-        assert_eq!(n.platform, Some(Platform::AristaEos));
+        assert_eq!(n.fqdn, "core-1.dc1.example.net");
+        assert_eq!(n.platform, Platform::AristaEos);
+        assert_eq!(n.status, NodeStatus::Active);
         assert_eq!(n.management_ip.as_deref(), Some("2001:db8::1"));
         assert_eq!(n.serial_number, None);
-        assert_eq!(n.custom_data, Some(serde_json::json!({})));
+        assert_eq!(n.custom_data, serde_json::json!({}));
     }
 
     #[test]
@@ -267,7 +289,7 @@ mod tests {
             (n.name.as_str(), n.domain.as_deref()),
             ("core-1", Some("dc1.example.net"))
         );
-        assert_eq!(n.fqdn.as_deref(), Some("core-1.dc1.example.net"));
+        assert_eq!(n.fqdn, "core-1.dc1.example.net");
     }
 
     #[test]

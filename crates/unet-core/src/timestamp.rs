@@ -15,6 +15,9 @@ use crate::CoreError;
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00Z, where a record's times are not decided yet.
+    pub const EPOCH: Timestamp = Timestamp(OffsetDateTime::UNIX_EPOCH);
+
     pub fn now() -> Self {
         Self::from_datetime(OffsetDateTime::now_utc())
     }

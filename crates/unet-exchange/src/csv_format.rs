@@ -5,6 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use unet_core::entity::Kind;
 use unet_core::{ConfigurationChange, Link, Location, Node, NodeDraft};
 
 use crate::parse::from_value;
@@ -15,61 +16,15 @@ pub trait Columns: Serialize {
     const COLUMNS: &'static [&'static str];
 }
 
-impl Columns for Node {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "domain",
-        "fqdn",
-        "vendor",
-        "platform",
-        "model",
-        "role",
-        "status",
-        "location_id",
-        "management_ip",
-        "serial_number",
-        "asset_tag",
-        "custom_data",
-        "created_at",
-        "updated_at",
-        "revision",
-    ];
+/// The stored entities' columns are their declared fields.
+macro_rules! record_columns {
+    ($($ty:ty),+) => {$(
+        impl Columns for $ty {
+            const COLUMNS: &'static [&'static str] = <$ty as unet_core::Record>::NAMES;
+        }
+    )+};
 }
-
-impl Columns for Location {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "kind",
-        "parent_id",
-        "description",
-        "custom_data",
-        "path",
-        "created_at",
-        "updated_at",
-        "revision",
-    ];
-}
-
-impl Columns for Link {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "node_a_id",
-        "interface_a",
-        "node_z_id",
-        "interface_z",
-        "bandwidth_bps",
-        "circuit_id",
-        "provider",
-        "description",
-        "custom_data",
-        "created_at",
-        "updated_at",
-        "revision",
-    ];
-}
+record_columns!(Node, Location, Link);
 
 impl Columns for ConfigurationChange {
     const COLUMNS: &'static [&'static str] = &[
@@ -180,12 +135,16 @@ pub(crate) fn read_nodes(shown: &str, text: &str) -> Result<Vec<Sourced<NodeDraf
     Ok(out)
 }
 
+/// A cell as the JSON value its field's kind reads: JSON documents and integers parsed, the
+/// rest as text.
 fn typed_cell(column: &str, cell: &str) -> Result<Value, String> {
-    match column {
-        "custom_data" => {
+    let fields = <Node as unet_core::Record>::FIELDS;
+    let kind = fields.iter().find(|f| f.name == column).map(|f| f.kind);
+    match kind {
+        Some(Kind::Json) => {
             serde_json::from_str(cell).map_err(|e| format!("expected a JSON object: {e}"))
         }
-        "revision" => cell
+        Some(Kind::Integer) => cell
             .trim()
             .parse::<i64>()
             .map(Value::from)

@@ -1,39 +1,15 @@
 //! The names rules may refer to, and how a dotted name maps onto the facts of a node.
 
-/// Fields of a node (PRODUCT.md §1).
-pub const NODE_FIELDS: [&str; 17] = [
-    "id",
-    "name",
-    "domain",
-    "fqdn",
-    "vendor",
-    "platform",
-    "model",
-    "role",
-    "status",
-    "location_id",
-    "management_ip",
-    "serial_number",
-    "asset_tag",
-    "custom_data",
-    "created_at",
-    "updated_at",
-    "revision",
-];
+use unet_core::{Location, Node, Record};
 
-/// Fields of a location, plus the derived `path` and the `ancestors` array (root first).
-pub const LOCATION_FIELDS: [&str; 10] = [
-    "id",
-    "name",
-    "kind",
-    "parent_id",
-    "description",
-    "custom_data",
-    "path",
-    "ancestors",
-    "created_at",
-    "updated_at",
-];
+/// Fields of a node: those of its stored record.
+pub const NODE_FIELDS: &[&str] = <Node as Record>::NAMES;
+
+/// Fields of a location: those of its stored record (with the derived `path`)…
+pub const LOCATION_FIELDS: &[&str] = <Location as Record>::NAMES;
+
+/// …plus the `ancestors` array the facts add (the locations above it, root first).
+const LOCATION_FACTS: &[&str] = &["ancestors"];
 
 /// Which fact of a node a field reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +50,7 @@ fn open_below(field: &str) -> bool {
     matches!(field, "custom_data" | "ancestors")
 }
 
-fn resolve_in(root: Root, fields: &[&str], rest: &[String], written: &[String]) -> Resolution {
+fn resolve_in(root: Root, fields: &[&[&str]], rest: &[String], written: &[String]) -> Resolution {
     let found = FactPath {
         root,
         path: rest.to_vec(),
@@ -82,7 +58,8 @@ fn resolve_in(root: Root, fields: &[&str], rest: &[String], written: &[String]) 
     match rest.first() {
         None => Resolution::Known(found),
         Some(field)
-            if fields.contains(&field.as_str()) && (rest.len() == 1 || open_below(field)) =>
+            if fields.iter().any(|f| f.contains(&field.as_str()))
+                && (rest.len() == 1 || open_below(field)) =>
         {
             Resolution::Known(found)
         }
@@ -101,8 +78,13 @@ pub(crate) fn resolve(segments: &[String]) -> Resolution {
         };
     };
     match root.as_str() {
-        "node" => resolve_in(Root::Node, &NODE_FIELDS, rest, segments),
-        "location" => resolve_in(Root::Location, &LOCATION_FIELDS, rest, segments),
+        "node" => resolve_in(Root::Node, &[NODE_FIELDS], rest, segments),
+        "location" => resolve_in(
+            Root::Location,
+            &[LOCATION_FIELDS, LOCATION_FACTS],
+            rest,
+            segments,
+        ),
         "custom_data" => {
             let mut path = vec!["custom_data".to_owned()];
             path.extend_from_slice(rest);
@@ -139,7 +121,12 @@ fn suggest(segments: &[String]) -> Option<String> {
     let candidates = NODE_FIELDS
         .iter()
         .map(|f| format!("node.{f}"))
-        .chain(LOCATION_FIELDS.iter().map(|f| format!("location.{f}")))
+        .chain(
+            LOCATION_FIELDS
+                .iter()
+                .chain(LOCATION_FACTS)
+                .map(|f| format!("location.{f}")),
+        )
         .chain(["config.running".to_owned(), "custom_data".to_owned()]);
     let limit = (written.chars().count() / 4).max(2);
     candidates

@@ -236,7 +236,7 @@ impl Store {
         let mut conn = self.read_conn().await?;
         let mut out: HashMap<Uuid, Location> = HashMap::new();
         for chunk in chunks(ids, 1) {
-            let columns = crate::locations::COLUMNS;
+            let columns = <Location as unet_core::Record>::COLUMNS;
             let prefixed: Vec<String> = columns.split(", ").map(|c| format!("l.{c}")).collect();
             let mut sql = Sql::new(format!(
                 "WITH RECURSIVE up ({columns}) AS (SELECT {columns} FROM locations WHERE id"
@@ -248,7 +248,7 @@ impl Store {
                 prefixed.join(", ")
             ));
             for row in self.db.fetch_all(&mut conn, sql).await? {
-                let location = crate::locations::from_row(&row)?;
+                let location: Location = crate::records::from_row(&row)?;
                 out.insert(location.id, location);
             }
         }

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use unet_core::{CoreError, PageRequest};
 
 use crate::Result;
+use crate::db::Sql;
 
 /// Longest cursor accepted, so a hostile one cannot make us decode megabytes.
 const MAX_CURSOR: usize = 4096;
@@ -59,8 +60,25 @@ pub(crate) fn finish<T>(
     }
 }
 
+/// ` AND (…)`: `q` is a case-insensitive substring of any of the columns.
+pub(crate) fn search_sql(sql: &mut Sql, q: &str, columns: &[&str]) {
+    let pattern = like_pattern(q);
+    sql.push(" AND (");
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("LOWER(")
+            .push(column)
+            .push(") LIKE ")
+            .bind(pattern.as_str())
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(")");
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` substring match, lower-cased.
-pub(crate) fn like_pattern(q: &str) -> String {
+fn like_pattern(q: &str) -> String {
     let mut out = String::with_capacity(q.len() + 2);
     out.push('%');
     for c in q.trim().to_lowercase().chars() {

@@ -2,12 +2,14 @@
 //! (so tests can prove a list call runs a constant number of them) and logs slow ones with
 //! their SQL text, never their bound values.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
+use unet_core::entity::FieldValue;
 use unet_core::{Timestamp, Uuid};
 
 use crate::{Backend, Result};
@@ -62,6 +64,14 @@ impl From<Uuid> for Arg {
 impl From<Option<Uuid>> for Arg {
     fn from(v: Option<Uuid>) -> Self {
         Arg::Text(v.map(|u| u.to_string()))
+    }
+}
+impl From<FieldValue> for Arg {
+    fn from(v: FieldValue) -> Self {
+        match v {
+            FieldValue::Text(text) => Arg::Text(text),
+            FieldValue::Integer(n) => Arg::Int(n),
+        }
     }
 }
 impl From<Timestamp> for Arg {
@@ -295,11 +305,6 @@ pub(crate) fn get_uuid(row: &AnyRow, column: &str) -> Result<Uuid> {
     parse_uuid(column, &text)
 }
 
-pub(crate) fn get_opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| parse_uuid(column, &t)).transpose()
-}
-
 pub(crate) fn get_timestamp(row: &AnyRow, column: &str) -> Result<Timestamp> {
     let text: String = row.try_get(column)?;
     text.parse().map_err(|e| decode_error(column, e))
@@ -329,7 +334,7 @@ fn parse_uuid(column: &str, text: &str) -> Result<Uuid> {
     Uuid::parse_str(text).map_err(|e| decode_error(column, e))
 }
 
-fn decode_error(
+pub(crate) fn decode_error(
     column: &str,
     source: impl std::error::Error + Send + Sync + 'static,
 ) -> crate::StoreError {
@@ -373,11 +378,21 @@ pub(crate) fn multi_row<'a, const N: usize>(
     head: &'a str,
     tail: &'a str,
 ) -> impl Iterator<Item = Sql> + 'a {
-    let per_statement = rows_per_statement(N);
+    rows_of(rows, N, Cow::Borrowed(head), tail)
+}
+
+/// [`multi_row`] for rows of `binds_per_row` values each, however a row holds them.
+pub(crate) fn rows_of<'a, R: IntoIterator<Item = Arg>>(
+    rows: impl IntoIterator<Item = R> + 'a,
+    binds_per_row: usize,
+    head: Cow<'a, str>,
+    tail: &'a str,
+) -> impl Iterator<Item = Sql> + 'a {
+    let per_statement = rows_per_statement(binds_per_row);
     let mut rows = rows.into_iter().peekable();
     std::iter::from_fn(move || {
         rows.peek()?;
-        let mut sql = Sql::new(head);
+        let mut sql = Sql::new(head.as_ref());
         for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             if i > 0 {
                 sql.push(", ");

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use unet_core::{EntityType, Link, LinkDraft, Location, LocationDraft, Node, NodeDraft};
 
-use crate::db::Sql;
-use crate::{Result, Store, links, locations, nodes};
+use crate::{Result, Store, records};
 
 /// Where a record came from, for messages: the file and the record's 0-based index in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,39 +95,9 @@ impl Store {
     /// nodes by name, then domain (unique together), links by id. One read transaction, so the three lists agree.
     pub async fn export(&self) -> Result<Inventory> {
         let mut tx = self.db.pool.begin().await?;
-        let rows = self
-            .db
-            .fetch_all(
-                &mut tx,
-                Sql::new(format!(
-                    "SELECT {} FROM locations ORDER BY path, id",
-                    locations::COLUMNS
-                )),
-            )
-            .await?;
-        let locations = rows
-            .iter()
-            .map(locations::from_row)
-            .collect::<Result<_>>()?;
-        let rows = self
-            .db
-            .fetch_all(
-                &mut tx,
-                Sql::new(format!(
-                    "SELECT {} FROM nodes ORDER BY name, fqdn",
-                    nodes::COLUMNS
-                )),
-            )
-            .await?;
-        let nodes = rows.iter().map(nodes::from_row).collect::<Result<_>>()?;
-        let rows = self
-            .db
-            .fetch_all(
-                &mut tx,
-                Sql::new(format!("SELECT {} FROM links ORDER BY id", links::COLUMNS)),
-            )
-            .await?;
-        let links = rows.iter().map(links::from_row).collect::<Result<_>>()?;
+        let locations = records::all(&self.db, &mut tx, "path, id").await?;
+        let nodes = records::all(&self.db, &mut tx, "name, fqdn").await?;
+        let links = records::all(&self.db, &mut tx, "id").await?;
         tx.commit().await?;
         Ok(Inventory {
             locations,

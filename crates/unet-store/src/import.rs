@@ -8,14 +8,15 @@ mod bulk;
 mod plan;
 mod tree;
 
-use unet_core::{ChangeContext, ChangeSource, EntityType, Link, Location, Node, Timestamp};
+use unet_core::{ChangeContext, ChangeSource, EntityType, Link, Location, Node, Record, Timestamp};
 
 use crate::changes::{self, Change};
 use crate::db::{Sql, Statement};
 use crate::exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Origin,
 };
-use crate::{Result, Store, StoreError, links, locations, nodes};
+use crate::records::{self, Entity};
+use crate::{Result, Store, StoreError, locations};
 
 use bulk::DeferredIndexes;
 use plan::Plan;
@@ -159,28 +160,28 @@ fn build_writes(
     };
     let mut log = Vec::new();
     let mut done = 0u64;
-    let (created, updated) = split(location_steps, EntityType::Location, &mut log);
-    let mut statements = locations::insert_sql(&created).chain(
+    let (created, updated) = split(location_steps, &mut log);
+    let mut statements = records::insert_sql(&created).chain(
         updated
             .iter()
-            .flat_map(|(b, a)| locations::rewrite_sql(b, a)),
+            .flat_map(|(b, a)| Location::rewrite_sql(b, a)),
     );
     done += (created.len() + updated.len()) as u64;
     if !send_all(&mut statements, done) {
         return;
     }
-    let (created, updated) = split(node_steps, EntityType::Node, &mut log);
-    let mut statements =
-        nodes::insert_sql(&created).chain(updated.iter().map(|(_, a)| nodes::rewrite_sql(a)));
+    let (created, updated) = split(node_steps, &mut log);
+    let mut statements = records::insert_sql(&created)
+        .chain(updated.iter().flat_map(|(b, a)| Node::rewrite_sql(b, a)));
     done += (created.len() + updated.len()) as u64;
     if !send_all(&mut statements, done) {
         return;
     }
-    let (created, updated) = split(link_steps, EntityType::Link, &mut log);
+    let (created, updated) = split(link_steps, &mut log);
     let mut statements = updated
         .iter()
-        .flat_map(|(_, a)| links::rewrite_sql(a))
-        .chain(links::insert_sql(&created));
+        .flat_map(|(b, a)| Link::rewrite_sql(b, a))
+        .chain(records::insert_sql(&created));
     done += (created.len() + updated.len()) as u64;
     if !send_all(&mut statements, done) {
         return;
@@ -192,45 +193,26 @@ fn build_writes(
 }
 
 /// Separates creates and updates, appending their change rows to `log` in plan order.
-fn split<T: serde::Serialize + HasId>(
-    steps: Vec<Step<T>>,
-    entity: EntityType,
-    log: &mut Vec<Change>,
-) -> (Vec<T>, Vec<(T, T)>) {
+fn split<T: Record>(steps: Vec<Step<T>>, log: &mut Vec<Change>) -> (Vec<T>, Vec<(T, T)>) {
     let mut created = Vec::new();
     let mut updated = Vec::new();
     for step in steps {
         match step {
             Step::Create(row) => {
-                log.push(Change::new(entity, row.id(), None, Some(&row)));
+                log.push(Change::new(T::ENTITY, row.id(), None, Some(&row)));
                 created.push(row);
             }
             Step::Update { before, after } => {
-                log.push(Change::new(entity, after.id(), Some(&before), Some(&after)));
+                log.push(Change::new(
+                    T::ENTITY,
+                    after.id(),
+                    Some(&before),
+                    Some(&after),
+                ));
                 updated.push((before, after));
             }
             Step::Unchanged => {}
         }
     }
     (created, updated)
-}
-
-pub(crate) trait HasId {
-    fn id(&self) -> unet_core::Uuid;
-}
-
-impl HasId for unet_core::Location {
-    fn id(&self) -> unet_core::Uuid {
-        self.id
-    }
-}
-impl HasId for unet_core::Node {
-    fn id(&self) -> unet_core::Uuid {
-        self.id
-    }
-}
-impl HasId for unet_core::Link {
-    fn id(&self) -> unet_core::Uuid {
-        self.id
-    }
 }

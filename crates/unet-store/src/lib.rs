@@ -19,6 +19,7 @@ mod links;
 mod locations;
 mod migrate;
 mod nodes;
+mod records;
 mod rules;
 mod security;
 #[cfg(feature = "testing")]

@@ -1,11 +1,12 @@
 //! The OpenAPI 3.1 document: operations come from the handlers' `#[utoipa::path]`
-//! annotations; the entity schemas are written here against the JSON the API really sends
-//! (a test compares them with serialised records), and the problem responses every operation
-//! can give are added in one pass so that none is forgotten.
+//! annotations; the inventory schemas are derived from the entities' declarations in
+//! `unet-core` (a test compares them with serialised records), and the problem responses
+//! every operation can give are added in one pass so that none is forgotten.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use unet_core::{Link, LinkDraft, Location, LocationDraft, Node, NodeDraft};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::{OpenApi as _, PartialSchema, ToSchema};
@@ -55,31 +56,8 @@ fn schema(value: Value) -> Schema {
     serde_json::from_value(value).unwrap_or_default()
 }
 
-const HOSTNAME: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
-const DOMAIN: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
-const SLUG: &str = "^[a-z0-9]+([-_][a-z0-9]+)*$";
-const INTERFACE: &str = "^[^\\s\\x00-\\x1f\\x7f]{1,64}$";
-const LOCATION_NAME: &str =
-    "^\\s*[^/\\x00-\\x1f\\x7f\\s]([^/\\x00-\\x1f\\x7f]{0,98}[^/\\x00-\\x1f\\x7f\\s])?\\s*$";
-
-/// What the server reads as `pattern`: it trims surrounding whitespace first, and an optional
-/// field left blank counts as absent.
-fn trimmed(pattern: &str, optional: bool) -> String {
-    let core = pattern.trim_start_matches('^').trim_end_matches('$');
-    let blank = if optional { "?" } else { "" };
-    format!("^\\s*(?:{core}){blank}\\s*$")
-}
-
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
-}
-
-fn nullable_with(t: &str, extra: Value) -> Value {
-    let mut v = nullable(t);
-    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
-        m.extend(e);
-    }
-    v
 }
 
 fn uuid() -> Value {
@@ -90,144 +68,26 @@ fn timestamp() -> Value {
     json!({"type": "string", "format": "date-time"})
 }
 
-fn object() -> Value {
-    json!({"type": "object"})
+/// A schema derived from its type's declaration in `unet-core`, as JSON.
+fn derived<T: PartialSchema>() -> Value {
+    serde_json::to_value(T::schema()).unwrap_or_default()
 }
 
-/// Node fields as read (`out`) or written (`!out`).
-fn node(out: bool) -> Value {
-    let statuses: Vec<&str> = unet_core::NodeStatus::ALL
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
-    let platforms: Vec<&str> = unet_core::Platform::ALL
-        .iter()
-        .map(|p| p.as_str())
-        .collect();
-    let opt_str = |extra: Value| {
-        if out {
-            nullable("string")
-        } else {
-            nullable_with("string", extra)
-        }
-    };
-    let mut props = json!({
-        "id": uuid(),
-        "name": {"type": "string", "pattern": if out { HOSTNAME.to_string() } else { trimmed(HOSTNAME, false) }},
-        "domain": opt_str(json!({"pattern": trimmed(DOMAIN, true), "maxLength": 253})),
-        "fqdn": {"type": "string"},
-        "vendor": opt_str(json!({"pattern": trimmed(SLUG, true), "maxLength": 64})),
-        "platform": {"type": "string", "enum": platforms},
-        "model": nullable("string"),
-        "role": opt_str(json!({"pattern": trimmed(SLUG, true), "maxLength": 64})),
-        "status": {"type": "string", "enum": statuses},
-        "location_id": nullable_with("string", json!({"format": "uuid"})),
-        "management_ip": if out { nullable("string") } else {
-            json!({"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"},
-                {"type": "string", "pattern": "^\\s*$"}, {"type": "null"}]})
-        },
-        "serial_number": nullable("string"),
-        "asset_tag": nullable("string"),
-        "custom_data": object(),
-        "created_at": timestamp(),
-        "updated_at": timestamp(),
-        "revision": {"type": "integer", "format": "int64"},
-    });
-    if !out {
-        input_fields(&mut props, &["fqdn", "platform", "status"]);
+/// An entity's record, its input (the draft), the same as a merge patch (nothing required),
+/// and its list.
+fn entity_schemas(name: &str, record: Value, input: Value) -> Vec<(String, Value)> {
+    let mut patch = input.clone();
+    if let Value::Object(fields) = &mut patch {
+        fields.remove("required");
+        fields.insert(
+            "description".to_string(),
+            json!("A JSON merge patch (RFC 7396): the fields to change; null removes an optional field"),
+        );
     }
-    props
-}
-
-fn location(out: bool) -> Value {
-    let mut props = json!({
-        "id": uuid(),
-        "name": {"type": "string", "pattern": LOCATION_NAME},
-        "kind": {"type": "string", "pattern": if out { SLUG.to_string() } else { trimmed(SLUG, false) }, "maxLength": 64},
-        "parent_id": nullable_with("string", json!({"format": "uuid"})),
-        "description": nullable("string"),
-        "custom_data": object(),
-        "path": {"type": "string", "description": "Names from the root down, joined by `/`"},
-        "created_at": timestamp(),
-        "updated_at": timestamp(),
-        "revision": {"type": "integer", "format": "int64"},
-    });
-    if !out {
-        input_fields(&mut props, &["path"]);
-    }
-    props
-}
-
-fn link(out: bool) -> Value {
-    let mut props = json!({
-        "id": uuid(),
-        "name": nullable("string"),
-        "node_a_id": uuid(),
-        "interface_a": {"type": "string", "pattern": INTERFACE},
-        "node_z_id": nullable_with("string", json!({"format": "uuid"})),
-        "interface_z": nullable_with("string", json!({"pattern": INTERFACE})),
-        "bandwidth_bps": nullable_with("integer", json!({"format": "int64", "minimum": 1})),
-        "circuit_id": nullable("string"),
-        "provider": nullable("string"),
-        "description": nullable("string"),
-        "custom_data": object(),
-        "created_at": timestamp(),
-        "updated_at": timestamp(),
-        "revision": {"type": "integer", "format": "int64"},
-    });
-    if !out {
-        input_fields(&mut props, &[]);
-    }
-    props
-}
-
-/// On input every field but the required ones may be absent or null; `custom_data` may be
-/// null (meaning `{}`).
-fn input_fields(props: &mut Value, enums: &[&str]) {
-    if let Value::Object(fields) = props {
-        for (name, field) in fields.iter_mut() {
-            let is_bookkeeping = matches!(
-                name.as_str(),
-                "id" | "created_at" | "updated_at" | "revision"
-            );
-            if name == "custom_data" || is_bookkeeping || enums.contains(&name.as_str()) {
-                *field = json!({"anyOf": [field.clone(), {"type": "null"}]});
-            }
-            if name == "revision" {
-                field["description"] = json!(
-                    "The revision being replaced, like If-Match: 412 when it is not the stored \
-                     one, 422 when If-Match names another"
-                );
-            }
-        }
-    }
-}
-
-fn entity_schemas(
-    name: &str,
-    props: Value,
-    input: Value,
-    required_in: &[&str],
-) -> Vec<(String, Value)> {
-    let required_out: Vec<&String> = props
-        .as_object()
-        .map(|m| m.keys().collect())
-        .unwrap_or_default();
     vec![
-        (
-            name.to_string(),
-            json!({"type": "object", "properties": props, "required": required_out}),
-        ),
-        (
-            format!("{name}Input"),
-            json!({"type": "object", "properties": input.clone(), "required": required_in,
-                   "additionalProperties": false}),
-        ),
-        (
-            format!("{name}Patch"),
-            json!({"type": "object", "properties": input, "additionalProperties": false,
-                   "description": "A JSON merge patch (RFC 7396): the fields to change; null removes an optional field"}),
-        ),
+        (name.to_string(), record),
+        (format!("{name}Input"), input),
+        (format!("{name}Patch"), patch),
         (
             format!("{name}List"),
             json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}}),
@@ -279,18 +139,20 @@ fn change_schemas() -> Vec<(String, Value)> {
 /// Every component schema by name.
 pub(crate) fn component_schemas() -> BTreeMap<String, Value> {
     let mut all = Vec::new();
-    all.extend(entity_schemas("Node", node(true), node(false), &["name"]));
+    all.extend(entity_schemas(
+        "Node",
+        derived::<Node>(),
+        derived::<NodeDraft>(),
+    ));
     all.extend(entity_schemas(
         "Location",
-        location(true),
-        location(false),
-        &["name", "kind"],
+        derived::<Location>(),
+        derived::<LocationDraft>(),
     ));
     all.extend(entity_schemas(
         "Link",
-        link(true),
-        link(false),
-        &["node_a_id", "interface_a"],
+        derived::<Link>(),
+        derived::<LinkDraft>(),
     ));
     all.extend(change_schemas());
     all.extend(super::exchange::schemas());
@@ -455,7 +317,7 @@ mod tests {
         k
     }
 
-    /// The hand-written schemas name exactly the fields the API serialises.
+    /// The schemas name exactly the fields the API serialises.
     #[test]
     fn schemas_match_the_records_sent() {
         let now = Timestamp::now();
@@ -536,5 +398,62 @@ mod tests {
             let parsed: Schema = serde_json::from_value(value.clone()).unwrap();
             assert_eq!(&serde_json::to_value(parsed).unwrap(), value);
         }
+    }
+
+    /// Every consumer of an entity's declaration names the declared fields, no more, no
+    /// less: the OpenAPI record, input and patch schemas, the CSV columns (in order), the
+    /// policy language's field names and the serialised record.
+    #[test]
+    fn consumers_agree_with_the_declarations() {
+        use unet_core::Record;
+        use unet_exchange::Columns;
+
+        fn check<T: Record + Columns + serde::de::DeserializeOwned>(name: &str, sample: Value) {
+            let declared: Vec<String> = {
+                let mut names: Vec<String> = T::NAMES.iter().map(|n| n.to_string()).collect();
+                names.sort();
+                names
+            };
+            let schemas = component_schemas();
+            for schema in [
+                name.to_string(),
+                format!("{name}Input"),
+                format!("{name}Patch"),
+            ] {
+                assert_eq!(keys(&schemas[&schema]["properties"]), declared, "{schema}");
+            }
+            assert_eq!(<T as Columns>::COLUMNS, T::NAMES, "{name} CSV columns");
+            let record: T = serde_json::from_value(sample).unwrap();
+            assert_eq!(
+                keys(&serde_json::to_value(record).unwrap()),
+                declared,
+                "{name} JSON"
+            );
+        }
+        let at = "2026-01-01T00:00:00Z";
+        check::<Node>(
+            "Node",
+            json!({"id": Uuid::nil(), "name": "a", "domain": null, "fqdn": "a", "vendor": null,
+                "platform": "generic", "model": null, "role": null, "status": "active",
+                "location_id": null, "management_ip": null, "serial_number": null,
+                "asset_tag": null, "custom_data": {}, "created_at": at, "updated_at": at,
+                "revision": 1}),
+        );
+        check::<Location>(
+            "Location",
+            json!({"id": Uuid::nil(), "name": "a", "kind": "site", "parent_id": null,
+                "description": null, "custom_data": {}, "path": "a", "created_at": at,
+                "updated_at": at, "revision": 1}),
+        );
+        check::<Link>(
+            "Link",
+            json!({"id": Uuid::nil(), "name": null, "node_a_id": Uuid::nil(),
+                "interface_a": "x", "node_z_id": null, "interface_z": null,
+                "bandwidth_bps": null, "circuit_id": null, "provider": null,
+                "description": null, "custom_data": {}, "created_at": at, "updated_at": at,
+                "revision": 1}),
+        );
+        assert_eq!(unet_policy::NODE_FIELDS, Node::NAMES);
+        assert_eq!(unet_policy::LOCATION_FIELDS, Location::NAMES);
     }
 }

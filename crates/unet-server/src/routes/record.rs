@@ -113,7 +113,7 @@ macro_rules! record_endpoints {
                 // A patch without a precondition (If-Match or a body `revision`) applies to
                 // the record as it is written: it is merged with one revision and written on
                 // that revision only, and merged again when another write came in between.
-                let unconditional = requested.is_none() && draft.revision.is_none();
+                let unconditional = requested.is_none() && draft.given().revision.is_none();
                 let expected = if unconditional { Some(current.revision) } else { requested };
                 match store.$store_update(&ctx, id, draft, expected).await {
                     Err(unet_store::StoreError::StaleRevision { .. }) if unconditional => continue,

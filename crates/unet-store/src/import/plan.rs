@@ -7,15 +7,16 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use sqlx::Row;
 use unet_core::{
-    CoreError, EntityType, Link, LinkDraft, Location, LocationDraft, Node, NodeDraft, Timestamp,
-    Uuid,
+    CoreError, EntityType, Given, Link, LinkDraft, Location, LocationDraft, New, Node, NodeDraft,
+    Timestamp, Uuid,
 };
 
 use super::tree::LocationTree;
 use super::{Step, failure};
-use crate::db::{Db, Sql, get_uuid};
+use crate::db::{Db, get_uuid};
 use crate::exchange::{ImportBatch, ImportFailure, Origin, Sourced};
-use crate::{Conn, Result, links, locations, nodes};
+use crate::rules::row_lock;
+use crate::{Conn, Result, links, records};
 
 pub(crate) struct Plan {
     pub locations: Vec<Step<Location>>,
@@ -24,11 +25,11 @@ pub(crate) struct Plan {
     pub failures: Vec<ImportFailure>,
 }
 
-/// A valid record of the batch: where it came from, its id and its canonical draft.
-pub(super) struct Valid<D> {
+/// A valid record of the batch: where it came from, its id and its validated content.
+pub(super) struct Valid<T> {
     pub origin: Origin,
     pub id: Uuid,
-    pub draft: D,
+    pub new: New<T>,
 }
 
 /// Who holds a unique key: a record of this batch (with its origin) or a stored one.
@@ -40,13 +41,13 @@ pub(super) fn holder(entity: &str, id: Uuid, origin: Option<&Origin>) -> String 
 }
 
 /// Validates each draft and refuses a second record with the same id.
-fn validate<D>(
+fn validate<D, T>(
     records: Vec<Sourced<D>>,
     entity: EntityType,
     id_of: fn(&D) -> Option<Uuid>,
-    check: fn(D) -> Result<D, CoreError>,
+    check: fn(D) -> Result<New<T>, CoreError>,
     failures: &mut Vec<ImportFailure>,
-) -> Vec<Valid<D>> {
+) -> Vec<Valid<T>> {
     let mut seen: HashMap<Uuid, Origin> = HashMap::new();
     let mut out = Vec::with_capacity(records.len());
     for Sourced { origin, draft } in records {
@@ -58,8 +59,8 @@ fn validate<D>(
             ));
             continue;
         };
-        let draft = match check(draft) {
-            Ok(d) => d,
+        let new = match check(draft) {
+            Ok(new) => new,
             Err(e) => {
                 failures.push(failure(entity, &origin, e.to_string()));
                 continue;
@@ -74,23 +75,41 @@ fn validate<D>(
             continue;
         }
         seen.insert(id, origin.clone());
-        out.push(Valid { origin, id, draft });
+        out.push(Valid { origin, id, new });
     }
     out
 }
 
-/// Creation keeps the bookkeeping fields a record was exported with; otherwise now / 1.
-pub(super) fn bookkeeping(
-    created: Option<Timestamp>,
-    updated: Option<Timestamp>,
-    revision: Option<i64>,
+/// What an import makes of a record: unchanged, an update of the stored one, or a create
+/// that keeps the bookkeeping fields the record was exported with (otherwise now / 1).
+pub(super) fn step<T: unet_core::Record>(
+    id: Uuid,
+    new: New<T>,
+    stored: Option<&T>,
     now: Timestamp,
-) -> (Timestamp, Timestamp, i64) {
-    (
-        created.unwrap_or(now),
-        updated.unwrap_or(now),
-        revision.filter(|r| *r >= 1).unwrap_or(1),
-    )
+) -> Step<T> {
+    match stored {
+        Some(old) if new.same_content(old) => Step::Unchanged,
+        Some(old) => Step::Update {
+            before: old.clone(),
+            after: new.into_record(id, old.created_at(), now, old.revision() + 1),
+        },
+        None => {
+            let Given {
+                created_at,
+                updated_at,
+                revision,
+                ..
+            } = *new.given();
+            let revision = revision.filter(|r| *r >= 1).unwrap_or(1);
+            Step::Create(new.into_record(
+                id,
+                created_at.unwrap_or(now),
+                updated_at.unwrap_or(now),
+                revision,
+            ))
+        }
+    }
 }
 
 impl Plan {
@@ -138,16 +157,14 @@ impl Plan {
         &mut self,
         db: &Db,
         conn: &mut Conn,
-        records: Vec<Valid<LocationDraft>>,
+        records: Vec<Valid<Location>>,
         now: Timestamp,
     ) -> Result<LocationTree> {
-        let sql = Sql::new(format!("SELECT {} FROM locations", locations::COLUMNS));
-        let stored: HashMap<Uuid, Location> = db
-            .fetch_all(conn, sql)
+        let stored: HashMap<Uuid, Location> = records::all::<Location>(db, conn, "id")
             .await?
-            .iter()
-            .map(|r| locations::from_row(r).map(|l| (l.id, l)))
-            .collect::<Result<_>>()?;
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
         let mut tree = LocationTree::default();
         for l in stored.values() {
             tree.nodes.insert(l.id, (l.name.clone(), l.parent_id));
@@ -159,14 +176,18 @@ impl Plan {
         let mut children: HashMap<Uuid, Vec<usize>> = HashMap::new();
         let mut queue = VecDeque::new();
         for (i, r) in records.iter().enumerate() {
-            match r.draft.parent_id.filter(|p| in_batch.contains_key(p)) {
+            match r
+                .new
+                .record()
+                .parent_id
+                .filter(|p| in_batch.contains_key(p))
+            {
                 Some(p) => children.entry(p).or_default().push(i),
                 None => queue.push_back(i),
             }
         }
         let mut done = vec![false; records.len()];
-        let mut records: Vec<Option<Valid<LocationDraft>>> =
-            records.into_iter().map(Some).collect();
+        let mut records: Vec<Option<Valid<Location>>> = records.into_iter().map(Some).collect();
         while let Some(i) = queue.pop_front() {
             done[i] = true;
             let Some(r) = records[i].take() else { continue };
@@ -202,7 +223,11 @@ impl Plan {
             if let (false, Some(r)) = (done[i], r) {
                 let msg = format!(
                     "parent_id {}: the locations of this import contain each other (a cycle)",
-                    r.draft.parent_id.map(|p| p.to_string()).unwrap_or_default()
+                    r.new
+                        .record()
+                        .parent_id
+                        .map(|p| p.to_string())
+                        .unwrap_or_default()
                 );
                 tree.failed.insert(r.id, r.origin.clone());
                 self.failures
@@ -218,7 +243,7 @@ impl Plan {
         &mut self,
         db: &Db,
         conn: &mut Conn,
-        records: Vec<Valid<NodeDraft>>,
+        records: Vec<Valid<Node>>,
         tree: &LocationTree,
         now: Timestamp,
     ) -> Result<NodeSet> {
@@ -229,14 +254,14 @@ impl Plan {
         if any_stored {
             let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
             stored.extend(
-                nodes::fetch_many(db, conn, &ids)
+                records::fetch_in::<Node, _>(db, conn, "id", &ids, row_lock(db))
                     .await?
                     .into_iter()
                     .map(|n| (n.id, n)),
             );
             let names: Vec<String> = records
                 .iter()
-                .map(|r| r.draft.name.clone())
+                .map(|r| r.new.record().name.clone())
                 .collect::<HashSet<_>>()
                 .into_iter()
                 .collect();
@@ -254,7 +279,7 @@ impl Plan {
             ..NodeSet::default()
         };
         for r in records {
-            let d = &r.draft;
+            let d = r.new.record();
             let check = (|| {
                 if let Some(lid) = d.location_id {
                     tree.check_reference("location_id", lid)?;
@@ -265,7 +290,7 @@ impl Plan {
                 {
                     return Err(format!(
                         "name {:?}: already used by {}",
-                        unet_core::fqdn(&d.name, d.domain.as_deref()),
+                        d.fqdn,
                         holder("node", *other, origin.as_ref())
                     ));
                 }
@@ -289,17 +314,7 @@ impl Plan {
             }
             taken.insert(key, (r.id, Some(r.origin.clone())));
             set.accepted.insert(r.id);
-            self.nodes.push(match old {
-                Some(old) if nodes::same_content(old, d) => Step::Unchanged,
-                Some(old) => Step::Update {
-                    before: old.clone(),
-                    after: nodes::from_draft(r.id, r.draft, old.created_at, now, old.revision + 1),
-                },
-                None => {
-                    let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
-                    Step::Create(nodes::from_draft(r.id, r.draft, c, u, rev))
-                }
-            });
+            self.nodes.push(step(r.id, r.new, old, now));
         }
         Ok(set)
     }
@@ -308,7 +323,7 @@ impl Plan {
         &mut self,
         db: &Db,
         conn: &mut Conn,
-        mut records: Vec<Valid<LinkDraft>>,
+        mut records: Vec<Valid<Link>>,
         mut node_set: NodeSet,
         now: Timestamp,
     ) -> Result<()> {
@@ -320,7 +335,7 @@ impl Plan {
         if links_stored {
             let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
             stored.extend(
-                links::fetch_many(db, conn, &ids)
+                records::fetch_in::<Link, _>(db, conn, "id", &ids, row_lock(db))
                     .await?
                     .into_iter()
                     .map(|l| (l.id, l)),
@@ -331,7 +346,8 @@ impl Plan {
             // Nodes referenced from outside the batch must already be stored.
             let outside: Vec<Uuid> = records
                 .iter()
-                .flat_map(|r| std::iter::once(r.draft.node_a_id).chain(r.draft.node_z_id))
+                .map(|r| r.new.record())
+                .flat_map(|l| std::iter::once(l.node_a_id).chain(l.node_z_id))
                 .filter(|id| !node_set.accepted.contains(id))
                 .collect::<HashSet<_>>()
                 .into_iter()
@@ -352,7 +368,7 @@ impl Plan {
         // Updates first, so that a link moving off an interface frees it for another.
         records.sort_by_key(|r| !stored.contains_key(&r.id));
         for r in records {
-            let d = &r.draft;
+            let d = r.new.record();
             let record = links::label(d.name.as_deref(), d.node_a_id, &d.interface_a);
             let pairs: Vec<(Uuid, String)> = std::iter::once((d.node_a_id, d.interface_a.clone()))
                 .chain(d.node_z_id.zip(d.interface_z.clone()))
@@ -403,17 +419,7 @@ impl Plan {
             for pair in pairs {
                 taken.insert(pair, (r.id, Some(r.origin.clone())));
             }
-            self.links.push(match old {
-                Some(old) if links::same_content(old, d) => Step::Unchanged,
-                Some(old) => Step::Update {
-                    before: old.clone(),
-                    after: links::from_draft(r.id, r.draft, old.created_at, now, old.revision + 1),
-                },
-                None => {
-                    let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
-                    Step::Create(links::from_draft(r.id, r.draft, c, u, rev))
-                }
-            });
+            self.links.push(step(r.id, r.new, old, now));
         }
         Ok(())
     }

@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 
-use unet_core::{Location, LocationDraft, Timestamp, Uuid};
+use unet_core::{Location, Timestamp, Uuid};
 
 use super::Step;
-use super::plan::{Valid, bookkeeping, holder};
+use super::plan::{Valid, holder, step};
 use crate::exchange::Origin;
-use crate::locations;
 
 /// The location tree as it will be after the import: stored rows overlaid with accepted
 /// batch records, plus the sibling-name index and the batch records that failed.
@@ -65,11 +64,11 @@ impl LocationTree {
 
     pub(super) fn accept(
         &mut self,
-        r: &Valid<LocationDraft>,
+        r: &Valid<Location>,
         stored: Option<&Location>,
         now: Timestamp,
     ) -> Result<Step<Location>, String> {
-        let d = &r.draft;
+        let d = r.new.record();
         if let Some(parent) = d.parent_id {
             self.check_reference("parent_id", parent)?;
             if self.is_below(parent, r.id) {
@@ -104,23 +103,8 @@ impl LocationTree {
         let path = self
             .path(r.id)
             .ok_or_else(|| format!("parent_id: the location tree above {} is broken", r.id))?;
-        Ok(match stored {
-            Some(old) if locations::same_content(old, d) => Step::Unchanged,
-            Some(old) => Step::Update {
-                before: old.clone(),
-                after: locations::from_draft(
-                    r.id,
-                    d.clone(),
-                    path,
-                    old.created_at,
-                    now,
-                    old.revision + 1,
-                ),
-            },
-            None => {
-                let (c, u, rev) = bookkeeping(d.created_at, d.updated_at, d.revision, now);
-                Step::Create(locations::from_draft(r.id, d.clone(), path, c, u, rev))
-            }
-        })
+        let mut new = r.new.clone();
+        new.set_path(path);
+        Ok(step(r.id, new, stored, now))
     }
 }
