@@ -1,4 +1,4 @@
-//! The audit summary of PRODUCT.md §5: counts over a window.
+//! The audit summary: logins, lockouts and API keys over a window.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The roles of PRODUCT.md §7.
+//! The roles a user or API key holds (docs/security.md).
 
 use std::fmt;
 use std::str::FromStr;
