@@ -79,7 +79,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_grant_what_product_md_says() {
+    fn roles_grant_what_security_md_says() {
         assert!(Role::Admin.grants(Role::Operator));
         assert!(Role::Admin.grants(Role::Auditor));
         assert!(Role::Operator.grants(Role::Viewer));

@@ -1,4 +1,4 @@
-//! The maintenance runbook (`shared/runbook/maintenance-procedures.md`) run as written against
+//! The operators' maintenance runbook (its procedures are those of docs/operations.md) run as written against
 //! a live server on SQLite. Each command is the runbook's text with only the port, the paths
 //! (under a temporary root) and an `Authorization` header adapted; `systemctl stop/start/reload`
 //! become SIGTERM / a new process / SIGHUP; `apt` and `journalctl` steps are skipped (the log
