@@ -3,17 +3,13 @@
 //! import report and exported inventory exactly as the store produces them).
 
 use reqwest::header::{HeaderMap, LINK};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use unet_core::{
-    ChangeFilter, ConfigurationChange, EntityType, Link, LinkDraft, LinkFilter, Location,
-    LocationDraft, LocationFilter, Node, NodeDraft, NodeFilter, Page, PageRequest, Uuid,
+    ChangeFilter, ConfigurationChange, ImportBatch, ImportDocument, ImportReport, Inventory, Link,
+    LinkDraft, LinkFilter, Location, LocationDraft, LocationFilter, Node, NodeDraft, NodeFilter,
+    Page, PageRequest, Uuid,
 };
-use unet_store::{
-    ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,
-    Sourced,
-};
+use unet_store::ImportOptions;
 
 use crate::error::{CliError, Result};
 use crate::http::{Api, Reply};
@@ -192,48 +188,24 @@ impl Remote {
         batch: ImportBatch,
         options: &ImportOptions,
     ) -> Result<ImportReport> {
-        fn split<T>(records: Vec<Sourced<T>>) -> (Vec<T>, Vec<Origin>) {
-            records.into_iter().map(|s| (s.draft, s.origin)).unzip()
-        }
-        let total = (batch.locations.len() + batch.nodes.len() + batch.links.len()) as u64;
-        let (locations, location_origins) = split(batch.locations);
-        let (nodes, node_origins) = split(batch.nodes);
-        let (links, link_origins) = split(batch.links);
-        let document = json!({
-            "locations": locations,
-            "nodes": nodes,
-            "links": links,
-            "origins": {
-                "locations": location_origins,
-                "nodes": node_origins,
-                "links": link_origins,
-            },
-        });
+        let total = batch.len() as u64;
+        let document = ImportDocument::from(batch);
         let query = Query::default()
             .opt("continue_on_error", Some(options.continue_on_error))
             .opt("dry_run", Some(options.dry_run));
         if let Some(progress) = &options.progress {
             progress(0, total);
         }
-        let report: Reply<WireReport> = self.api.post("api/v1/import", &query.0, &document).await?;
+        let report: Reply<ImportReport> =
+            self.api.post("api/v1/import", &query.0, &document).await?;
         if let Some(progress) = &options.progress {
             progress(total, total);
         }
-        Ok(report.body.into())
+        Ok(report.body)
     }
 
     pub async fn export(&self) -> Result<Inventory> {
-        let reply: Reply<WireInventory> = self.api.get("api/v1/export", &[]).await?;
-        let WireInventory {
-            locations,
-            nodes,
-            links,
-        } = reply.body;
-        Ok(Inventory {
-            locations,
-            nodes,
-            links,
-        })
+        Ok(self.api.get("api/v1/export", &[]).await?.body)
     }
 }
 
@@ -255,76 +227,4 @@ fn next_cursor(api: &Api, headers: &HeaderMap) -> Option<String> {
             .find(|(key, _)| key == "cursor")
             .map(|(_, value)| value.into_owned())
     })
-}
-
-#[derive(Deserialize)]
-struct WireInventory {
-    locations: Vec<Location>,
-    nodes: Vec<Node>,
-    links: Vec<Link>,
-}
-
-/// `ImportReport` as the server sends it (the store's type is only `Serialize`).
-#[derive(Deserialize)]
-struct WireReport {
-    locations: WireCounts,
-    nodes: WireCounts,
-    links: WireCounts,
-    failures: Vec<WireFailure>,
-    committed: bool,
-}
-
-#[derive(Deserialize)]
-struct WireCounts {
-    created: u64,
-    updated: u64,
-    unchanged: u64,
-    failed: u64,
-}
-
-#[derive(Deserialize)]
-struct WireFailure {
-    entity: EntityType,
-    origin: WireOrigin,
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct WireOrigin {
-    file: String,
-    index: usize,
-}
-
-impl From<WireCounts> for ImportCounts {
-    fn from(c: WireCounts) -> ImportCounts {
-        ImportCounts {
-            created: c.created,
-            updated: c.updated,
-            unchanged: c.unchanged,
-            failed: c.failed,
-        }
-    }
-}
-
-impl From<WireReport> for ImportReport {
-    fn from(r: WireReport) -> ImportReport {
-        ImportReport {
-            locations: r.locations.into(),
-            nodes: r.nodes.into(),
-            links: r.links.into(),
-            failures: r
-                .failures
-                .into_iter()
-                .map(|f| ImportFailure {
-                    entity: f.entity,
-                    origin: Origin {
-                        file: f.origin.file,
-                        index: f.origin.index,
-                    },
-                    message: f.message,
-                })
-                .collect(),
-            committed: r.committed,
-        }
-    }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use unet_core::ChangeSource;
-use unet_exchange::{Records, read_path};
-use unet_store::{ImportBatch, ImportOptions, ImportReport, Origin, Sourced};
+use unet_core::ImportReport;
+use unet_exchange::read_path;
+use unet_store::ImportOptions;
 
 use crate::client::{Client, context};
 use crate::error::{CliError, Result};
@@ -45,7 +46,7 @@ pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Res
         }),
     };
     let result = client
-        .import(&context(ChangeSource::Import), batch(records), &options)
+        .import(&context(ChangeSource::Import), records, &options)
         .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -72,26 +73,6 @@ pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Res
     } else {
         CliError::ImportFailed { failed, first }
     })
-}
-
-fn batch(records: Records) -> ImportBatch {
-    fn convert<T>(items: Vec<unet_exchange::Sourced<T>>) -> Vec<Sourced<T>> {
-        items
-            .into_iter()
-            .map(|s| Sourced {
-                origin: Origin {
-                    file: s.origin.file,
-                    index: s.origin.index,
-                },
-                draft: s.draft,
-            })
-            .collect()
-    }
-    ImportBatch {
-        locations: convert(records.locations),
-        nodes: convert(records.nodes),
-        links: convert(records.links),
-    }
 }
 
 fn progress_bar(total: usize) -> Option<ProgressBar> {
