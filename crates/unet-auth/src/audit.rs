@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unet_core::Timestamp;
 
 use crate::Result;
@@ -11,7 +11,7 @@ use crate::service::{NEVER_USED_WINDOW, Security, before};
 /// API keys expiring within this are reported as expiring.
 const EXPIRING_WITHIN: Duration = Duration::from_secs(7 * 86400);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditSummary {
     pub since: Timestamp,
     pub until: Timestamp,

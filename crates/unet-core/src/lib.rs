@@ -5,19 +5,26 @@
 
 mod change;
 mod error;
+mod import;
 mod link;
 mod location;
 mod names;
 mod node;
+mod platform;
 mod query;
 mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
 pub use error::{CoreError, Result};
+pub use import::{
+    ImportBatch, ImportCounts, ImportDocument, ImportFailure, ImportOrigins, ImportReport,
+    Inventory, Origin, OriginsMismatch, Sourced,
+};
 pub use link::{Link, LinkDraft};
 pub use location::{Location, LocationDraft};
 pub use names::{is_hostname_label, slugify, validate_domain, validate_hostname, validate_slug};
-pub use node::{Node, NodeDraft, NodeStatus, Platform, fqdn};
+pub use node::{Node, NodeDraft, NodeStatus, fqdn};
+pub use platform::Platform;
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
 pub use timestamp::Timestamp;
 pub use uuid::Uuid;
