@@ -1,6 +1,6 @@
 //! User and API-key management, each change audited.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use unet_core::{Timestamp, Uuid};
 use unet_store::{ApiKeyRecord, UserRecord};
@@ -12,7 +12,7 @@ use crate::service::{Security, hash_blocking};
 use crate::{AuthError, Result};
 
 /// A user as the API shows it: never the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: Uuid,
     pub username: String,
@@ -36,7 +36,7 @@ impl From<UserRecord> for User {
 }
 
 /// An API key as listed: the shown prefix, never the secret or its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
@@ -64,7 +64,7 @@ impl From<ApiKeyRecord> for ApiKey {
 }
 
 /// A new key with its secret, returned exactly once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKey,

@@ -1,8 +1,8 @@
-//! The audit summary of PRODUCT.md §5: counts over a window.
+//! The audit summary: logins, lockouts and API keys over a window.
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unet_core::Timestamp;
 
 use crate::Result;
@@ -11,7 +11,7 @@ use crate::service::{NEVER_USED_WINDOW, Security, before};
 /// API keys expiring within this are reported as expiring.
 const EXPIRING_WITHIN: Duration = Duration::from_secs(7 * 86400);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditSummary {
     pub since: Timestamp,
     pub until: Timestamp,

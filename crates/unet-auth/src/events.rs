@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use unet_core::{Timestamp, Uuid};
 use unet_store::SecurityEventRecord;
@@ -69,7 +69,7 @@ impl EventType {
 }
 
 /// The event as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecurityEvent {
     pub id: Uuid,
     pub timestamp: Timestamp,

@@ -1,4 +1,4 @@
-//! The roles of PRODUCT.md §7.
+//! The roles a user or API key holds (docs/security.md).
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,7 +79,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_grant_what_product_md_says() {
+    fn roles_grant_what_security_md_says() {
         assert!(Role::Admin.grants(Role::Operator));
         assert!(Role::Admin.grants(Role::Auditor));
         assert!(Role::Operator.grants(Role::Viewer));

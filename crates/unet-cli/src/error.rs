@@ -2,6 +2,8 @@
 //! line on stderr that names the record, field or file involved.
 
 use thiserror::Error;
+use unet_auth::AuthError;
+use unet_compliance::ComplianceError;
 use unet_core::CoreError;
 use unet_exchange::ExchangeError;
 use unet_store::StoreError;
@@ -72,6 +74,35 @@ fn server_message(detail: &str, errors: &[(String, String)]) -> String {
         }
     }
     text
+}
+
+/// Account and key failures: the store's own errors as such, the rest (unknown user, weak
+/// password, refused role, …) as their message.
+impl From<AuthError> for CliError {
+    fn from(e: AuthError) -> CliError {
+        match e {
+            AuthError::Store(store) => CliError::Store(store),
+            other => CliError::Config(other.to_string()),
+        }
+    }
+}
+
+/// A policies path that cannot be read keeps its I/O kind and names the path.
+impl From<ComplianceError> for CliError {
+    fn from(e: ComplianceError) -> CliError {
+        match e {
+            ComplianceError::Store(e) => CliError::Store(e),
+            ComplianceError::Read { path, source } => CliError::Io(std::io::Error::new(
+                source.kind(),
+                format!("cannot read policies at {}: {source}", path.display()),
+            )),
+            e @ ComplianceError::InvalidRules(_) => CliError::InvalidRules(e.to_string()),
+            e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                e.to_string(),
+            )),
+        }
+    }
 }
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;

@@ -4,10 +4,8 @@
 
 mod client;
 mod client_config;
-mod client_http;
 mod commands;
 mod error;
-mod http;
 mod output;
 
 use std::io::Write;
@@ -16,8 +14,11 @@ use std::process::ExitCode;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::client::Client;
-use crate::commands::{changes, export, import, links, locations, nodes};
+use crate::client::{Backend, Client, Local};
+use crate::commands::policies::PoliciesCommand;
+use crate::commands::{
+    api_keys, block_on, changes, export, import, links, locations, nodes, policies, security, users,
+};
 use crate::error::{CliError, Result, exit_code};
 use crate::output::OutputFormat;
 
@@ -117,22 +118,24 @@ fn main() -> ExitCode {
         .value_source("database_url")
         .is_some_and(|source| source != ValueSource::DefaultValue);
     let format = cli.output;
+    let server = cli.server.as_deref();
+    let database = cli.database_url.as_str();
     let result = match cli.command {
         Command::Config(cmd) => return commands::config::run(cmd, format),
-        Command::Policies(cmd) => {
-            return commands::policies::run(cmd, cli.server.as_deref(), &cli.database_url, format);
-        }
-        Command::Users(cmd) => {
-            return commands::users::run(cmd, cli.server.as_deref(), &cli.database_url, format);
-        }
-        Command::ApiKeys(cmd) => {
-            return commands::api_keys::run(cmd, cli.server.as_deref(), &cli.database_url, format);
-        }
-        Command::Login(args) => return commands::login::run(args, cli.server.as_deref()),
-        Command::Security(cmd) => {
-            return commands::security::run(cmd, cli.server.as_deref(), &cli.database_url, format);
-        }
-        Command::Git(cmd) => return commands::git::run(cmd, cli.server.as_deref(), format),
+        Command::Policies(cmd) => match (cmd, server) {
+            (PoliciesCommand::Validate { path }, _) => policies::validate(&path, format),
+            (PoliciesCommand::List(_), Some(server)) => policies::remote_list(server, format),
+            (PoliciesCommand::List(args), None) => policies::list(&args.path, format),
+            (PoliciesCommand::Eval(args), _) => run_on(server, database, Work::Eval(args), format),
+            (PoliciesCommand::Results(args), _) => {
+                run_on(server, database, Work::Results(args), format)
+            }
+        },
+        Command::Users(cmd) => run_on(server, database, Work::Users(cmd), format),
+        Command::ApiKeys(cmd) => run_on(server, database, Work::ApiKeys(cmd), format),
+        Command::Security(cmd) => run_on(server, database, Work::Security(cmd), format),
+        Command::Login(args) => commands::login::run(args, server).map(|()| ExitCode::SUCCESS),
+        Command::Git(cmd) => commands::git::run(cmd, server, format),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails: render first, then write like any
             // other output (a closed pipe ends the command quietly).
@@ -142,51 +145,99 @@ fn main() -> ExitCode {
             out.write_all(&script)
                 .and_then(|()| out.flush())
                 .map_err(CliError::Io)
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Inventory(command) => {
-            match inventory_client(cli.server.as_deref(), explicit_database, &cli.database_url) {
-                Ok(client) => run_inventory(client, command, format),
-                Err(e) => Err(e),
-            }
+            inventory_server(server, explicit_database).and_then(|server| {
+                run_on(
+                    server.as_deref(),
+                    database,
+                    Work::Inventory(command),
+                    format,
+                )
+            })
         }
     };
-    exit_code(result.map(|()| ExitCode::SUCCESS))
+    exit_code(result)
 }
 
 /// The server of `--server`/`UNET_SERVER`, else of the config file unless a database was named
-/// explicitly, else the local database.
-fn inventory_client(
-    server: Option<&str>,
-    explicit_database: bool,
-    database_url: &str,
-) -> Result<Client> {
-    let server = match server {
-        Some(server) => Some(server.to_string()),
-        None if explicit_database => None,
-        None => client_config::configured_server()?,
-    };
+/// explicitly; `None` for the local database.
+fn inventory_server(server: Option<&str>, explicit_database: bool) -> Result<Option<String>> {
     match server {
-        Some(server) => Client::remote(&server),
-        None => Ok(Client::local(database_url)),
+        Some(server) => Ok(Some(server.to_string())),
+        None if explicit_database => Ok(None),
+        None => client_config::configured_server(),
     }
 }
 
-/// Commands that work on the inventory: one runtime, one connection, closed before exit.
-fn run_inventory(client: Client, command: InventoryCommand, format: OutputFormat) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
-    runtime.block_on(async {
-        let result = match command {
-            InventoryCommand::Nodes(cmd) => nodes::run(&client, cmd, format).await,
-            InventoryCommand::Locations(cmd) => locations::run(&client, cmd, format).await,
-            InventoryCommand::Links(cmd) => links::run(&client, cmd, format).await,
-            InventoryCommand::Changes(cmd) => changes::run(&client, cmd, format).await,
-            InventoryCommand::Import(args) => import::run(&client, args, format).await,
-            InventoryCommand::Export(args) => export::run(&client, args, format).await,
+/// A command that works on one side: the local database or a server.
+// Built once per process, like `Command`.
+#[allow(clippy::large_enum_variant)]
+enum Work {
+    Inventory(InventoryCommand),
+    Eval(policies::EvalArgs),
+    Results(policies::ResultsArgs),
+    Users(users::UsersCommand),
+    ApiKeys(api_keys::ApiKeysCommand),
+    Security(security::SecurityCommand),
+}
+
+impl Work {
+    /// What local mode opens before the command starts: nothing for the inventory commands
+    /// (opened on first use, so that one failing early leaves no database behind), the store
+    /// for policies, the security service for the account commands.
+    async fn open(&self, local: &Local) -> Result<()> {
+        match self {
+            Work::Inventory(_) => Ok(()),
+            Work::Eval(_) | Work::Results(_) => local.store().await.map(drop),
+            Work::Users(_) | Work::ApiKeys(_) | Work::Security(_) => {
+                local.security().await.map(drop)
+            }
+        }
+    }
+}
+
+/// Runs `work` on the server when one is named, else on the database: one runtime, one
+/// connection, closed before exit.
+fn run_on(
+    server: Option<&str>,
+    database: &str,
+    work: Work,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    let client = Client::open(server, database)?;
+    block_on(async {
+        let result = match &client {
+            Client::Local(local) => {
+                async {
+                    work.open(local).await?;
+                    run(local, work, format).await
+                }
+                .await
+            }
+            Client::Remote(remote) => run(remote, work, format).await,
         };
         client.close().await;
         result
     })
+}
+
+async fn run<B: Backend>(backend: &B, work: Work, format: OutputFormat) -> Result<ExitCode> {
+    let done = match work {
+        Work::Inventory(command) => match command {
+            InventoryCommand::Nodes(cmd) => nodes::run(backend, cmd, format).await,
+            InventoryCommand::Locations(cmd) => locations::run(backend, cmd, format).await,
+            InventoryCommand::Links(cmd) => links::run(backend, cmd, format).await,
+            InventoryCommand::Changes(cmd) => changes::run(backend, cmd, format).await,
+            InventoryCommand::Import(args) => import::run(backend, args, format).await,
+            InventoryCommand::Export(args) => export::run(backend, args, format).await,
+        },
+        Work::Eval(args) => return policies::eval(backend, args, format).await,
+        Work::Results(args) => return policies::results(backend, args, format).await,
+        Work::Users(cmd) => users::run(backend, cmd, format).await,
+        Work::ApiKeys(cmd) => api_keys::run(backend, cmd, format).await,
+        Work::Security(cmd) => security::run(backend, cmd, format).await,
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

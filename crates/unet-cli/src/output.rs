@@ -215,6 +215,30 @@ macro_rules! note {
 }
 pub(crate) use note;
 
+/// A record as a JSON value. Account and security records are printed this way, keys in
+/// alphabetical order.
+pub fn json_value<T: Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| CliError::Render(e.to_string()))
+}
+
+/// JSON/YAML of the records (as [`json_value`]s), else a table of `columns` (nested values as
+/// compact JSON).
+pub fn print_values<T: Serialize>(
+    items: &[T],
+    columns: &[&str],
+    format: OutputFormat,
+) -> Result<()> {
+    let items = items.iter().map(json_value).collect::<Result<Vec<_>>>()?;
+    if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
+        return print_structured(&mut io::stdout().lock(), &items, format);
+    }
+    let rows = items
+        .iter()
+        .map(|item| columns.iter().map(|c| cell(&item[*c])).collect())
+        .collect();
+    print_rows(format, columns, rows)
+}
+
 /// Refuses formats a command cannot render before it does any work.
 pub fn require_tabular(format: OutputFormat) -> Result<()> {
     if format == OutputFormat::Unified {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use unet_config::{Platform, parse, remediate};
+use unet_config::{parse, parse_platform, remediate};
 
 fn peak_rss_kb() -> u64 {
     // Linux: VmHWM is the peak resident set size of this process.
@@ -29,7 +29,7 @@ fn main() -> Result<(), String> {
         .first()
         .map_or(Ok(20), |n| n.parse())
         .map_err(|e| format!("ITERATIONS: {e}"))?;
-    let platform: Platform = platform.parse().map_err(|e| format!("{e}"))?;
+    let platform = parse_platform(platform).map_err(|e| format!("{e}"))?;
     let running_text =
         std::fs::read_to_string(running_path).map_err(|e| format!("{running_path}: {e}"))?;
     let intended_text =

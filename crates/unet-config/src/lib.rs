@@ -23,7 +23,7 @@ pub use diff::{Change, ChangeKind, Diff, diff};
 pub use drivers::driver;
 pub use error::ConfigError;
 pub use parse::parse;
-pub use platform::Platform;
+pub use platform::{Platform, parse_platform};
 pub use remediate::{Command, CommandKind, Remediation, remediate, rollback};
 pub use rules::{Driver, Syntax};
 pub use slice::SliceExpr;

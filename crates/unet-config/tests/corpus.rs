@@ -6,7 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use unet_config::{
-    Command, CommandKind, ConfigTree, Platform, apply, diff, parse, remediate, rollback,
+    Command, CommandKind, ConfigTree, Platform, apply, diff, parse, parse_platform, remediate,
+    rollback,
 };
 
 struct Case {
@@ -31,7 +32,7 @@ fn cases() -> Vec<Case> {
                 fs::read_to_string(dir.join(f))
                     .unwrap_or_else(|e| panic!("{}/{f}: {e}", dir.display()))
             };
-            let platform: Platform = read("platform").parse().expect("platform name");
+            let platform = parse_platform(&read("platform")).expect("platform name");
             let running = parse(platform, &read("running.cfg")).expect("running parses");
             let intended = parse(platform, &read("intended.cfg")).expect("intended parses");
             Case {

@@ -13,7 +13,7 @@ use std::process::{Command as Process, Stdio};
 
 use regex::Regex;
 use serde_json::{Value, json};
-use unet_config::{Command, Platform, parse, remediate, rollback};
+use unet_config::{Command, parse, parse_platform, remediate, rollback};
 
 const PYTHON_VAR: &str = "UNET_HIER_CONFIG_PYTHON";
 
@@ -145,7 +145,7 @@ fn differences_from_hier_config_are_documented() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        let platform: Platform = read(dir, "platform").parse().expect("platform");
+        let platform = parse_platform(&read(dir, "platform")).expect("platform");
         let running = parse(platform, &read(dir, "running.cfg")).expect("running");
         let intended = parse(platform, &read(dir, "intended.cfg")).expect("intended");
         for (mode, ours) in [

@@ -8,7 +8,7 @@ const MB: usize = 1 << 20;
 #[test]
 fn a_one_megabyte_line_parses_as_one_line() {
     let long = format!("description {}\n", "x".repeat(MB));
-    for platform in Platform::ALL {
+    for &platform in Platform::ALL {
         let text = format!("interface Gi1/0/1\n {long}hostname r1\n");
         let tree = parse(platform, &text).unwrap_or_else(|e| panic!("{platform}: {e}"));
         assert!(!tree.is_empty(), "{platform}");
@@ -62,7 +62,7 @@ fn binary_garbage_never_panics() {
         })
         .collect();
     let text = String::from_utf8_lossy(&bytes);
-    for platform in Platform::ALL {
+    for &platform in Platform::ALL {
         // Either outcome is acceptable; the point is a `Result`, not a panic.
         if let Ok(tree) = parse(platform, &text) {
             let fix = remediate(&tree, &parse(platform, "").expect("empty config"));

@@ -6,10 +6,12 @@
 mod change;
 pub mod entity;
 mod error;
+mod import;
 mod link;
 mod location;
 mod names;
 mod node;
+mod platform;
 mod query;
 mod schema;
 mod timestamp;
@@ -17,6 +19,10 @@ mod timestamp;
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
 pub use entity::{Given, New, Record, Validate};
 pub use error::{CoreError, Result};
+pub use import::{
+    ImportBatch, ImportCounts, ImportDocument, ImportFailure, ImportOrigins, ImportReport,
+    Inventory, Origin, OriginsMismatch, Sourced,
+};
 pub use link::{Link, LinkDraft, NewLink};
 pub use location::{Location, LocationDraft, NewLocation};
 pub use names::{
@@ -24,7 +30,8 @@ pub use names::{
     LOCATION_NAME_PATTERN, OPTIONAL_SLUG_INPUT_PATTERN, SLUG_INPUT_PATTERN, SLUG_PATTERN,
     is_hostname_label, slugify, validate_domain, validate_hostname, validate_slug,
 };
-pub use node::{NewNode, Node, NodeDraft, NodeStatus, Platform, fqdn};
+pub use node::{NewNode, Node, NodeDraft, NodeStatus, fqdn};
+pub use platform::Platform;
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
 pub use timestamp::Timestamp;
 pub use uuid::Uuid;

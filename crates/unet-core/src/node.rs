@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::entity::{New, draft, entity};
 use crate::names::{validate_domain, validate_hostname, validate_slug};
+use crate::platform::Platform;
 use crate::{CoreError, Result, Timestamp};
 
 /// Lifecycle state. `active` is what the runbook counts (`WHERE status = 'active'`).
@@ -26,18 +27,6 @@ pub enum NodeStatus {
     Maintenance,
     Offline,
     Decommissioned,
-}
-
-/// Config dialect used to parse, diff and remediate the node's configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    CiscoIos,
-    CiscoNxos,
-    CiscoIosxr,
-    AristaEos,
-    JuniperJunos,
-    Generic,
 }
 
 macro_rules! text_enum {
@@ -74,23 +63,6 @@ text_enum!(NodeStatus, "status", [
     Planned => "planned", Staged => "staged", Active => "active",
     Maintenance => "maintenance", Offline => "offline", Decommissioned => "decommissioned",
 ]);
-
-text_enum!(Platform, "platform", [
-    CiscoIos => "cisco_ios", CiscoNxos => "cisco_nxos", CiscoIosxr => "cisco_iosxr",
-    AristaEos => "arista_eos", JuniperJunos => "juniper_junos", Generic => "generic",
-]);
-
-impl Platform {
-    /// The dialect a vendor most often speaks, used when a node names no platform.
-    pub fn infer_from_vendor(vendor: Option<&str>) -> Platform {
-        match vendor {
-            Some("cisco") => Platform::CiscoIos,
-            Some("juniper") => Platform::JuniperJunos,
-            Some("arista") => Platform::AristaEos,
-            _ => Platform::Generic,
-        }
-    }
-}
 
 entity! {
     entity: Node, table: "nodes",

@@ -2,9 +2,9 @@
 //!
 //! Input is either our own format — each file an array of entity objects exactly as the API
 //! returns them — or the upstream μNet example format, detected per file. Everything read here
-//! comes out as `*Draft` records tagged with the file and record index they came from, with an
-//! id on every record, so that whoever applies them (the store) can upsert idempotently and
-//! point at the offending record. Nothing here touches a database: this crate sits between
+//! comes out as an `unet_core::ImportBatch`: `*Draft` records tagged with the file and record
+//! index they came from, with an id on every record, so that whoever applies them (the store)
+//! can upsert idempotently and point at the offending record. Nothing here touches a database: this crate sits between
 //! `unet-core` and the programs, and can be tested with files alone.
 //!
 //! Layout of an import path:
@@ -23,8 +23,7 @@ mod parse;
 mod read;
 mod upstream;
 
-use serde::Serialize;
-use unet_core::{LinkDraft, LocationDraft, NodeDraft};
+use unet_core::{ImportBatch, Origin, Sourced};
 
 pub use csv_format::{Columns, cell_text, cells, write_records_csv};
 pub use error::{ExchangeError, Result};
@@ -34,35 +33,3 @@ pub use read::read_path;
 /// Files larger than this are refused before being read: inventory files of a million records
 /// stay well below it, and a mistaken path to a disk image does not exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
-
-/// Where a record came from: the file (as given on the command line) and its 0-based position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Origin {
-    pub file: String,
-    pub index: usize,
-}
-
-/// A record to import and where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sourced<T> {
-    pub origin: Origin,
-    pub draft: T,
-}
-
-/// Everything read from an import path, each draft with `id` set.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Records {
-    pub locations: Vec<Sourced<LocationDraft>>,
-    pub nodes: Vec<Sourced<NodeDraft>>,
-    pub links: Vec<Sourced<LinkDraft>>,
-}
-
-impl Records {
-    pub fn len(&self) -> usize {
-        self.locations.len() + self.nodes.len() + self.links.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}

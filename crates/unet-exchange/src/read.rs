@@ -9,7 +9,7 @@ use unet_core::{EntityType, LinkDraft, LocationDraft, NodeDraft};
 
 use crate::parse::{Syntax, parse_typed, scan, section_path};
 use crate::upstream::{UpstreamLink, UpstreamLocation, UpstreamNode};
-use crate::{ExchangeError, MAX_FILE_BYTES, Origin, Records, Result, Sourced, csv_format, ids};
+use crate::{ExchangeError, ImportBatch, MAX_FILE_BYTES, Origin, Result, Sourced, csv_format, ids};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileFormat {
@@ -51,10 +51,10 @@ fn classify(path: &Path) -> Option<(EntityType, FileFormat)> {
 }
 
 /// Reads a directory of entity files, one entity file, or one combined document.
-pub fn read_path(path: &Path) -> Result<Records> {
+pub fn read_path(path: &Path) -> Result<ImportBatch> {
     let shown = path.display().to_string();
     let meta = fs::metadata(path).map_err(|e| ExchangeError::io(&shown, e))?;
-    let mut records = Records::default();
+    let mut records = ImportBatch::default();
     if meta.is_dir() {
         let files = directory_files(path, &shown)?;
         for (file, entity, format) in files {
@@ -162,7 +162,7 @@ fn read_text(path: &Path, shown: &str) -> Result<String> {
 }
 
 fn read_entity_file(
-    records: &mut Records,
+    records: &mut ImportBatch,
     path: &Path,
     entity: EntityType,
     format: FileFormat,
@@ -268,7 +268,7 @@ struct Combined {
     links: Vec<LinkDraft>,
 }
 
-fn read_combined(records: &mut Records, shown: &str, text: &str, syntax: Syntax) -> Result<()> {
+fn read_combined(records: &mut ImportBatch, shown: &str, text: &str, syntax: Syntax) -> Result<()> {
     let combined: Combined = parse_typed(shown, text, syntax)?;
     let section = |name: &str| section_path(shown, name);
     records.locations.extend(sourced(

@@ -10,7 +10,7 @@ use crate::value::{self, Val};
 /// What a rule sees of one node. Values are borrowed; nothing is copied to evaluate.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeFacts<'a> {
-    /// The node as JSON (PRODUCT.md §1 field names), including `custom_data`.
+    /// The node as JSON (the field names of the data model), including `custom_data`.
     pub node: &'a Value,
     /// The node's location with `path` and an `ancestors` array (root first), if it has one.
     pub location: Option<&'a Value>,

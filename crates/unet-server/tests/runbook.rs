@@ -1,5 +1,5 @@
-//! The maintenance runbook (`shared/runbook/maintenance-procedures.md`) run as written against
-//! a live server on SQLite. Each command is the runbook's text with only the port, the paths
+//! The operators' maintenance runbook (its procedures are those of docs/operations.md) run as
+//! written against a live server on SQLite. Each command is the runbook's text with only the port, the paths
 //! (under a temporary root) and an `Authorization` header adapted; `systemctl stop/start/reload`
 //! become SIGTERM / a new process / SIGHUP; `apt` and `journalctl` steps are skipped (the log
 //! file stands in for the journal). `unet` runs against the live server through `UNET_SERVER`,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -16,7 +16,7 @@ use crate::db::{Arg, Sql, chunks, get_opt_json, get_timestamp, get_uuid, multi_r
 use crate::{Result, Store, StoreError};
 
 /// Outcome of one rule for one node, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyOutcome {
     Pass,
@@ -86,7 +86,7 @@ pub struct NodeRuleResults {
 }
 
 /// A stored result with its node and times.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredResult {
     pub node_id: Uuid,
     /// The node's name.

@@ -28,12 +28,12 @@ pub(crate) enum Step<T> {
     Unchanged,
 }
 
-impl ImportCounts {
-    fn count<T>(&mut self, step: &Step<T>) {
-        match step {
-            Step::Create(_) => self.created += 1,
-            Step::Update { .. } => self.updated += 1,
-            Step::Unchanged => self.unchanged += 1,
+impl<T> Step<T> {
+    fn count(&self, counts: &mut ImportCounts) {
+        match self {
+            Step::Create(_) => counts.created += 1,
+            Step::Update { .. } => counts.updated += 1,
+            Step::Unchanged => counts.unchanged += 1,
         }
     }
 }
@@ -86,9 +86,9 @@ impl Store {
         }
         plan.locations
             .iter()
-            .for_each(|s| report.locations.count(s));
-        plan.nodes.iter().for_each(|s| report.nodes.count(s));
-        plan.links.iter().for_each(|s| report.links.count(s));
+            .for_each(|s| s.count(&mut report.locations));
+        plan.nodes.iter().for_each(|s| s.count(&mut report.nodes));
+        plan.links.iter().for_each(|s| s.count(&mut report.links));
         if !report.failures.is_empty() && !opts.continue_on_error {
             tx.rollback().await?;
             return Ok(report);

@@ -1,17 +1,14 @@
 //! `unet api-keys list|create|revoke`. The secret is printed once, at creation.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::{Value, json};
 use unet_auth::Role;
 use unet_core::Uuid;
 
-use super::security::{Target, auth, local_origin, print_values, run_with, to_value};
-use crate::client::actor;
+use crate::client::{Backend, NewApiKey};
 use crate::error::Result;
-use crate::output::{OutputFormat, note, print_structured};
+use crate::output::{OutputFormat, json_value, note, print_structured, print_values};
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeysCommand {
@@ -41,80 +38,40 @@ const COLUMNS: [&str; 7] = [
     "id",
 ];
 
-pub fn run(
-    cmd: ApiKeysCommand,
-    server: Option<&str>,
-    database_url: &str,
-    format: OutputFormat,
-) -> ExitCode {
-    run_with(
-        server,
-        database_url,
-        async move |target: &Target| match cmd {
-            ApiKeysCommand::List => {
-                let keys: Vec<Value> = match target {
-                    Target::Local(s) => s
-                        .list_api_keys()
-                        .await
-                        .map_err(auth)?
-                        .into_iter()
-                        .map(to_value)
-                        .collect::<Result<_>>()?,
-                    Target::Remote(api) => api.get("api/v1/auth/api-keys", &[]).await?.body,
-                };
-                print_values(&keys, &COLUMNS, format)
-            }
-            ApiKeysCommand::Create {
-                name,
-                roles,
-                expires_in_days,
-            } => {
-                let roles: Vec<Role> = roles
+pub async fn run<B: Backend>(backend: &B, cmd: ApiKeysCommand, format: OutputFormat) -> Result<()> {
+    match cmd {
+        ApiKeysCommand::List => print_values(&backend.api_keys().await?, &COLUMNS, format),
+        ApiKeysCommand::Create {
+            name,
+            roles,
+            expires_in_days,
+        } => {
+            let key = NewApiKey {
+                roles: roles
                     .iter()
-                    .map(|r| r.parse().map_err(auth))
-                    .collect::<Result<_>>()?;
-                let created: Value = match target {
-                    // Local mode acts as an administrator of the database it opened.
-                    Target::Local(s) => to_value(
-                        s.create_api_key(
-                            &name,
-                            &roles,
-                            expires_in_days,
-                            &actor(),
-                            &[Role::Admin],
-                            &local_origin(),
-                        )
-                        .await
-                        .map_err(auth)?,
-                    )?,
-                    Target::Remote(api) => {
-                        let body = json!({"name": name, "roles": roles, "expires_in_days": expires_in_days});
-                        api.post("api/v1/auth/api-keys", &[], &body).await?.body
-                    }
-                };
-                if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
-                    return print_structured(&mut std::io::stdout().lock(), &created, format);
-                }
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{}", created["secret"].as_str().unwrap_or_default())?;
-                out.flush()?;
-                note!("API key {name} created; the secret above is shown only this once");
-                Ok(())
+                    .map(|r| r.parse())
+                    .collect::<Result<Vec<Role>, _>>()?,
+                name,
+                expires_in_days,
+            };
+            let created = backend.create_api_key(&key).await?;
+            if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
+                let created = json_value(&created)?;
+                return print_structured(&mut std::io::stdout().lock(), &created, format);
             }
-            ApiKeysCommand::Revoke { id } => {
-                match target {
-                    Target::Local(s) => s
-                        .revoke_api_key(id, &actor(), &local_origin())
-                        .await
-                        .map_err(auth)?,
-                    Target::Remote(api) => {
-                        api.delete(&format!("api/v1/auth/api-keys/{id}"), &[])
-                            .await?
-                    }
-                }
-                note!("revoked API key {id}");
-                Ok(())
-            }
-        },
-    )
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", created.secret)?;
+            out.flush()?;
+            note!(
+                "API key {} created; the secret above is shown only this once",
+                key.name
+            );
+            Ok(())
+        }
+        ApiKeysCommand::Revoke { id } => {
+            backend.revoke_api_key(id).await?;
+            note!("revoked API key {id}");
+            Ok(())
+        }
+    }
 }

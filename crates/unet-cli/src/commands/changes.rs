@@ -2,11 +2,12 @@
 
 use clap::{Args, Subcommand};
 use unet_core::{
-    ChangeAction, ChangeFilter, ChangeSource, ConfigurationChange, EntityType, Timestamp, Uuid,
+    ChangeAction, ChangeFilter, ChangeSource, ConfigurationChange, EntityType, Link, Location,
+    Node, Timestamp, Uuid,
 };
 
 use super::{PageArgs, list_pages, text};
-use crate::client::Client;
+use crate::client::Backend;
 use crate::error::Result;
 use crate::output::{Names, OutputFormat, Summary};
 
@@ -63,11 +64,11 @@ impl Summary for ConfigurationChange {
     }
 }
 
-pub async fn run(client: &Client, cmd: ChangesCommand, format: OutputFormat) -> Result<()> {
+pub async fn run<B: Backend>(backend: &B, cmd: ChangesCommand, format: OutputFormat) -> Result<()> {
     let ChangesCommand::List(args) = cmd;
     let entity_id = match (&args.entity, args.entity_type) {
         (None, _) => None,
-        (Some(ident), kind) => Some(entity_id(client, ident, kind).await?),
+        (Some(ident), kind) => Some(entity_id(backend, ident, kind).await?),
     };
     let filter = ChangeFilter {
         entity_type: args.entity_type,
@@ -77,22 +78,22 @@ pub async fn run(client: &Client, cmd: ChangesCommand, format: OutputFormat) -> 
         actor: args.actor,
         since: args.since,
     };
-    list_pages(client, &args.page, format, async |p| {
-        client.list_changes(&filter, &p).await
+    list_pages(backend, &args.page, format, async |p| {
+        backend.changes(&filter, &p).await
     })
     .await
 }
 
 /// A UUID is taken as is (deleted entities keep their history); a name is resolved against
 /// the live records of the given type.
-async fn entity_id(client: &Client, ident: &str, kind: Option<EntityType>) -> Result<Uuid> {
+async fn entity_id<B: Backend>(backend: &B, ident: &str, kind: Option<EntityType>) -> Result<Uuid> {
     if let Ok(id) = Uuid::parse_str(ident) {
         return Ok(id);
     }
     match kind {
-        Some(EntityType::Node) => Ok(client.resolve_node(ident).await?.id),
-        Some(EntityType::Location) => Ok(client.resolve_location(ident).await?.id),
-        Some(EntityType::Link) => Ok(client.resolve_link(ident).await?.id),
+        Some(EntityType::Node) => Ok(backend.resolve::<Node>(ident).await?.id),
+        Some(EntityType::Location) => Ok(backend.resolve::<Location>(ident).await?.id),
+        Some(EntityType::Link) => Ok(backend.resolve::<Link>(ident).await?.id),
         None => Err(unet_core::CoreError::invalid(
             "entity",
             "a UUID, or a name together with --entity-type",

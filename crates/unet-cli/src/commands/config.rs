@@ -196,8 +196,7 @@ impl From<Line<'_>> for JsonLine {
 }
 
 fn platform(name: &str) -> Result<Platform, Trouble> {
-    name.parse()
-        .map_err(|e: unet_config::ConfigError| Trouble(e.to_string()))
+    unet_config::parse_platform(name).map_err(|e| Trouble(e.to_string()))
 }
 
 fn check_stdin_once(a: &Path, b: &Path) -> Result<(), Trouble> {

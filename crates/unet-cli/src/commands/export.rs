@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use unet_exchange::{ExportFormat, write_export};
 
-use crate::client::Client;
+use crate::client::Backend;
 use crate::error::Result;
 use crate::output::{OutputFormat, print_rows, print_structured, require_tabular};
 
@@ -34,9 +34,9 @@ struct Written {
     links: usize,
 }
 
-pub async fn run(client: &Client, args: ExportArgs, format: OutputFormat) -> Result<()> {
+pub async fn run<B: Backend>(backend: &B, args: ExportArgs, format: OutputFormat) -> Result<()> {
     require_tabular(format)?;
-    let inventory = client.export().await?;
+    let inventory = backend.export().await?;
     let file_format = match args.format {
         FileFormat::Json => ExportFormat::Json,
         FileFormat::Yaml => ExportFormat::Yaml,

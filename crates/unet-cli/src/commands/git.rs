@@ -6,10 +6,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::error::{CliError, Result, exit_code};
-use crate::http::Api;
+use super::block_on;
+use crate::client::Remote;
+use crate::error::Result;
 use crate::output::{OutputFormat, cell, print_rows, print_structured};
 
 #[derive(Debug, Subcommand)]
@@ -24,34 +25,22 @@ pub enum GitCommand {
     },
 }
 
-pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> ExitCode {
-    let outcome = crate::client_config::require_server(server, "unet git").and_then(|server| {
-        let api = Api::new(&server, crate::client_config::token()?)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(CliError::Runtime)?;
-        runtime.block_on(async {
-            let statuses: Vec<Value> = match &cmd {
-                GitCommand::Status => api.get("api/v1/git/status", &[]).await?.body,
-                GitCommand::Sync { repository } => {
-                    let body = match repository {
-                        Some(name) => json!({"repository": name}),
-                        None => json!({}),
-                    };
-                    api.post("api/v1/git/sync", &[], &body).await?.body
-                }
-            };
-            print(&statuses, format)?;
-            let failed = statuses.iter().any(|s| s["last_result"] == "failed");
-            Ok(if failed && matches!(cmd, GitCommand::Sync { .. }) {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> Result<ExitCode> {
+    let server = crate::client_config::require_server(server, "unet git")?;
+    let remote = Remote::connect(&server)?;
+    block_on(async {
+        let statuses = match &cmd {
+            GitCommand::Status => remote.git_status().await?,
+            GitCommand::Sync { repository } => remote.git_sync(repository.as_deref()).await?,
+        };
+        print(&statuses, format)?;
+        let failed = statuses.iter().any(|s| s["last_result"] == "failed");
+        Ok(if failed && matches!(cmd, GitCommand::Sync { .. }) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
         })
-    });
-    exit_code(outcome)
+    })
 }
 
 /// A commit id shortened for a table (scripts get the full id from `-o json`).

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use unet_core::ChangeSource;
-use unet_exchange::{Records, read_path};
-use unet_store::{ImportBatch, ImportOptions, ImportReport, Origin, Sourced};
+use unet_core::ImportReport;
+use unet_exchange::read_path;
+use unet_store::ImportOptions;
 
-use crate::client::{Client, context};
+use crate::client::Backend;
 use crate::error::{CliError, Result};
 use crate::output::{OutputFormat, note, print_rows, print_structured, require_tabular};
 
@@ -30,7 +30,7 @@ pub struct ImportArgs {
     pub dry_run: bool,
 }
 
-pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Result<()> {
+pub async fn run<B: Backend>(backend: &B, args: ImportArgs, format: OutputFormat) -> Result<()> {
     require_tabular(format)?;
     let records = read_path(&args.path)?;
     let bar = progress_bar(records.len());
@@ -44,9 +44,7 @@ pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Res
             }) as unet_store::ProgressFn
         }),
     };
-    let result = client
-        .import(&context(ChangeSource::Import), batch(records), &options)
-        .await;
+    let result = backend.import(records, &options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -72,26 +70,6 @@ pub async fn run(client: &Client, args: ImportArgs, format: OutputFormat) -> Res
     } else {
         CliError::ImportFailed { failed, first }
     })
-}
-
-fn batch(records: Records) -> ImportBatch {
-    fn convert<T>(items: Vec<unet_exchange::Sourced<T>>) -> Vec<Sourced<T>> {
-        items
-            .into_iter()
-            .map(|s| Sourced {
-                origin: Origin {
-                    file: s.origin.file,
-                    index: s.origin.index,
-                },
-                draft: s.draft,
-            })
-            .collect()
-    }
-    ImportBatch {
-        locations: convert(records.locations),
-        nodes: convert(records.nodes),
-        links: convert(records.links),
-    }
 }
 
 fn progress_bar(total: usize) -> Option<ProgressBar> {

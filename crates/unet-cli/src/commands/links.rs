@@ -1,20 +1,22 @@
 //! `unet links`: connections between node interfaces, and external circuits (no Z side).
 
 use clap::{Args, Subcommand};
-use unet_core::{ChangeSource, Link, LinkDraft, LinkFilter};
+use unet_core::{Link, LinkDraft, LinkFilter, Node};
 
-use super::{
-    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
-    update_revision,
-};
-use crate::client::{Client, context};
+use super::{CustomDataArgs, PageArgs, entity, list_pages, replace, resolve_reference, text};
+use crate::client::Backend;
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of};
 
 #[derive(Debug, Subcommand)]
 pub enum LinksCommand {
     /// List links, filtered and paged.
-    List(ListArgs),
+    List {
+        #[command(flatten)]
+        filter: ListArgs,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Show one link (by UUID or name).
     Show { link: String },
     /// Create a link; without --node-z it is an external circuit.
@@ -37,29 +39,6 @@ pub struct ListArgs {
     /// Case-insensitive substring of name, interfaces or circuit id.
     #[arg(long)]
     pub q: Option<String>,
-    #[command(flatten)]
-    pub page: PageArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct LinkFields {
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Z-side node (UUID, name or FQDN); empty in `update` makes the link external.
-    #[arg(long)]
-    pub node_z: Option<String>,
-    #[arg(long)]
-    pub interface_z: Option<String>,
-    #[arg(long)]
-    pub bandwidth_bps: Option<i64>,
-    #[arg(long)]
-    pub circuit_id: Option<String>,
-    #[arg(long)]
-    pub provider: Option<String>,
-    #[arg(long)]
-    pub description: Option<String>,
-    #[command(flatten)]
-    pub custom: CustomDataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +65,27 @@ pub struct UpdateArgs {
     pub if_revision: Option<i64>,
     #[command(flatten)]
     pub fields: LinkFields,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LinkFields {
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Z-side node (UUID, name or FQDN); empty in `update` makes the link external.
+    #[arg(long)]
+    pub node_z: Option<String>,
+    #[arg(long)]
+    pub interface_z: Option<String>,
+    #[arg(long)]
+    pub bandwidth_bps: Option<i64>,
+    #[arg(long)]
+    pub circuit_id: Option<String>,
+    #[arg(long)]
+    pub provider: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub custom: CustomDataArgs,
 }
 
 impl Summary for Link {
@@ -122,12 +122,11 @@ impl Summary for Link {
     }
 }
 
-pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Result<()> {
-    let ctx = context(ChangeSource::Cli);
+pub async fn run<B: Backend>(backend: &B, cmd: LinksCommand, format: OutputFormat) -> Result<()> {
     match cmd {
-        LinksCommand::List(args) => {
+        LinksCommand::List { filter: args, page } => {
             let node_id = match &args.node {
-                Some(ident) => Some(client.resolve_node(ident).await?.id),
+                Some(ident) => Some(backend.resolve::<Node>(ident).await?.id),
                 None => None,
             };
             let filter = LinkFilter {
@@ -136,65 +135,70 @@ pub async fn run(client: &Client, cmd: LinksCommand, format: OutputFormat) -> Re
                 provider: args.provider,
                 q: args.q,
             };
-            list_pages(client, &args.page, format, async |p| {
-                client.list_links(&filter, &p).await
+            list_pages(backend, &page, format, async |p| {
+                backend.list::<Link>(&filter, &p).await
             })
             .await
         }
-        LinksCommand::Show { link } => print_one(&client.resolve_link(&link).await?, format),
+        LinksCommand::Show { link } => entity::show::<Link, _>(backend, &link, format).await,
         LinksCommand::Add(args) => {
             let draft = LinkDraft {
-                node_a_id: client.resolve_node(&args.node_a).await?.id,
+                node_a_id: backend.resolve::<Node>(&args.node_a).await?.id,
                 interface_a: args.interface_a,
                 ..LinkDraft::default()
             };
-            let draft = apply(client, draft, args.fields).await?;
-            print_one(&client.create_link(&ctx, draft).await?, format)
+            let draft = apply(backend, draft, args.fields).await?;
+            entity::add::<Link, _>(backend, draft, format).await
         }
-        LinksCommand::Update(args) => loop {
-            let current = client.resolve_link(&args.link).await?;
-            let revision = update_revision(args.if_revision, current.revision);
-            let node_a_id = match &args.node_a {
-                Some(ident) => client.resolve_node(ident).await?.id,
-                None => current.node_a_id,
-            };
-            let draft = LinkDraft {
-                id: Some(current.id),
-                name: current.name,
-                node_a_id,
-                interface_a: args.interface_a.clone().unwrap_or(current.interface_a),
-                node_z_id: current.node_z_id,
-                interface_z: current.interface_z,
-                bandwidth_bps: current.bandwidth_bps,
-                circuit_id: current.circuit_id,
-                provider: current.provider,
-                description: current.description,
-                custom_data: Some(current.custom_data),
-                ..LinkDraft::default()
-            };
-            let draft = apply(client, draft, args.fields.clone()).await?;
-            match client.update_link(&ctx, current.id, draft, revision).await {
-                Err(e) if update_again(&e, args.if_revision) => continue,
-                link => break print_one(&link?, format),
-            }
-        },
-        LinksCommand::Delete { link } => {
-            let link = client.resolve_link(&link).await?;
-            client.delete_link(&ctx, link.id).await?;
-            note!("deleted link {}", link.id);
-            Ok(())
+        LinksCommand::Update(args) => {
+            entity::update(
+                backend,
+                &args.link,
+                args.if_revision,
+                format,
+                async |current| edited(backend, current, &args).await,
+            )
+            .await
         }
+        LinksCommand::Delete { link } => entity::delete::<Link, _>(backend, &link, false).await,
     }
 }
 
-async fn apply(client: &Client, mut draft: LinkDraft, fields: LinkFields) -> Result<LinkDraft> {
+/// The link as `update` leaves it: the flags given applied to what is stored.
+async fn edited<B: Backend>(backend: &B, current: Link, args: &UpdateArgs) -> Result<LinkDraft> {
+    let node_a_id = match &args.node_a {
+        Some(ident) => backend.resolve::<Node>(ident).await?.id,
+        None => current.node_a_id,
+    };
+    let draft = LinkDraft {
+        id: Some(current.id),
+        name: current.name,
+        node_a_id,
+        interface_a: args.interface_a.clone().unwrap_or(current.interface_a),
+        node_z_id: current.node_z_id,
+        interface_z: current.interface_z,
+        bandwidth_bps: current.bandwidth_bps,
+        circuit_id: current.circuit_id,
+        provider: current.provider,
+        description: current.description,
+        custom_data: Some(current.custom_data),
+        ..LinkDraft::default()
+    };
+    apply(backend, draft, args.fields.clone()).await
+}
+
+async fn apply<B: Backend>(
+    backend: &B,
+    mut draft: LinkDraft,
+    fields: LinkFields,
+) -> Result<LinkDraft> {
     replace(&mut draft.name, fields.name);
     replace(&mut draft.bandwidth_bps, fields.bandwidth_bps);
     replace(&mut draft.circuit_id, fields.circuit_id);
     replace(&mut draft.provider, fields.provider);
     replace(&mut draft.description, fields.description);
     if let Some(node_z) = resolve_reference(fields.node_z.as_deref(), async |ident| {
-        Ok(client.resolve_node(ident).await?.id)
+        Ok(backend.resolve::<Node>(ident).await?.id)
     })
     .await?
     {

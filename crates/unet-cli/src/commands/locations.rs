@@ -1,20 +1,22 @@
 //! `unet locations`: the location hierarchy (site → building → floor → room → rack).
 
 use clap::{Args, Subcommand};
-use unet_core::{ChangeSource, Location, LocationDraft, LocationFilter};
+use unet_core::{Location, LocationDraft, LocationFilter};
 
-use super::{
-    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
-    update_revision,
-};
-use crate::client::{Client, context};
+use super::{CustomDataArgs, PageArgs, entity, list_pages, replace, resolve_reference, text};
+use crate::client::Backend;
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Summary, note, print_one};
+use crate::output::{Names, OutputFormat, Summary};
 
 #[derive(Debug, Subcommand)]
 pub enum LocationsCommand {
     /// List locations, filtered and paged.
-    List(ListArgs),
+    List {
+        #[command(flatten)]
+        filter: ListArgs,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Show one location (by UUID, name or path such as "Campus/Building A").
     Show { location: String },
     /// Create a location.
@@ -40,19 +42,6 @@ pub struct ListArgs {
     /// Case-insensitive substring of the name.
     #[arg(long)]
     pub q: Option<String>,
-    #[command(flatten)]
-    pub page: PageArgs,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct LocationFields {
-    /// Parent location (UUID, name or path); empty in `update` makes it a root.
-    #[arg(long)]
-    pub parent: Option<String>,
-    #[arg(long)]
-    pub description: Option<String>,
-    #[command(flatten)]
-    pub custom: CustomDataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +69,17 @@ pub struct UpdateArgs {
     pub fields: LocationFields,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct LocationFields {
+    /// Parent location (UUID, name or path); empty in `update` makes it a root.
+    #[arg(long)]
+    pub parent: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub custom: CustomDataArgs,
+}
+
 impl Summary for Location {
     const HEADERS: &'static [&'static str] = &["PATH", "KIND", "DESCRIPTION", "ID"];
 
@@ -93,12 +93,15 @@ impl Summary for Location {
     }
 }
 
-pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -> Result<()> {
-    let ctx = context(ChangeSource::Cli);
+pub async fn run<B: Backend>(
+    backend: &B,
+    cmd: LocationsCommand,
+    format: OutputFormat,
+) -> Result<()> {
     match cmd {
-        LocationsCommand::List(args) => {
+        LocationsCommand::List { filter: args, page } => {
             let parent_id = match &args.parent {
-                Some(ident) => Some(client.resolve_location(ident).await?.id),
+                Some(ident) => Some(backend.resolve::<Location>(ident).await?.id),
                 None => None,
             };
             let filter = LocationFilter {
@@ -106,13 +109,13 @@ pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -
                 parent_id,
                 q: args.q,
             };
-            list_pages(client, &args.page, format, async |p| {
-                client.list_locations(&filter, &p).await
+            list_pages(backend, &page, format, async |p| {
+                backend.list::<Location>(&filter, &p).await
             })
             .await
         }
         LocationsCommand::Show { location } => {
-            print_one(&client.resolve_location(&location).await?, format)
+            entity::show::<Location, _>(backend, &location, format).await
         }
         LocationsCommand::Add(args) => {
             let draft = LocationDraft {
@@ -120,47 +123,51 @@ pub async fn run(client: &Client, cmd: LocationsCommand, format: OutputFormat) -
                 kind: args.kind,
                 ..LocationDraft::default()
             };
-            let draft = apply(client, draft, args.fields).await?;
-            print_one(&client.create_location(&ctx, draft).await?, format)
+            let draft = apply(backend, draft, args.fields).await?;
+            entity::add::<Location, _>(backend, draft, format).await
         }
-        LocationsCommand::Update(args) => loop {
-            let current = client.resolve_location(&args.location).await?;
-            let revision = update_revision(args.if_revision, current.revision);
-            let mut draft = LocationDraft {
-                id: Some(current.id),
-                name: args.name.clone().unwrap_or(current.name),
-                kind: args.kind.clone().unwrap_or(current.kind),
-                parent_id: current.parent_id,
-                description: current.description,
-                custom_data: Some(current.custom_data),
-                ..LocationDraft::default()
-            };
-            draft = apply(client, draft, args.fields.clone()).await?;
-            match client
-                .update_location(&ctx, current.id, draft, revision)
-                .await
-            {
-                Err(e) if update_again(&e, args.if_revision) => continue,
-                location => break print_one(&location?, format),
-            }
-        },
+        LocationsCommand::Update(args) => {
+            entity::update(
+                backend,
+                &args.location,
+                args.if_revision,
+                format,
+                async |current| edited(backend, current, &args).await,
+            )
+            .await
+        }
         LocationsCommand::Delete { location, cascade } => {
-            let location = client.resolve_location(&location).await?;
-            client.delete_location(&ctx, location.id, cascade).await?;
-            note!("deleted location {} ({})", location.path, location.id);
-            Ok(())
+            entity::delete::<Location, _>(backend, &location, cascade).await
         }
     }
 }
 
-async fn apply(
-    client: &Client,
+/// The location as `update` leaves it: the flags given applied to what is stored.
+async fn edited<B: Backend>(
+    backend: &B,
+    current: Location,
+    args: &UpdateArgs,
+) -> Result<LocationDraft> {
+    let draft = LocationDraft {
+        id: Some(current.id),
+        name: args.name.clone().unwrap_or(current.name),
+        kind: args.kind.clone().unwrap_or(current.kind),
+        parent_id: current.parent_id,
+        description: current.description,
+        custom_data: Some(current.custom_data),
+        ..LocationDraft::default()
+    };
+    apply(backend, draft, args.fields.clone()).await
+}
+
+async fn apply<B: Backend>(
+    backend: &B,
     mut draft: LocationDraft,
     fields: LocationFields,
 ) -> Result<LocationDraft> {
     replace(&mut draft.description, fields.description);
     if let Some(parent) = resolve_reference(fields.parent.as_deref(), async |ident| {
-        Ok(client.resolve_location(ident).await?.id)
+        Ok(backend.resolve::<Location>(ident).await?.id)
     })
     .await?
     {

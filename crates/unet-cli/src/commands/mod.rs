@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod changes;
 pub mod config;
+mod entity;
 pub mod export;
 pub mod git;
 pub mod import;
@@ -15,13 +16,14 @@ pub mod security;
 pub mod users;
 
 use std::collections::HashSet;
+use std::io::BufRead;
 
 use clap::Args;
 use serde_json::{Map, Value};
-use unet_core::{Page, PageRequest, Uuid};
+use unet_core::{Location, Node, Page, PageRequest, Uuid};
 
-use crate::client::Client;
-use crate::error::Result;
+use crate::client::Inventory;
+use crate::error::{CliError, Result};
 use crate::output::{Names, OutputFormat, Reference, Summary, note, print_list};
 use unet_exchange::Columns;
 
@@ -54,14 +56,15 @@ impl PageArgs {
 
 /// Fetches one page, or every page with `--all`, and prints the records. A table says on
 /// stderr how to get the next page; JSON/YAML/CSV stay pure data.
-pub async fn list_pages<T, F>(
-    client: &Client,
+pub async fn list_pages<T, I, F>(
+    inventory: &I,
     args: &PageArgs,
     format: OutputFormat,
     fetch: F,
 ) -> Result<()>
 where
     T: Summary + Columns,
+    I: Inventory,
     F: AsyncFn(PageRequest) -> Result<Page<T>>,
 {
     let mut request = args.first_page()?;
@@ -76,7 +79,7 @@ where
         }
     };
     let names = if format == OutputFormat::Table {
-        names(client, items.iter().flat_map(Summary::references)).await?
+        names(inventory, items.iter().flat_map(Summary::references)).await?
     } else {
         Names::new()
     };
@@ -91,21 +94,27 @@ where
 }
 
 /// Looks up each referenced record once. A record deleted meanwhile keeps its UUID.
-async fn names(client: &Client, references: impl Iterator<Item = Reference>) -> Result<Names> {
+async fn names<I: Inventory>(
+    inventory: &I,
+    references: impl Iterator<Item = Reference>,
+) -> Result<Names> {
     let mut names = Names::new();
     let unique: HashSet<Reference> = references.collect();
     for reference in unique {
         let (id, found) = match reference {
             Reference::Location(id) => (
                 id,
-                client
-                    .resolve_location(&id.to_string())
+                inventory
+                    .resolve::<Location>(&id.to_string())
                     .await
                     .map(|l| l.path),
             ),
             Reference::Node(id) => (
                 id,
-                client.resolve_node(&id.to_string()).await.map(|n| n.name),
+                inventory
+                    .resolve::<Node>(&id.to_string())
+                    .await
+                    .map(|n| n.name),
             ),
         };
         match found {
@@ -119,17 +128,27 @@ async fn names(client: &Client, references: impl Iterator<Item = Reference>) -> 
     Ok(names)
 }
 
-/// The revision an `update` writes on: the one `--if-revision` names, else the one it read, so
-/// that its change never lands on a record it did not read.
-pub(crate) fn update_revision(if_revision: Option<i64>, read: i64) -> Option<i64> {
-    Some(if_revision.unwrap_or(read))
+/// Reads a password from the first line of standard input (never from the command line,
+/// where other users could see it in the process list).
+pub fn password_from_stdin(what: &str) -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(CliError::Config(format!(
+            "{what}: give the password on standard input (e.g. `read -rs PW; printf '%s\\n' \"$PW\" | unet …`)"
+        )));
+    }
+    Ok(password)
 }
 
-/// Whether an `update` that failed with `e` reads the record and applies its flags again: the
-/// record changed after it was read, and the caller named no revision of their own (with
-/// `--if-revision` the change is refused instead).
-pub(crate) fn update_again(e: &crate::error::CliError, if_revision: Option<i64>) -> bool {
-    if_revision.is_none() && e.is_stale()
+/// Runs `work` on a runtime of its own (one thread: a command does one thing at a time).
+pub fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?
+        .block_on(work)
 }
 
 /// `custom_data` flags of `add` and `update`.

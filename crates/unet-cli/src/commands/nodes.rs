@@ -1,20 +1,22 @@
 //! `unet nodes`: list, show, add, update, delete and the change history of nodes.
 
 use clap::{Args, Subcommand};
-use unet_core::{ChangeSource, Node, NodeDraft, NodeFilter, NodeStatus, Platform};
+use unet_core::{Location, Node, NodeDraft, NodeFilter, NodeStatus, Platform};
 
-use super::{
-    CustomDataArgs, PageArgs, list_pages, replace, resolve_reference, text, update_again,
-    update_revision,
-};
-use crate::client::{Client, context};
+use super::{CustomDataArgs, PageArgs, entity, list_pages, replace, resolve_reference, text};
+use crate::client::Backend;
 use crate::error::Result;
-use crate::output::{Names, OutputFormat, Reference, Summary, name_of, note, print_one};
+use crate::output::{Names, OutputFormat, Reference, Summary, name_of};
 
 #[derive(Debug, Subcommand)]
 pub enum NodesCommand {
     /// List nodes, filtered and paged.
-    List(ListArgs),
+    List {
+        #[command(flatten)]
+        filter: ListArgs,
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Show one node (by UUID, name or FQDN).
     Show { node: String },
     /// Create a node.
@@ -52,8 +54,28 @@ pub struct ListArgs {
     /// Case-insensitive substring of name, FQDN, serial number or management IP.
     #[arg(long)]
     pub q: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Host name (the first label of the FQDN).
+    pub name: String,
     #[command(flatten)]
-    pub page: PageArgs,
+    pub fields: NodeFields,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The node to change (UUID, name or FQDN).
+    pub node: String,
+    /// Rename the node.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Refuse the update unless the node is still at this revision.
+    #[arg(long)]
+    pub if_revision: Option<i64>,
+    #[command(flatten)]
+    pub fields: NodeFields,
 }
 
 /// Node fields settable from flags; in `update`, an empty value clears an optional field.
@@ -85,28 +107,6 @@ pub struct NodeFields {
     pub custom: CustomDataArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct AddArgs {
-    /// Host name (the first label of the FQDN).
-    pub name: String,
-    #[command(flatten)]
-    pub fields: NodeFields,
-}
-
-#[derive(Debug, Args)]
-pub struct UpdateArgs {
-    /// The node to change (UUID, name or FQDN).
-    pub node: String,
-    /// Rename the node.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Refuse the update unless the node is still at this revision.
-    #[arg(long)]
-    pub if_revision: Option<i64>,
-    #[command(flatten)]
-    pub fields: NodeFields,
-}
-
 impl Summary for Node {
     const HEADERS: &'static [&'static str] = &[
         "NAME", "DOMAIN", "VENDOR", "PLATFORM", "MODEL", "ROLE", "STATUS", "LOCATION", "MGMT IP",
@@ -136,12 +136,11 @@ impl Summary for Node {
     }
 }
 
-pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Result<()> {
-    let ctx = context(ChangeSource::Cli);
+pub async fn run<B: Backend>(backend: &B, cmd: NodesCommand, format: OutputFormat) -> Result<()> {
     match cmd {
-        NodesCommand::List(args) => {
+        NodesCommand::List { filter: args, page } => {
             let location_id = match &args.location {
-                Some(ident) => Some(client.resolve_location(ident).await?.id),
+                Some(ident) => Some(backend.resolve::<Location>(ident).await?.id),
                 None => None,
             };
             let filter = NodeFilter {
@@ -152,70 +151,70 @@ pub async fn run(client: &Client, cmd: NodesCommand, format: OutputFormat) -> Re
                 location_id,
                 q: args.q,
             };
-            list_pages(client, &args.page, format, async |p| {
-                client.list_nodes(&filter, &p).await
+            list_pages(backend, &page, format, async |p| {
+                backend.list::<Node>(&filter, &p).await
             })
             .await
         }
-        NodesCommand::Show { node } => print_one(&client.resolve_node(&node).await?, format),
+        NodesCommand::Show { node } => entity::show::<Node, _>(backend, &node, format).await,
         NodesCommand::Add(args) => {
             let draft = NodeDraft {
                 name: args.name,
                 ..NodeDraft::default()
             };
-            let draft = apply(client, draft, args.fields).await?;
-            print_one(&client.create_node(&ctx, draft).await?, format)
+            let draft = apply(backend, draft, args.fields).await?;
+            entity::add::<Node, _>(backend, draft, format).await
         }
-        NodesCommand::Update(args) => loop {
-            let current = client.resolve_node(&args.node).await?;
-            let mut draft = editable(&current);
-            if let Some(name) = &args.name {
-                draft.name = name.clone();
-            }
-            let draft = apply(client, draft, args.fields.clone()).await?;
-            let revision = update_revision(args.if_revision, current.revision);
-            match client.update_node(&ctx, current.id, draft, revision).await {
-                Err(e) if update_again(&e, args.if_revision) => continue,
-                node => break print_one(&node?, format),
-            }
-        },
+        NodesCommand::Update(args) => {
+            entity::update(
+                backend,
+                &args.node,
+                args.if_revision,
+                format,
+                async |current| edited(backend, current, &args).await,
+            )
+            .await
+        }
         NodesCommand::Delete { node, cascade } => {
-            let node = client.resolve_node(&node).await?;
-            client.delete_node(&ctx, node.id, cascade).await?;
-            note!("deleted node {} ({})", node.fqdn, node.id);
-            Ok(())
+            entity::delete::<Node, _>(backend, &node, cascade).await
         }
         NodesCommand::History { node, page } => {
-            let node = client.resolve_node(&node).await?;
-            list_pages(client, &page, format, async |p| {
-                client.node_history(node.id, &p).await
+            let node = backend.resolve::<Node>(&node).await?;
+            list_pages(backend, &page, format, async |p| {
+                backend.node_history(node.id, &p).await
             })
             .await
         }
     }
 }
 
-/// The stored node as a draft, without the derived and bookkeeping fields the store sets.
-fn editable(node: &Node) -> NodeDraft {
-    NodeDraft {
-        id: Some(node.id),
-        name: node.name.clone(),
-        domain: node.domain.clone(),
-        vendor: node.vendor.clone(),
-        platform: Some(node.platform),
-        model: node.model.clone(),
-        role: node.role.clone(),
-        status: Some(node.status),
-        location_id: node.location_id,
-        management_ip: node.management_ip.clone(),
-        serial_number: node.serial_number.clone(),
-        asset_tag: node.asset_tag.clone(),
-        custom_data: Some(node.custom_data.clone()),
+/// The node as `update` leaves it: the flags given applied to what is stored (without the
+/// derived and bookkeeping fields the store sets).
+async fn edited<B: Backend>(backend: &B, current: Node, args: &UpdateArgs) -> Result<NodeDraft> {
+    let draft = NodeDraft {
+        id: Some(current.id),
+        name: args.name.clone().unwrap_or(current.name),
+        domain: current.domain,
+        vendor: current.vendor,
+        platform: Some(current.platform),
+        model: current.model,
+        role: current.role,
+        status: Some(current.status),
+        location_id: current.location_id,
+        management_ip: current.management_ip,
+        serial_number: current.serial_number,
+        asset_tag: current.asset_tag,
+        custom_data: Some(current.custom_data),
         ..NodeDraft::default()
-    }
+    };
+    apply(backend, draft, args.fields.clone()).await
 }
 
-async fn apply(client: &Client, mut draft: NodeDraft, fields: NodeFields) -> Result<NodeDraft> {
+async fn apply<B: Backend>(
+    backend: &B,
+    mut draft: NodeDraft,
+    fields: NodeFields,
+) -> Result<NodeDraft> {
     replace(&mut draft.domain, fields.domain);
     replace(&mut draft.vendor, fields.vendor);
     replace(&mut draft.platform, fields.platform);
@@ -226,7 +225,7 @@ async fn apply(client: &Client, mut draft: NodeDraft, fields: NodeFields) -> Res
     replace(&mut draft.serial_number, fields.serial_number);
     replace(&mut draft.asset_tag, fields.asset_tag);
     if let Some(location) = resolve_reference(fields.location.as_deref(), async |ident| {
-        Ok(client.resolve_location(ident).await?.id)
+        Ok(backend.resolve::<Location>(ident).await?.id)
     })
     .await?
     {

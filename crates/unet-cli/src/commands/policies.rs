@@ -4,23 +4,17 @@
 //! policy endpoints (the server evaluates its own `policies.dir`); `validate` and `list` read
 //! local files and need no database at all.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use unet_compliance::{
-    Collect, ComplianceError, EvaluateOptions, EvaluatedResult, EvaluationSummary, LoadedPolicies,
-    evaluate,
-};
-use unet_core::{ChangeContext, ChangeSource, Timestamp};
-use unet_store::{
-    ComplianceCounts, PolicyOutcome, ResultFilter, Store, StoreOptions, parse_stored_outcome,
-};
+use unet_compliance::{EvaluatedResult, LoadedPolicies};
+use unet_store::{ComplianceCounts, PolicyOutcome, StoredResult, parse_stored_outcome};
 
-use crate::error::{CliError, Result, exit_code};
-use crate::http::Api;
+use super::block_on;
+use crate::client::{Backend, Evaluate, Remote, ResultQuery};
+use crate::error::{CliError, Result};
 use crate::output::{OutputFormat, note, print_rows, print_structured, require_tabular};
 
 #[derive(Debug, Subcommand)]
@@ -76,85 +70,8 @@ pub struct ResultsArgs {
     pub limit: u32,
 }
 
-/// Runs a policies command; the exit code is 0 on success, 1 on any error or invalid rules.
-pub fn run(
-    cmd: PoliciesCommand,
-    server: Option<&str>,
-    database_url: &str,
-    format: OutputFormat,
-) -> ExitCode {
-    let outcome = match (cmd, server) {
-        (PoliciesCommand::Validate { path }, _) => validate(&path, format),
-        (PoliciesCommand::List(_), Some(server)) => with_api(server, async move |api: &Api| {
-            remote_list(api, format).await
-        }),
-        (PoliciesCommand::List(args), None) => list(&args.path, format),
-        (PoliciesCommand::Eval(args), Some(server)) => with_api(server, async move |api: &Api| {
-            remote_eval(api, args, format).await
-        }),
-        (PoliciesCommand::Results(args), Some(server)) => {
-            with_api(server, async move |api: &Api| {
-                remote_results(api, args, format).await
-            })
-        }
-        (PoliciesCommand::Eval(args), None) => with_store(database_url, async move |s: &Store| {
-            eval(s, args, format).await
-        }),
-        (PoliciesCommand::Results(args), None) => {
-            with_store(database_url, async move |s: &Store| {
-                results(s, args, format).await
-            })
-        }
-    };
-    exit_code(outcome)
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)
-}
-
-/// The server at `server`, with the token of `UNET_TOKEN` or the token file.
-fn with_api<F>(server: &str, body: F) -> Result<ExitCode>
-where
-    F: AsyncFnOnce(&Api) -> Result<ExitCode>,
-{
-    let api = Api::new(server, crate::client_config::token()?)?;
-    runtime()?.block_on(body(&api))
-}
-
-fn with_store<F>(database_url: &str, body: F) -> Result<ExitCode>
-where
-    F: AsyncFnOnce(&Store) -> Result<ExitCode>,
-{
-    runtime()?.block_on(async {
-        let store = Store::open_and_migrate(database_url, StoreOptions::default()).await?;
-        let result = body(&store).await;
-        store.close().await;
-        result
-    })
-}
-
 fn load(path: &Path) -> Result<LoadedPolicies> {
-    LoadedPolicies::load(path).map_err(cli_error)
-}
-
-/// A policies path that cannot be read keeps its I/O kind and names the path.
-fn cli_error(e: ComplianceError) -> CliError {
-    match e {
-        ComplianceError::Store(e) => CliError::Store(e),
-        ComplianceError::Read { path, source } => CliError::Io(std::io::Error::new(
-            source.kind(),
-            format!("cannot read policies at {}: {source}", path.display()),
-        )),
-        e @ ComplianceError::InvalidRules(_) => CliError::InvalidRules(e.to_string()),
-        e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
-            std::io::ErrorKind::Interrupted,
-            e.to_string(),
-        )),
-    }
+    Ok(LoadedPolicies::load(path)?)
 }
 
 /// JSON/YAML of the records, else a table (or CSV) of `row` per record.
@@ -171,7 +88,7 @@ fn print_results<T: serde::Serialize>(
     }
 }
 
-fn validate(path: &Path, format: OutputFormat) -> Result<ExitCode> {
+pub fn validate(path: &Path, format: OutputFormat) -> Result<ExitCode> {
     let loaded = load(path)?;
     let valid = !loaded.diagnostics.has_errors();
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
@@ -197,7 +114,7 @@ fn validate(path: &Path, format: OutputFormat) -> Result<ExitCode> {
     })
 }
 
-fn list(path: &Path, format: OutputFormat) -> Result<ExitCode> {
+pub fn list(path: &Path, format: OutputFormat) -> Result<ExitCode> {
     require_tabular(format)?;
     let loaded = load(path)?;
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
@@ -214,9 +131,10 @@ fn list(path: &Path, format: OutputFormat) -> Result<ExitCode> {
 
 /// The rule listing of the server's policies directory (`GET /api/v1/policies`): with
 /// `--server`, `policies list` shows what the server evaluates, not a local folder.
-async fn remote_list(api: &Api, format: OutputFormat) -> Result<ExitCode> {
+pub fn remote_list(server: &str, format: OutputFormat) -> Result<ExitCode> {
+    let remote = Remote::connect(server)?;
     require_tabular(format)?;
-    let listing: serde_json::Value = api.get("api/v1/policies", &[]).await?.body;
+    let listing = block_on(remote.policy_listing())?;
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
         print_structured(&mut std::io::stdout().lock(), &listing, format)?;
     } else {
@@ -283,49 +201,27 @@ fn print_listing<'a>(
     Ok(())
 }
 
-async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<ExitCode> {
+/// `eval`: the local rule files against the database, or the server's against its own.
+pub async fn eval<B: Backend>(
+    backend: &B,
+    args: EvalArgs,
+    format: OutputFormat,
+) -> Result<ExitCode> {
     require_tabular(format)?;
-    let loaded = load(&args.policies.path)?;
-    for d in loaded.diagnostics.iter() {
-        note!("{}", d.one_line());
-    }
-    let node = match &args.node {
-        Some(ident) => Some(store.resolve_node(ident).await?.id),
-        None => None,
+    let request = Evaluate {
+        policies: args.policies.path,
+        node: args.node,
+        failures_only: args.failures_only,
+        apply: args.apply,
     };
-    let opts = EvaluateOptions {
-        node,
-        record: true,
-        apply: args
-            .apply
-            .then(|| ChangeContext::new(crate::client::actor(), ChangeSource::Policy)),
-        collect: if args.failures_only {
-            Collect::Failures
-        } else {
-            Collect::All
-        },
-        ..Default::default()
-    };
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(0);
-        if let Ok(style) = ProgressStyle::with_template("evaluating {bar:40} {pos}/{len} nodes") {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let report = evaluate(store, &loaded, &opts, &mut |done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    })
-    .await
-    .map_err(cli_error)?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    print_evaluation(&report.results, format, report.nodes, report.counts)?;
-    for change in &report.changes {
+    let evaluation = backend.evaluate(&request).await?;
+    print_evaluation(
+        &evaluation.results,
+        format,
+        evaluation.nodes,
+        evaluation.counts,
+    )?;
+    for change in &evaluation.changes {
         let state = match (&change.error, change.applied) {
             (Some(e), _) => format!("not applied: {e}"),
             (None, true) => "applied".to_string(),
@@ -340,10 +236,40 @@ async fn eval(store: &Store, args: EvalArgs, format: OutputFormat) -> Result<Exi
             change.rule
         );
     }
-    let added: usize = report.templates.iter().map(|t| t.added.len()).sum();
-    if args.apply {
+    if let Some(added) = evaluation.templates_added {
         note!("{added} template assignment(s) added");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `results`: the stored results of the last evaluations.
+pub async fn results<B: Backend>(
+    backend: &B,
+    args: ResultsArgs,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    require_tabular(format)?;
+    let query = ResultQuery {
+        node: args.node,
+        outcome: args.outcome,
+        rule: args.rule,
+        limit: args.limit,
+    };
+    let stored = backend.policy_results(&query).await?;
+    print_results(
+        &stored,
+        format,
+        &["node", "rule", "outcome", "since", "message"],
+        |r: &StoredResult| {
+            vec![
+                r.node.clone(),
+                r.rule.clone(),
+                r.outcome.to_string(),
+                r.changed_at.to_string(),
+                r.message.clone().unwrap_or_default(),
+            ]
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -377,108 +303,4 @@ fn print_evaluation(
         c.compliance_percent()
     );
     Ok(())
-}
-
-/// `eval --server`: the server reloads its `policies.dir`, evaluates, stores the results and
-/// (with `--apply`) writes `SET`/`APPLY` as the caller; proposed changes are not part of its
-/// answer. With `--failures-only` the server answers its summary with only the failures and
-/// errors (the whole fleet's results stay on the server); otherwise it lists every result,
-/// and the counts and the node total come from that list.
-async fn remote_eval(api: &Api, args: EvalArgs, format: OutputFormat) -> Result<ExitCode> {
-    require_tabular(format)?;
-    let mut body = serde_json::json!({
-        "nodes": args.node.as_ref().map(|node| serde_json::json!({"node": node})),
-        "apply": args.apply,
-    });
-    if args.failures_only {
-        body["summary"] = true.into();
-        body["failures_only"] = true.into();
-        let summary: EvaluationSummary =
-            api.post("api/v1/policies/evaluate", &[], &body).await?.body;
-        print_evaluation(&summary.results, format, summary.nodes, summary.counts)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let results: Vec<EvaluatedResult> =
-        api.post("api/v1/policies/evaluate", &[], &body).await?.body;
-    let mut counts = ComplianceCounts::default();
-    let mut nodes = std::collections::HashSet::new();
-    for r in &results {
-        counts.add(r.outcome);
-        nodes.insert(r.node_id);
-    }
-    print_evaluation(&results, format, nodes.len() as u64, counts)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// A stored result as `GET /api/v1/policies/results` returns it (the store's `StoredResult`).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredRow {
-    node_id: unet_core::Uuid,
-    node: String,
-    rule: String,
-    outcome: PolicyOutcome,
-    expected: Option<serde_json::Value>,
-    actual: Option<serde_json::Value>,
-    message: Option<String>,
-    evaluated_at: unet_core::Timestamp,
-    changed_at: unet_core::Timestamp,
-}
-
-async fn remote_results(api: &Api, args: ResultsArgs, format: OutputFormat) -> Result<ExitCode> {
-    require_tabular(format)?;
-    let query: Vec<(&str, String)> = [
-        ("node", args.node),
-        ("outcome", args.outcome.map(|o| o.to_string())),
-        ("rule", args.rule),
-        ("limit", Some(args.limit.to_string())),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.map(|v| (key, v)))
-    .collect();
-    let stored: Vec<StoredRow> = api.get("api/v1/policies/results", &query).await?.body;
-    print_stored(&stored, format, |r| {
-        (&r.node, &r.rule, r.outcome, &r.changed_at, &r.message)
-    })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The stored-results table (or JSON); `fields` picks node, rule, outcome, since, message.
-fn print_stored<T: serde::Serialize>(
-    stored: &[T],
-    format: OutputFormat,
-    fields: impl Fn(&T) -> (&String, &String, PolicyOutcome, &Timestamp, &Option<String>),
-) -> Result<()> {
-    print_results(
-        stored,
-        format,
-        &["node", "rule", "outcome", "since", "message"],
-        |r| {
-            let (node, rule, outcome, since, message) = fields(r);
-            vec![
-                node.clone(),
-                rule.clone(),
-                outcome.to_string(),
-                since.to_string(),
-                message.clone().unwrap_or_default(),
-            ]
-        },
-    )
-}
-
-async fn results(store: &Store, args: ResultsArgs, format: OutputFormat) -> Result<ExitCode> {
-    require_tabular(format)?;
-    let node_id = match &args.node {
-        Some(ident) => Some(store.resolve_node(ident).await?.id),
-        None => None,
-    };
-    let filter = ResultFilter {
-        node_id,
-        outcome: args.outcome,
-        rule: args.rule,
-    };
-    let stored = store.policy_results(&filter, args.limit).await?;
-    print_stored(&stored, format, |r| {
-        (&r.node, &r.rule, r.outcome, &r.changed_at, &r.message)
-    })?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -35,7 +35,7 @@ mod tests {
 
     #[test]
     fn every_driver_compiles_and_names_its_platform() {
-        for platform in Platform::ALL {
+        for &platform in Platform::ALL {
             assert_eq!(rules(platform).driver.platform, platform);
         }
     }

@@ -7,8 +7,8 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use unet_core::{ChangeSource, LinkDraft, LocationDraft, NodeDraft};
-use unet_store::{ImportBatch, ImportOptions, Origin, Sourced};
+use unet_core::{ChangeSource, ImportDocument};
+use unet_store::ImportOptions;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,42 +32,6 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         ))
 }
 
-/// The file and 0-based record index an imported record was read from.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RecordOrigin {
-    file: String,
-    index: usize,
-}
-
-/// Where each record of an import document came from, for the report. Without it a record
-/// is named by its list and position (`nodes record 3`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Origins {
-    #[serde(default)]
-    locations: Vec<RecordOrigin>,
-    #[serde(default)]
-    nodes: Vec<RecordOrigin>,
-    #[serde(default)]
-    links: Vec<RecordOrigin>,
-}
-
-/// The combined inventory document: what `GET /api/v1/export` returns can be imported as is.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportDocument {
-    #[serde(default)]
-    locations: Vec<LocationDraft>,
-    #[serde(default)]
-    nodes: Vec<NodeDraft>,
-    #[serde(default)]
-    links: Vec<LinkDraft>,
-    /// Optional: one `{file, index}` per record of each list, in the same order.
-    #[serde(default)]
-    origins: Option<Origins>,
-}
-
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -78,40 +42,6 @@ pub(super) struct ImportQuery {
     /// Check and report everything, then write nothing.
     #[serde(default)]
     dry_run: Option<bool>,
-}
-
-/// Pairs each draft with its origin; a given origin list must name every record.
-fn sourced<T>(
-    list: &'static str,
-    drafts: Vec<T>,
-    origins: Vec<RecordOrigin>,
-) -> Result<Vec<Sourced<T>>> {
-    if !origins.is_empty() && origins.len() != drafts.len() {
-        return Err(Error::invalid_field(
-            "invalid_field",
-            format!("origins.{list}"),
-            format!(
-                "has {} entries for {} {list}; give one per record or none",
-                origins.len(),
-                drafts.len()
-            ),
-        ));
-    }
-    let mut origins = origins.into_iter();
-    Ok(drafts
-        .into_iter()
-        .enumerate()
-        .map(|(index, draft)| Sourced {
-            origin: match origins.next() {
-                Some(RecordOrigin { file, index }) => Origin { file, index },
-                None => Origin {
-                    file: list.to_string(),
-                    index,
-                },
-            },
-            draft,
-        })
-        .collect())
 }
 
 /// Import locations, nodes and links in one transaction (all or nothing unless
@@ -128,12 +58,9 @@ async fn import_inventory(
     JsonBody(document): JsonBody<ImportDocument>,
 ) -> Result<Response> {
     ctx.source = ChangeSource::Import;
-    let origins = document.origins.unwrap_or_default();
-    let batch = ImportBatch {
-        locations: sourced("locations", document.locations, origins.locations)?,
-        nodes: sourced("nodes", document.nodes, origins.nodes)?,
-        links: sourced("links", document.links, origins.links)?,
-    };
+    let batch = document
+        .into_batch()
+        .map_err(|e| Error::invalid_field("invalid_field", e.field(), e.to_string()))?;
     let options = ImportOptions {
         continue_on_error: query.continue_on_error.unwrap_or(false),
         dry_run: query.dry_run.unwrap_or(false),

@@ -1,6 +1,5 @@
-//! A small JSON-over-HTTP client for the μNet API: bearer token, timeouts, and problem
-//! documents (`application/problem+json`) turned into [`CliError::Server`]. Commands that talk
-//! to the server (inventory, users, API keys, …) build on `get`/`post`/`put`/`patch`/`delete`.
+//! JSON over HTTP for [`super::Remote`]: bearer token, timeouts, body limits, and problem
+//! documents (`application/problem+json`) turned into [`CliError::Server`].
 
 use std::time::Duration;
 
