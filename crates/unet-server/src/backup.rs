@@ -13,7 +13,7 @@ use std::str::FromStr;
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use unet_core::Timestamp;
-use unet_store::{Backend, Store};
+use unet_store::{Backend, DatabaseUrl, Store};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -35,17 +35,12 @@ pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<()
     }
     let partial = with_suffix(target, ".partial");
     let result = match store.backend() {
-        Backend::Sqlite => sqlx::query("VACUUM INTO $1")
-            .bind(partial.to_string_lossy().into_owned())
-            .execute(store.pool())
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                Error::Startup(format!(
-                    "cannot copy the database to {}: {e}",
-                    target.display()
-                ))
-            }),
+        Backend::Sqlite => store.copy_sqlite_into(&partial).await.map_err(|e| {
+            Error::Startup(format!(
+                "cannot copy the database to {}: {e}",
+                target.display()
+            ))
+        }),
         Backend::Postgres => run_pg_tool(
             "pg_dump",
             &[
@@ -153,9 +148,9 @@ fn run_pg_tool(name: &str, args: &[std::ffi::OsString], url: Option<&str>) -> Re
     let mut command = Command::new(&program);
     command.args(args);
     if let Some(url) = url {
-        let (without, password) = split_password(url);
-        command.arg("--dbname").arg(without);
-        if let Some(password) = password {
+        let url = DatabaseUrl::parse(url)?;
+        command.arg("--dbname").arg(url.without_password());
+        if let Some(password) = url.password() {
             command.env("PGPASSWORD", password);
         }
     }
@@ -339,46 +334,6 @@ async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Resul
     ))
 }
 
-/// `postgres://user:p%40ss@host/db` → (`postgres://user@host/db`, `p@ss`).
-fn split_password(url: &str) -> (String, Option<String>) {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return (url.to_string(), None);
-    };
-    let rest = &url[scheme_end..];
-    let at = rest.find('@');
-    let colon = rest.find(':');
-    match (at, colon) {
-        (Some(at), Some(colon)) if colon < at => (
-            format!("{}{}{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
-            Some(percent_decode(&rest[colon + 1..at])),
-        ),
-        _ => (url.to_string(), None),
-    }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use unet_core::{ChangeContext, ChangeSource, LocationDraft};
@@ -505,21 +460,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_password_leaves_the_url_for_the_environment() {
-        assert_eq!(
-            split_password("postgres://unet:s3cr%2Ft@db:5432/unet?sslmode=require"),
-            (
-                "postgres://unet@db:5432/unet?sslmode=require".to_string(),
-                Some("s3cr/t".to_string())
-            )
-        );
-        assert_eq!(
-            split_password("postgres://unet@db/unet"),
-            ("postgres://unet@db/unet".to_string(), None)
-        );
-        assert_eq!(percent_decode("a%zzb%41"), "a%zzbA");
     }
 }

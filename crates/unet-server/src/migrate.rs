@@ -10,7 +10,7 @@ use unet_store::{Backend, MigrationStatus, Store};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::serve::{database_is_empty, open_store};
+use crate::serve::open_store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MigrateMode {
@@ -62,7 +62,7 @@ async fn run_on(store: &Store, config: &Config, mode: MigrateMode) -> Result<Str
                 return Ok(out);
             }
             // A database without any table holds nothing worth a snapshot.
-            if !database_is_empty(store).await? {
+            if !store.is_empty().await? {
                 let snapshot = snapshot(store, config).await?;
                 let _ = writeln!(out, "snapshot written: {}", snapshot.display());
             }
@@ -93,14 +93,9 @@ pub async fn snapshot(store: &Store, config: &Config) -> Result<PathBuf, Error> 
     match store.backend() {
         Backend::Sqlite => {
             let path = dir.join(format!("pre-migrate-{stamp}.db"));
-            let target = path.to_string_lossy().to_string();
-            sqlx::query("VACUUM INTO $1")
-                .bind(target)
-                .execute(store.pool())
-                .await
-                .map_err(|e| {
-                    Error::Startup(format!("cannot write the snapshot {}: {e}", path.display()))
-                })?;
+            store.copy_sqlite_into(&path).await.map_err(|e| {
+                Error::Startup(format!("cannot write the snapshot {}: {e}", path.display()))
+            })?;
             Ok(path)
         }
         Backend::Postgres => {

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use tokio::net::TcpListener;
-use unet_store::{Backend, Store, StoreOptions};
+use unet_store::{Store, StoreOptions};
 
 use crate::config::{Config, DatabaseSection};
 use crate::error::Error;
@@ -41,7 +41,7 @@ pub async fn prepare_schema(store: &Store, config: &Config) -> Result<(), Error>
     if pending.is_empty() {
         return Ok(());
     }
-    let fresh = database_is_empty(store).await?;
+    let fresh = store.is_empty().await?;
     if fresh || config.database.auto_migrate {
         let applied = store.migrate().await?;
         for m in &applied {
@@ -198,19 +198,4 @@ pub async fn termination_signal() {
     {
         let _ = ctrl_c.await;
     }
-}
-
-/// Whether the database holds no table at all (a file or database created for μNet just now).
-pub async fn database_is_empty(store: &Store) -> Result<bool, Error> {
-    let sql = match store.backend() {
-        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-        Backend::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-        }
-    };
-    let tables: i64 = sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
-        .await
-        .map_err(unet_store::StoreError::from)?;
-    Ok(tables == 0)
 }
