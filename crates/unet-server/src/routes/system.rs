@@ -14,12 +14,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Role, authorize};
+use crate::auth::{Access, Guard, Role, authorize};
 use crate::error::{Error, Result};
 use crate::extract::parse_untyped_body;
-use crate::host::{HostFigures, figures};
-use crate::snapshot::{self, Snapshot, SnapshotKind};
 use crate::state::AppState;
+use unet_ops::host::{HostFigures, figures};
+use unet_ops::snapshot::{self, Snapshot, SnapshotKind};
 
 /// Viewers read the figures; operators take snapshots.
 const OPERATIONS: Access = Access {
@@ -284,7 +284,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
         pending_migrations,
         components: vec![
             database,
-            component("snapshots", "idle", ops.last_snapshot(), None),
+            component("snapshots", "idle", ops.snapshots().last(), None),
             component("tls", tls, None, None),
             absent("scheduler"),
             absent("snmp_poller"),
@@ -342,13 +342,16 @@ async fn create_snapshot(
 ) -> Result<(StatusCode, Json<Snapshot>)> {
     let request: SnapshotRequest =
         parse_untyped_body(&body, r#"{"name": …, "type": "full"|"database"}"#)?;
-    let snapshot = snapshot::create(
-        state.store(),
-        state.operations(),
-        &request.name,
-        request.kind,
-    )
-    .await?;
+    let ops = state.operations();
+    let snapshot = ops
+        .snapshots()
+        .create(
+            state.store(),
+            ops.settings().snapshot_source(),
+            &request.name,
+            request.kind,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(snapshot)))
 }
 
@@ -357,7 +360,7 @@ async fn create_snapshot(
     responses((status = 200, body = [Snapshot])))]
 async fn list_snapshots(State(state): State<AppState>) -> Result<Json<Vec<Snapshot>>> {
     let dir = state.operations().settings().snapshots_dir();
-    Ok(Json(snapshot::list(&dir)?))
+    Ok(Json(snapshot::list(dir).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

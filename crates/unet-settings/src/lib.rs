@@ -1,4 +1,4 @@
-//! The server's configuration file (PRODUCT.md §3): TOML, found by a fixed search order, every
+//! The server's configuration file: TOML, found by a fixed search order, every
 //! key overridable by `UNET_<SECTION>__<KEY>`, working defaults with no file at all, unknown
 //! keys refused. Loading reports every problem it finds with its key, so `--validate` can show
 //! an operator the whole list at once.
@@ -17,7 +17,7 @@ use toml::Table;
 use unet_store::DatabaseUrl;
 
 pub use checks::check_environment;
-pub(crate) use checks::{read_certificates, read_private_key};
+pub use checks::{read_certificates, read_private_key};
 pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
 use reader::Reader;
