@@ -18,7 +18,6 @@ use serde_json::json;
 use unet_auth::{AuthError, Client, Credential, EventType, Security};
 
 use crate::error::Error;
-use crate::state::AppState;
 
 pub use unet_auth::Role;
 
@@ -88,8 +87,7 @@ impl Authenticator for TokenAuthenticator {
             let identity = self
                 .security
                 .authenticate(bearer, &client_of(parts))
-                .await
-                .map_err(auth_error)?;
+                .await?;
             let account = match identity.credential {
                 Credential::Session { .. } => identity.name.clone(),
                 Credential::ApiKey { created_by, .. } => created_by,
@@ -127,13 +125,13 @@ pub fn client_of(parts: &Parts) -> Client {
     }
 }
 
-/// [`auth_error`] as a response, with `Retry-After` when the address's budget is spent.
+/// A refusal of the security service as a response, with `Retry-After` when the address's budget is spent.
 pub fn refusal(e: AuthError) -> Response {
     let retry_after = match e {
         AuthError::RateLimited { retry_after_secs } => Some(retry_after_secs),
         _ => None,
     };
-    let mut response = auth_error(e).into_response();
+    let mut response = Error::from(e).into_response();
     if let Some(secs) = retry_after {
         response
             .headers_mut()
@@ -143,26 +141,28 @@ pub fn refusal(e: AuthError) -> Response {
 }
 
 /// The HTTP answer for a refusal of the security service.
-pub fn auth_error(e: AuthError) -> Error {
-    let detail = e.to_string();
-    match e {
-        AuthError::InvalidCredentials => {
-            Error::request(StatusCode::UNAUTHORIZED, "invalid_credentials", detail)
-        }
-        AuthError::Unauthenticated(_) => {
-            Error::request(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
-        }
-        AuthError::RateLimited { .. } => {
-            Error::request(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
-        }
-        AuthError::Forbidden(_) => Error::request(StatusCode::FORBIDDEN, "forbidden", detail),
-        AuthError::Invalid { field, message } => {
-            Error::invalid_field("validation_failed", field, message)
-        }
-        AuthError::NotFound(_) => Error::request(StatusCode::NOT_FOUND, "not_found", detail),
-        AuthError::Store(store) => Error::Store(store),
-        AuthError::Hashing(_) | AuthError::Io { .. } => {
-            Error::Startup(format!("security service failure: {detail}"))
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Error {
+        let detail = e.to_string();
+        match e {
+            AuthError::InvalidCredentials => {
+                Error::request(StatusCode::UNAUTHORIZED, "invalid_credentials", detail)
+            }
+            AuthError::Unauthenticated(_) => {
+                Error::request(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+            }
+            AuthError::RateLimited { .. } => {
+                Error::request(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+            }
+            AuthError::Forbidden(_) => Error::request(StatusCode::FORBIDDEN, "forbidden", detail),
+            AuthError::Invalid { field, message } => {
+                Error::invalid_field("validation_failed", field, message)
+            }
+            AuthError::NotFound(_) => Error::request(StatusCode::NOT_FOUND, "not_found", detail),
+            AuthError::Store(store) => Error::Store(store),
+            AuthError::Hashing(_) | AuthError::Io { .. } => {
+                Error::Internal(format!("security service failure: {detail}"))
+            }
         }
     }
 }
@@ -202,10 +202,17 @@ impl Access {
     }
 }
 
+/// What [`authorize`] needs of the application state: who the caller is, and where a refusal
+/// is recorded.
+pub trait Guard: Clone + Send + Sync + 'static {
+    fn authenticator(&self) -> &dyn Authenticator;
+    fn security(&self) -> &Security;
+}
+
 /// Middleware for a route group: authenticates, checks the group's [`Access`], and leaves the
 /// [`Principal`] in the request for handlers.
-pub async fn authorize(
-    State((state, access)): State<(AppState, Access)>,
+pub async fn authorize<S: Guard>(
+    State((state, access)): State<(S, Access)>,
     request: Request,
     next: Next,
 ) -> Result<Response, Error> {
@@ -223,8 +230,7 @@ pub async fn authorize(
                 &client,
                 detail,
             )
-            .await
-            .map_err(auth_error)?;
+            .await?;
         return Err(Error::request(
             StatusCode::FORBIDDEN,
             "forbidden",

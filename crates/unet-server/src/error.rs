@@ -35,6 +35,10 @@ pub enum Error {
     /// The server cannot start (pending migrations, port in use, …); the message says what to do.
     #[error("{0}")]
     Startup(String),
+    /// A failure while running (a task that died, a service that broke): the client gets
+    /// 500 `internal`, the log has the message.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -85,11 +89,48 @@ impl Error {
                 errors,
             } => Problem::new(*status, code, detail.clone()).with_errors(errors.clone()),
             Error::Store(e) => store_problem(e),
-            Error::Config(_) | Error::Io { .. } | Error::Startup(_) => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                self.to_string(),
+            Error::Config(_) | Error::Io { .. } | Error::Startup(_) | Error::Internal(_) => {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    self.to_string(),
+                )
+            }
+        }
+    }
+}
+
+impl From<unet_ops::OpsError> for Error {
+    fn from(e: unet_ops::OpsError) -> Error {
+        use unet_ops::OpsError;
+        match e {
+            OpsError::Store(e) => Error::Store(e),
+            OpsError::Io { context, source } => Error::Io { context, source },
+            OpsError::InvalidSnapshotName(detail) => Error::request(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_snapshot_name",
+                detail,
             ),
+            OpsError::SnapshotExists(detail) => {
+                Error::request(StatusCode::CONFLICT, "snapshot_exists", detail)
+            }
+            OpsError::Failed(detail) => Error::Internal(detail),
+        }
+    }
+}
+
+impl From<unet_tls::TlsError> for Error {
+    fn from(e: unet_tls::TlsError) -> Error {
+        use unet_tls::TlsError;
+        match e {
+            TlsError::Invalid(detail) => Error::request(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_certificate",
+                detail,
+            ),
+            TlsError::Io { context, source } => Error::Io { context, source },
+            TlsError::Failed(detail) => Error::Internal(detail),
+            TlsError::Listen(detail) => Error::Startup(detail),
         }
     }
 }

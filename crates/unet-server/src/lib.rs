@@ -5,15 +5,11 @@
 //! same application ([`app`]) around their own store.
 
 pub mod auth;
-pub mod backup;
-pub mod config;
 mod error;
 mod extract;
 pub mod git_sync;
-mod host;
 pub mod logging;
 pub mod metrics;
-pub mod migrate;
 pub mod operations;
 mod patch;
 pub mod policies;
@@ -21,10 +17,12 @@ mod reload;
 mod routes;
 pub mod security_setup;
 pub mod serve;
-mod server_lock;
-pub mod snapshot;
 mod state;
-mod tls;
+
+/// Backup, restore, migration and snapshots, done by the `unet-ops` crate.
+pub use unet_ops::{backup, migrate};
+/// The configuration file, read by the `unet-settings` crate.
+pub use unet_settings as config;
 
 pub use error::{Error, FieldError, PROBLEM_JSON, Problem, Result};
 pub use routes::{DatabaseCheck, Health, HealthChecks, HealthStatus, app};

@@ -115,7 +115,7 @@ pub fn set_level(level: &str) -> Result<(), Error> {
         return Ok(());
     };
     (control.set_filter)(filter_for(level))
-        .map_err(|e| Error::Startup(format!("cannot change logging.level: {e}")))
+        .map_err(|e| Error::Internal(format!("cannot change logging.level: {e}")))
 }
 
 /// Closes the log file and opens `path` (the same name after logrotate moved the old file

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use unet_server::config::{Config, check_environment};
 use unet_server::migrate::{self, MigrateMode};
-use unet_server::{backup, logging, serve};
+use unet_server::{Error, backup, logging, serve};
 
 #[derive(Parser)]
 #[command(
@@ -104,14 +104,19 @@ fn main() -> ExitCode {
                 } else {
                     MigrateMode::Apply
                 };
-                migrate::run(&config, mode).await.map(|out| print!("{out}"))
+                migrate::run(&config, mode)
+                    .await
+                    .map(|out| print!("{out}"))
+                    .map_err(Error::from)
             }
             Some(Command::Backup { to }) => backup::backup(&config, &to)
                 .await
-                .map(|out| print!("{out}")),
+                .map(|out| print!("{out}"))
+                .map_err(Error::from),
             Some(Command::Restore { from }) => backup::restore(&config, &from)
                 .await
-                .map(|out| print!("{out}")),
+                .map(|out| print!("{out}"))
+                .map_err(Error::from),
         }
     });
     match result {

@@ -2,14 +2,15 @@
 //! they report or act on (replaced as a whole on reload), and when the last snapshot ran.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use unet_core::Timestamp;
+use unet_ops::snapshot::{SnapshotSource, Snapshots};
 
 use crate::config::{Config, MetricsSection, SnapshotsSection, TlsSection};
 use crate::metrics::Metrics;
-use crate::tls::Tls;
+use unet_tls::Tls;
 
 /// The configuration the operations endpoints read.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +47,17 @@ impl OpsSettings {
     pub fn snapshots_dir(&self) -> PathBuf {
         self.data_dir.join("snapshots")
     }
+
+    /// What a snapshot taken now copies, and how many are kept.
+    pub fn snapshot_source(&self) -> SnapshotSource {
+        SnapshotSource {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            config_file: self.config_file.clone(),
+            git_folders: crate::git_sync::snapshot_folders(&self.data_dir),
+            retention: self.snapshots,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -53,9 +65,7 @@ pub struct Operations {
     metrics: Arc<Metrics>,
     settings: RwLock<Arc<OpsSettings>>,
     started_at: Timestamp,
-    last_snapshot: Mutex<Option<Timestamp>>,
-    /// One snapshot at a time: two writers of the same name would race on the rename.
-    pub(crate) snapshot_lock: tokio::sync::Mutex<()>,
+    snapshots: Snapshots,
     /// The HTTPS listener's certificate, when `[tls]` is on.
     tls: OnceLock<Tls>,
 }
@@ -66,8 +76,7 @@ impl Operations {
             metrics: Arc::new(Metrics::default()),
             settings: RwLock::new(Arc::new(settings)),
             started_at: Timestamp::now(),
-            last_snapshot: Mutex::new(None),
-            snapshot_lock: tokio::sync::Mutex::new(()),
+            snapshots: Snapshots::default(),
             tls: OnceLock::new(),
         }
     }
@@ -104,18 +113,9 @@ impl Operations {
         self.started_at
     }
 
-    pub fn last_snapshot(&self) -> Option<Timestamp> {
-        *self
-            .last_snapshot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn snapshot_done(&self, at: Timestamp) {
-        *self
-            .last_snapshot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(at);
+    /// The snapshots this server takes (one at a time) and when the last one ran.
+    pub fn snapshots(&self) -> &Snapshots {
+        &self.snapshots
     }
 }
 

@@ -4,7 +4,7 @@
 //! on an interval and after changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -15,10 +15,11 @@ use tokio::sync::{Notify, watch};
 use unet_compliance::{ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
 use unet_core::Timestamp;
 use unet_policy::{Diagnostic, Diagnostics, Severity};
+use unet_store::Store;
 
 use crate::config::PoliciesSection;
 use crate::error::{Error, FieldError};
-use crate::state::AppState;
+use crate::metrics::Metrics;
 
 /// Route prefixes whose successful writes change what policies see.
 const INVENTORY_PATHS: &[&str] = &[
@@ -129,7 +130,7 @@ impl PolicyEngine {
 
 /// Middleware on the whole API: a successful write to an inventory route signals the engine.
 pub(crate) async fn watch_inventory(
-    State(state): State<AppState>,
+    State(engine): State<Arc<PolicyEngine>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -139,7 +140,7 @@ pub(crate) async fn watch_inventory(
             .any(|p| request.uri().path().starts_with(p));
     let response = next.run(request).await;
     if writes_inventory && response.status().is_success() {
-        state.policies().notify_changed();
+        engine.notify_changed();
     }
     response
 }
@@ -147,13 +148,12 @@ pub(crate) async fn watch_inventory(
 /// Evaluates the whole fleet with freshly loaded files and records the results; files with
 /// errors are logged one diagnostic per line and the run is refused (nothing is recorded). The
 /// system status shows the evaluation running, then its outcome.
-pub async fn evaluate_fleet(state: &AppState) -> Result<(), Error> {
-    let engine = state.policies();
+pub async fn evaluate_fleet(engine: &PolicyEngine, store: &Store) -> Result<(), Error> {
     let at = Timestamp::now();
     engine.activity().running_since = Some(at);
     // Cleared however the evaluation ends, a shutdown dropping it included.
     let _running = Running(engine);
-    let result = evaluate_and_record(state).await;
+    let result = evaluate_and_record(engine, store).await;
     engine.activity().last = Some((at, result.as_ref().map(Clone::clone).map_err(|_| ())));
     result.map(|_| ())
 }
@@ -168,9 +168,9 @@ impl Drop for Running<'_> {
 }
 
 /// One evaluation of the fleet; answers the summary the system status shows.
-async fn evaluate_and_record(state: &AppState) -> Result<String, Error> {
+async fn evaluate_and_record(engine: &PolicyEngine, store: &Store) -> Result<String, Error> {
     let started = Instant::now();
-    let policies = state.policies().load();
+    let policies = engine.load();
     for d in policies.diagnostics.iter() {
         tracing::warn!(target: "unet::policy", diagnostic = %d.one_line(), "policy file problem");
     }
@@ -178,9 +178,7 @@ async fn evaluate_and_record(state: &AppState) -> Result<String, Error> {
         record: true,
         ..Default::default()
     };
-    let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
-        .await
-        .map_err(compliance_error)?;
+    let report = evaluate(store, &policies, &opts, &mut |_, _| {}).await?;
     let c = report.counts;
     tracing::info!(
         target: "unet::policy",
@@ -205,27 +203,29 @@ async fn evaluate_and_record(state: &AppState) -> Result<String, Error> {
 }
 
 /// A failed evaluation as the server's error: store errors keep their problem document.
-pub(crate) fn compliance_error(e: ComplianceError) -> Error {
-    match e {
-        ComplianceError::Store(e) => Error::Store(e),
-        ComplianceError::Read { path, source } => {
-            Error::io(format!("policies.dir {}", path.display()), source)
-        }
-        ComplianceError::InvalidRules(diagnostics) => invalid_rules(
-            format!(
-                "the rules in policies.dir have {} error(s): the rule set is refused as a whole, \
+impl From<ComplianceError> for Error {
+    fn from(e: ComplianceError) -> Error {
+        match e {
+            ComplianceError::Store(e) => Error::Store(e),
+            ComplianceError::Read { path, source } => {
+                Error::io(format!("policies.dir {}", path.display()), source)
+            }
+            ComplianceError::InvalidRules(diagnostics) => invalid_rules(
+                format!(
+                    "the rules in policies.dir have {} error(s): the rule set is refused as a whole, \
                  nothing was evaluated, stored or applied",
-                diagnostics.errors().count()
+                    diagnostics.errors().count()
+                ),
+                &diagnostics,
+                |d| format!("{}:{}:{}", d.file, d.line, d.column),
             ),
-            &diagnostics,
-            |d| format!("{}:{}:{}", d.file, d.line, d.column),
-        ),
-        // Only while the server shuts down.
-        ComplianceError::Interrupted => Error::request(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "evaluation_interrupted",
-            ComplianceError::Interrupted.to_string(),
-        ),
+            // Only while the server shuts down.
+            ComplianceError::Interrupted => Error::request(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "evaluation_interrupted",
+                ComplianceError::Interrupted.to_string(),
+            ),
+        }
     }
 }
 
@@ -255,11 +255,12 @@ pub(crate) fn invalid_rules(
 /// `stop` also cuts an evaluation short (its unwritten results go with it), so that the task
 /// has ended, and uses no connection, when the caller closes the pool.
 pub async fn run_background(
-    state: AppState,
+    engine: Arc<PolicyEngine>,
+    store: Store,
+    metrics: Arc<Metrics>,
     settings: PoliciesSection,
     mut stop: watch::Receiver<bool>,
 ) {
-    let engine = state.policies().clone();
     engine.activity().scheduled = !settings.interval.is_zero() || settings.evaluate_on_change;
     let mut next_tick = (!settings.interval.is_zero()).then(|| Instant::now() + settings.interval);
     loop {
@@ -284,11 +285,11 @@ pub async fn run_background(
         }
         let result = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            result = evaluate_fleet(&state) => result,
+            result = evaluate_fleet(&engine, &store) => result,
         };
         if let Err(e) = result {
             if e.is_database_failure() {
-                state.operations().metrics().database_error();
+                metrics.database_error();
             }
             tracing::error!(target: "unet::policy", event = "policy_evaluation", error = %e, "policy evaluation failed");
         }

@@ -29,7 +29,7 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
     let problems = check_environment(&new);
     if !problems.is_empty() {
         let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(Error::Startup(listed.join("; ")));
+        return Err(Error::Internal(listed.join("; ")));
     }
     // The certificate first: a bad pair rejects the whole reload and the running one stays.
     if let Some(tls) = state.operations().tls()
@@ -44,7 +44,7 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
     }
     state.operations().configure(OpsSettings::from_config(&new));
     if new.git != current.git {
-        crate::git_sync::configure(state, &new);
+        crate::git_sync::configure(&state.syncer(), &new);
     }
     let (applied, restart) = differences(current, &new);
     tracing::info!(

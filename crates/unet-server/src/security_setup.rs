@@ -12,6 +12,7 @@ use unet_store::Store;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::state::{AppState, Limits};
 
 /// How often API-key `last_used` times gathered in memory are written.
@@ -41,22 +42,26 @@ pub async fn state(config: &Config, store: Store, limits: Limits) -> Result<AppS
 
 /// Writes the API-key use times gathered in memory every [`KEY_USE_FLUSH`] until `stop`
 /// turns true.
-pub async fn record_key_uses(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn record_key_uses(
+    security: Arc<Security>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             () = tokio::time::sleep(KEY_USE_FLUSH) => {}
         }
-        flush(&state).await;
+        flush(&security, &metrics).await;
     }
 }
 
 /// Writes the API-key use times not yet stored (periodically, and at shutdown).
-pub async fn flush(state: &AppState) {
-    if let Err(e) = state.security().flush_key_uses().await {
-        let e = crate::auth::auth_error(e);
+pub async fn flush(security: &Security, metrics: &Metrics) {
+    if let Err(e) = security.flush_key_uses().await {
+        let e = Error::from(e);
         if e.is_database_failure() {
-            state.operations().metrics().database_error();
+            metrics.database_error();
         }
         tracing::warn!(target: "unet::security", error = %e, "security: could not record API-key use");
     }

@@ -5,32 +5,12 @@
 use std::future::Future;
 
 use tokio::net::TcpListener;
-use unet_store::{Backend, Store, StoreOptions};
+use unet_ops::open_store;
+use unet_store::Store;
 
-use crate::config::{Config, DatabaseSection};
+use crate::config::Config;
 use crate::error::Error;
 use crate::state::Limits;
-
-pub fn store_options(db: &DatabaseSection) -> StoreOptions {
-    StoreOptions {
-        max_connections: db.max_connections,
-        busy_timeout: db.busy_timeout,
-        slow_query_threshold: db.slow_query_threshold,
-        acquire_timeout: db.acquire_timeout,
-    }
-}
-
-/// Opens the configured database without migrating it.
-pub async fn open_store(config: &Config) -> Result<Store, Error> {
-    Store::open(&config.database.url, store_options(&config.database))
-        .await
-        .map_err(|e| {
-            Error::Startup(format!(
-                "cannot open the database {}: {e}",
-                config.database.redacted_url()
-            ))
-        })
-}
 
 /// A database without any table is new and is initialised; an existing one with pending
 /// migrations is migrated only when `database.auto_migrate` is on, because an upgrade deserves
@@ -41,7 +21,7 @@ pub async fn prepare_schema(store: &Store, config: &Config) -> Result<(), Error>
     if pending.is_empty() {
         return Ok(());
     }
-    let fresh = database_is_empty(store).await?;
+    let fresh = store.is_empty().await?;
     if fresh || config.database.auto_migrate {
         let applied = store.migrate().await?;
         for m in &applied {
@@ -77,7 +57,7 @@ pub async fn serve(
 ) -> Result<(), Error> {
     std::fs::create_dir_all(&config.data.dir)
         .map_err(|e| Error::io(format!("data.dir {}", config.data.dir.display()), e))?;
-    let _data_dir_lock = crate::server_lock::ServerLock::acquire(&config.data.dir)?;
+    let _data_dir_lock = unet_ops::server_lock::ServerLock::acquire(&config.data.dir)?;
     let store = open_store(&config).await?;
     prepare_schema(&store, &config).await?;
     let limits = Limits {
@@ -95,34 +75,44 @@ pub async fn serve(
     if config.tls.enabled {
         state
             .operations()
-            .set_tls(crate::tls::Tls::start(&config.tls)?);
+            .set_tls(unet_tls::Tls::start(&config.tls)?);
     }
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Points the policy engine at policies.dir or at the policies repository's live revision.
-    crate::git_sync::configure(&state, &config);
+    crate::git_sync::configure(&state.syncer(), &config);
     // Every task that may use the database; each ends when `stop` turns true, and they are
     // awaited before the pool closes.
     let mut background = tokio::task::JoinSet::new();
     background.spawn(crate::policies::run_background(
-        state.clone(),
+        state.policies().clone(),
+        state.store().clone(),
+        state.operations().metrics().clone(),
         config.policies.clone(),
         stop_rx.clone(),
     ));
     background.spawn(crate::git_sync::run_background(
-        state.clone(),
+        state.syncer(),
         stop_rx.clone(),
     ));
     if config.auth.required {
         background.spawn(crate::security_setup::record_key_uses(
-            state.clone(),
+            state.security().clone(),
+            state.operations().metrics().clone(),
             stop_rx.clone(),
         ));
     }
     // HTTPS first: its address is logged before the HTTP line that marks the server ready.
     let https = match state.operations().tls() {
         Some(tls) => Some(
-            crate::tls::serve_https(&config, tls.rustls(), app.clone(), stop_rx.clone()).await?,
+            unet_tls::serve_https(
+                config.tls.listen,
+                config.server.shutdown_timeout,
+                tls.rustls(),
+                app.clone(),
+                stop_rx.clone(),
+            )
+            .await?,
         ),
         None => None,
     };
@@ -170,7 +160,7 @@ pub async fn serve(
     // An evaluation cut short by `stop` takes its unwritten results with it; none of these
     // tasks may meet a closed pool.
     while background.join_next().await.is_some() {}
-    crate::security_setup::flush(&state).await;
+    crate::security_setup::flush(state.security(), state.operations().metrics()).await;
     store.close().await;
     tracing::info!(target: "unet::server", "stopped");
     Ok(())
@@ -198,19 +188,4 @@ pub async fn termination_signal() {
     {
         let _ = ctrl_c.await;
     }
-}
-
-/// Whether the database holds no table at all (a file or database created for μNet just now).
-pub async fn database_is_empty(store: &Store) -> Result<bool, Error> {
-    let sql = match store.backend() {
-        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-        Backend::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-        }
-    };
-    let tables: i64 = sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
-        .await
-        .map_err(unet_store::StoreError::from)?;
-    Ok(tables == 0)
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use unet_auth::Security;
 use unet_store::Store;
 
-use crate::auth::{Anonymous, Authenticator, TokenAuthenticator};
-use crate::git_sync::GitSync;
+use crate::auth::{Anonymous, Authenticator, Guard, TokenAuthenticator};
+use crate::git_sync::{GitSync, Syncer};
 use crate::operations::Operations;
 use crate::policies::PolicyEngine;
 
@@ -40,7 +40,7 @@ struct Inner {
     started: Instant,
     operations: Operations,
     policies: Arc<PolicyEngine>,
-    git: GitSync,
+    git: Arc<GitSync>,
 }
 
 impl AppState {
@@ -79,7 +79,7 @@ impl AppState {
                 started: Instant::now(),
                 operations: Operations::default(),
                 policies: Arc::default(),
-                git: GitSync::default(),
+                git: Arc::default(),
             }),
         }
     }
@@ -90,10 +90,6 @@ impl AppState {
 
     pub fn limits(&self) -> Limits {
         self.inner.limits
-    }
-
-    pub fn authenticator(&self) -> &dyn Authenticator {
-        self.inner.authenticator.as_ref()
     }
 
     /// Users, sessions, API keys, policy and security events.
@@ -116,7 +112,25 @@ impl AppState {
         &self.inner.git
     }
 
+    /// The handle sync runs work through: the repositories and the policy engine they feed.
+    pub fn syncer(&self) -> Syncer {
+        Syncer {
+            git: self.inner.git.clone(),
+            policies: self.inner.policies.clone(),
+        }
+    }
+
     pub fn uptime_seconds(&self) -> u64 {
         self.inner.started.elapsed().as_secs()
+    }
+}
+
+impl Guard for AppState {
+    fn authenticator(&self) -> &dyn Authenticator {
+        self.inner.authenticator.as_ref()
+    }
+
+    fn security(&self) -> &Security {
+        &self.inner.security
     }
 }

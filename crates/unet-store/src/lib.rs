@@ -10,6 +10,7 @@ mod compliance;
 mod compliance_queries;
 mod compliance_record;
 mod cursor;
+mod database_url;
 mod db;
 mod error;
 mod exchange;
@@ -17,6 +18,7 @@ mod import;
 
 mod links;
 mod locations;
+mod maintenance;
 mod migrate;
 mod nodes;
 mod records;
@@ -31,7 +33,7 @@ mod users;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AnyPool, Transaction};
+use sqlx::{AnyConnection, Transaction};
 
 pub use compliance::{
     ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults,
@@ -40,11 +42,13 @@ pub use compliance::{
 pub use compliance_queries::{
     ComplianceSummary, ResultFilter, STORED_OUTCOMES, parse_stored_outcome,
 };
+pub use database_url::DatabaseUrl;
 pub use error::{Result, StoreError};
 pub use exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,
     ProgressFn, Sourced,
 };
+pub use maintenance::{InventoryCounts, PoolStatus};
 pub use migrate::MigrationStatus;
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
 pub use users::{LoginFailure, SessionRecord, UserRecord};
@@ -60,19 +64,7 @@ pub enum Backend {
 
 impl Backend {
     pub fn from_url(url: &str) -> Result<Backend> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(StoreError::Database(sqlx::Error::Configuration(
-                format!(
-                    "unsupported database URL {:?}: expected sqlite:PATH or postgres://…",
-                    url.split('@').next_back().unwrap_or_default()
-                )
-                .into(),
-            )))
-        }
+        DatabaseUrl::parse(url).map(|url| url.backend())
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -163,8 +155,10 @@ impl Store {
         self.db.backend
     }
 
-    /// The connection pool, for health checks and pool figures.
-    pub fn pool(&self) -> &AnyPool {
+    /// The connection pool, for tests that inspect the database behind the store's back.
+    /// Everything else goes through [`Db`], which counts and times every statement.
+    #[cfg(feature = "testing")]
+    pub fn pool(&self) -> &sqlx::AnyPool {
         &self.db.pool
     }
 

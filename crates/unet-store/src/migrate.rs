@@ -81,16 +81,7 @@ struct Applied {
 
 impl Store {
     async fn applied_migrations(&self, conn: &mut crate::Conn) -> Result<Vec<Applied>> {
-        let exists = match self.db.backend {
-            Backend::Sqlite => Sql::new(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-            ),
-            Backend::Postgres => Sql::new(
-                "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
-            ),
-        };
-        if self.db.fetch_count(conn, exists).await? == 0 {
+        if self.tables(conn, Some("schema_migrations")).await? == 0 {
             return Ok(Vec::new());
         }
         let sql = Sql::new(

@@ -60,7 +60,11 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("create test database {name}: {e}"));
         let _ = conn.close().await;
         Some(TestDatabase {
-            url: with_database(&admin, &name),
+            url: crate::DatabaseUrl::parse(&admin)
+                .unwrap_or_else(|e| panic!("{POSTGRES_URL_ENV}: {e}"))
+                .with_database(&name)
+                .expose()
+                .to_string(),
             backend: Backend::Postgres,
             _dir: None,
             postgres: Some((admin, name)),
@@ -158,23 +162,6 @@ fn postgres_admin_url() -> Option<String> {
     }
 }
 
-/// The same server URL with another database name in its path.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
 /// Runs a future to completion on a private runtime in its own thread, so it works from
 /// both plain and async (tokio) test code, including `Drop`.
 fn on_own_runtime<F>(future: F) -> F::Output
@@ -194,18 +181,4 @@ where
             .join()
             .expect("test database helper thread panicked")
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn replaces_the_database_in_a_url() {
-        assert_eq!(
-            with_database("postgres://u@127.0.0.1:5432/postgres?sslmode=disable", "x"),
-            "postgres://u@127.0.0.1:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    }
 }

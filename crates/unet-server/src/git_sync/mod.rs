@@ -6,7 +6,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -16,7 +16,7 @@ use unet_git::{Limits, Outcome, Status, SyncResult};
 
 use crate::config::{Config, Content, GitRepository, GitSection, WebhookSecret};
 use crate::error::Error;
-use crate::state::AppState;
+use crate::policies::PolicyEngine;
 
 /// One repository as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +25,14 @@ pub struct RepositoryStatus {
     pub content: &'static str,
     #[serde(flatten)]
     pub status: Status,
+}
+
+/// What sync runs act on: the repositories, and the policy engine that reads the rules of a
+/// policies repository.
+#[derive(Clone)]
+pub struct Syncer {
+    pub git: Arc<GitSync>,
+    pub policies: Arc<PolicyEngine>,
 }
 
 /// The configured repositories, their status and the sync signal.
@@ -63,8 +71,8 @@ pub fn root(data_dir: &Path) -> PathBuf {
 /// Applies `[git]` of `config` (start-up and SIGHUP): the repositories, the interval, the
 /// webhook secret; points the policy engine at the live rules revision when a repository
 /// holds policies (else at `policies.dir`), and asks the background job for a sync.
-pub fn configure(state: &AppState, config: &Config) {
-    let git = state.git();
+pub fn configure(state: &Syncer, config: &Config) {
+    let git = &state.git;
     let root = root(&config.data.dir);
     {
         let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
@@ -90,9 +98,9 @@ pub fn configure(state: &AppState, config: &Config) {
             // Until a revision is live the engine reports the missing folder as its error.
             let dir =
                 unet_git::live(&source_dir).map_or_else(|| source_dir.join("live"), |l| l.dir);
-            state.policies().set_dir(&dir);
+            state.policies.set_dir(&dir);
         }
-        None => state.policies().set_dir(&config.policies.dir),
+        None => state.policies.set_dir(&config.policies.dir),
     }
     *git.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings {
         root,
@@ -211,16 +219,13 @@ impl GitSync {
 /// Syncs every repository (or only `only`) now and answers their statuses. A revision of the
 /// policies repository that goes live becomes the engine's folder and triggers an evaluation.
 /// The run finishes (and records its results) even if the caller stops waiting.
-pub async fn sync_now(
-    state: &AppState,
-    only: Option<&str>,
-) -> Result<Vec<RepositoryStatus>, Error> {
+pub async fn sync_now(state: &Syncer, only: Option<&str>) -> Result<Vec<RepositoryStatus>, Error> {
     let task_state = state.clone();
     let task_only = only.map(str::to_owned);
     tokio::task::spawn_blocking(move || run(&task_state, task_only.as_deref()))
         .await
-        .map_err(|e| Error::Startup(format!("git sync task failed: {e}")))?;
-    let statuses = state.git().statuses();
+        .map_err(|e| Error::Internal(format!("git sync task failed: {e}")))?;
+    let statuses = state.git.statuses();
     Ok(match only {
         Some(name) => statuses
             .into_iter()
@@ -231,8 +236,8 @@ pub async fn sync_now(
 }
 
 /// One sync run, on a blocking thread.
-fn run(state: &AppState, only: Option<&str>) {
-    let git = state.git();
+fn run(state: &Syncer, only: Option<&str>) {
+    let git = &state.git;
     let _one_run = git.running.lock().unwrap_or_else(|e| e.into_inner());
     let settings = git.settings();
     let chosen = settings
@@ -255,12 +260,12 @@ fn run(state: &AppState, only: Option<&str>) {
         if content == Content::Policies {
             match &result {
                 Ok(Outcome::Updated { live, .. }) => {
-                    state.policies().set_dir(&live.dir);
-                    state.policies().notify_changed();
+                    state.policies.set_dir(&live.dir);
+                    state.policies.notify_changed();
                 }
                 // Set again on every run: a configuration reload reads the live revision
                 // without this lock and may have pointed the engine at the one before.
-                Ok(Outcome::Unchanged(live)) => state.policies().set_dir(&live.dir),
+                Ok(Outcome::Unchanged(live)) => state.policies.set_dir(&live.dir),
                 Err(_) => {}
             }
         }
@@ -304,9 +309,9 @@ fn log_result(repository: &GitRepository, result: &unet_git::Result<Outcome>, to
 
 /// Syncs at start-up, every `git.interval` (unless zero), and whenever asked (webhook,
 /// reload), until `stop` turns true.
-pub async fn run_background(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run_background(state: Syncer, mut stop: watch::Receiver<bool>) {
     loop {
-        let interval = state.git().settings().section.interval;
+        let interval = state.git.settings().section.interval;
         let tick = async {
             if interval.is_zero() {
                 std::future::pending::<()>().await;
@@ -316,7 +321,7 @@ pub async fn run_background(state: AppState, mut stop: watch::Receiver<bool>) {
         };
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            () = state.git().wake.notified() => {}
+            () = state.git.wake.notified() => {}
             () = tick => {}
         }
         // A shutdown stops waiting for the run (which finishes on its own thread).

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Caller, auth_error, authorize, client_of};
+use crate::auth::{Access, Caller, authorize, client_of};
 use crate::error::{Error, Result};
 use crate::extract::{IdPath, JsonBody};
 use crate::state::AppState;
@@ -32,7 +32,7 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
 fn roles(names: &[String]) -> Result<Vec<Role>> {
     names
         .iter()
-        .map(|n| n.parse::<Role>().map_err(auth_error))
+        .map(|n| n.parse::<Role>().map_err(Error::from))
         .collect()
 }
 
@@ -40,9 +40,7 @@ fn roles(names: &[String]) -> Result<Vec<Role>> {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, description = "Users", body = ref("#/components/schemas/UserList"))))]
 async fn list_users(State(state): State<AppState>) -> Result<Json<Vec<User>>> {
-    Ok(Json(
-        state.security().list_users().await.map_err(auth_error)?,
-    ))
+    Ok(Json(state.security().list_users().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -73,8 +71,7 @@ async fn create_user(
             &caller.name,
             &client_of(&parts),
         )
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -119,8 +116,7 @@ async fn update_user(
     let user = state
         .security()
         .update_user(&username, update, &caller.name, &client_of(&parts))
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok(Json(user))
 }
 
@@ -145,8 +141,7 @@ async fn delete_user(
     state
         .security()
         .delete_user(&username, &caller.name, &client_of(&parts))
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -154,9 +149,7 @@ async fn delete_user(
 #[utoipa::path(get, path = "/api/v1/auth/api-keys", tag = "auth",
     responses((status = 200, description = "API keys", body = ref("#/components/schemas/ApiKeyList"))))]
 async fn list_api_keys(State(state): State<AppState>) -> Result<Json<Vec<ApiKey>>> {
-    Ok(Json(
-        state.security().list_api_keys().await.map_err(auth_error)?,
-    ))
+    Ok(Json(state.security().list_api_keys().await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -193,8 +186,7 @@ async fn create_api_key(
             &caller.roles,
             &client_of(&parts),
         )
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -211,7 +203,6 @@ async fn revoke_api_key(
     state
         .security()
         .revoke_api_key(id, &caller.name, &client_of(&parts))
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Caller, auth_error, authorize, bearer_token, client_of, refusal};
+use crate::auth::{Access, Caller, authorize, bearer_token, client_of, refusal};
 use crate::error::Result;
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -91,8 +91,7 @@ async fn logout(
         state
             .security()
             .logout(token, &caller.name, &client_of(&parts))
-            .await
-            .map_err(auth_error)?;
+            .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

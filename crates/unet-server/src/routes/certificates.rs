@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 use serde_json::json;
 use unet_auth::EventType;
 
-use crate::auth::{Access, Caller, Role, auth_error, authorize, client_of};
+use crate::auth::{Access, Caller, Role, authorize, client_of};
 use crate::error::{Error, Problem, Result};
 use crate::state::AppState;
-use crate::tls::CertificateStatus;
+use unet_tls::CertificateStatus;
 
 /// Viewers see the status; only administrators rotate.
 const CERTIFICATES: Access = Access {
@@ -56,16 +56,23 @@ async fn rotate_certificate(
     Caller(caller): Caller,
     parts: Parts,
 ) -> Result<Json<CertificateStatus>> {
-    let ops = state.operations();
-    let tls = ops.tls().ok_or_else(|| {
+    let section = state.operations().settings().tls.clone();
+    // Issuing a key pair and writing the files block: the blocking pool does it.
+    let task_state = state.clone();
+    let rotated = tokio::task::spawn_blocking(move || {
+        let tls = task_state.operations().tls()?;
+        Some(tls.rotate(&section, true))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("certificate rotation stopped: {e}")))?
+    .ok_or_else(|| {
         Error::request(
             StatusCode::CONFLICT,
             "tls_disabled",
             "HTTPS is off (tls.enabled = false): there is no certificate to rotate",
         )
     })?;
-    let section = ops.settings().tls.clone();
-    match tls.rotate(&section, true) {
+    match rotated {
         Ok(status) => {
             let detail = json!({
                 "subject": status.subject,
@@ -80,13 +87,12 @@ async fn rotate_certificate(
                     &client_of(&parts),
                     detail,
                 )
-                .await
-                .map_err(auth_error)?;
+                .await?;
             Ok(Json(status))
         }
         Err(e) => {
             tracing::error!(target: "unet::tls", event = "certificate_rotation_refused", "ERROR certificate_rotation refused, the running certificate stays: {e}");
-            Err(e)
+            Err(e.into())
         }
     }
 }

@@ -18,7 +18,7 @@ use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, auth_error, authorize, client_of, refusal};
+use crate::auth::{Access, authorize, client_of, refusal};
 use crate::error::{Error, Result};
 use crate::extract::parse_untyped_body;
 use crate::git_sync::{RepositoryStatus, sync_now};
@@ -77,7 +77,9 @@ async fn git_sync(
             format!("no repository named {name:?} in [[git.repositories]]"),
         ));
     }
-    Ok(Json(sync_now(&state, request.repository.as_deref()).await?))
+    Ok(Json(
+        sync_now(&state.syncer(), request.repository.as_deref()).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,8 +137,7 @@ async fn git_webhook(State(state): State<AppState>, parts: Parts, body: Bytes) -
                 &client,
                 json!({"route": "/api/v1/git/webhook", "reason": reason}),
             )
-            .await
-            .map_err(auth_error)?;
+            .await?;
         return Err(Error::request(
             StatusCode::UNAUTHORIZED,
             "invalid_signature",

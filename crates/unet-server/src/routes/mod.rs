@@ -84,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(middleware::from_fn(headers::security_headers))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.policies().clone(),
             crate::policies::watch_inventory,
         ))
         .layer(middleware::from_fn(log_request))

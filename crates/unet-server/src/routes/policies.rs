@@ -25,7 +25,7 @@ use super::listing::bad_query;
 use crate::auth::{Access, authorize};
 use crate::error::{Error, Problem, Result};
 use crate::extract::{IdPath, JsonBody, QueryParams};
-use crate::policies::{compliance_error, invalid_rules};
+use crate::policies::invalid_rules;
 use crate::state::AppState;
 
 /// Source name of rule text sent in a request body when the caller names none.
@@ -254,9 +254,7 @@ async fn evaluate_policies(
             (false, false) => Collect::All,
         },
     };
-    let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {})
-        .await
-        .map_err(compliance_error)?;
+    let report = evaluate(state.store(), &policies, &opts, &mut |_, _| {}).await?;
     Ok(Json(if request.summary {
         EvaluateAnswer::Summary(Box::new(report.into()))
     } else {

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::listing::bad_query;
-use crate::auth::{Access, Caller, auth_error, authorize, client_of};
+use crate::auth::{Access, Caller, authorize, client_of};
 use crate::error::Result;
 use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
@@ -107,13 +107,7 @@ async fn audit_summary(
 ) -> Result<Json<AuditSummary>> {
     let hours = bounded("window_hours", query.window_hours.as_deref(), 24, 8760)?;
     let window = Duration::from_secs(u64::from(hours) * 3600);
-    Ok(Json(
-        state
-            .security()
-            .audit_summary(window)
-            .await
-            .map_err(auth_error)?,
-    ))
+    Ok(Json(state.security().audit_summary(window).await?))
 }
 
 /// The effective security policy.
@@ -136,7 +130,6 @@ async fn put_policy(
     state
         .security()
         .set_policy(policy, &caller.name, &client_of(&parts))
-        .await
-        .map_err(auth_error)?;
+        .await?;
     Ok(Json(state.security().policy()))
 }

@@ -10,17 +10,16 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use unet_core::Timestamp;
-use unet_store::Backend;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Access, Role, authorize};
+use crate::auth::{Access, Guard, Role, authorize};
 use crate::error::{Error, Result};
 use crate::extract::parse_untyped_body;
-use crate::host::{HostFigures, figures};
-use crate::snapshot::{self, Snapshot, SnapshotKind};
 use crate::state::AppState;
+use unet_ops::host::{HostFigures, figures};
+use unet_ops::snapshot::{self, Snapshot, SnapshotKind};
 
 /// Viewers read the figures; operators take snapshots.
 const OPERATIONS: Access = Access {
@@ -100,49 +99,19 @@ struct Business {
 }
 
 async fn business(state: &AppState) -> Result<Business> {
-    let pool = state.store().pool();
-    let (nodes, locations, links, changes): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM nodes), (SELECT COUNT(*) FROM locations), \
-         (SELECT COUNT(*) FROM links), (SELECT COUNT(*) FROM configuration_changes)",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(unet_store::StoreError::from)?;
-    let users_table = match state.store().backend() {
-        Backend::Sqlite => {
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'users'"
-        }
-        Backend::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = 'users'"
-        }
-    };
-    let has_users: i64 = sqlx::query_scalar(users_table)
-        .fetch_one(pool)
-        .await
-        .map_err(unet_store::StoreError::from)?;
-    let users_total = if has_users > 0 {
-        Some(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                .fetch_one(pool)
-                .await
-                .map_err(unet_store::StoreError::from)?,
-        )
-    } else {
-        None
-    };
+    let counts = state.store().inventory_counts().await?;
     Ok(Business {
-        nodes_total: nodes,
-        locations_total: locations,
-        links_total: links,
-        changes_total: changes,
-        users_total,
+        nodes_total: counts.nodes,
+        locations_total: counts.locations,
+        links_total: counts.links,
+        changes_total: counts.changes,
+        users_total: counts.users,
     })
 }
 
 fn performance(state: &AppState) -> Performance {
     let totals = state.operations().metrics().totals();
-    let pool = state.store().pool();
+    let pool = state.store().pool_status();
     Performance {
         http_requests_total: totals.requests,
         http_server_errors_total: totals.server_errors,
@@ -150,8 +119,8 @@ fn performance(state: &AppState) -> Performance {
         http_request_duration_p95: totals.duration_p95_ms,
         db_statements_total: state.store().statements_executed(),
         db_errors_total: state.operations().metrics().database_errors(),
-        db_pool_size: pool.size(),
-        db_pool_idle: pool.num_idle() as u64,
+        db_pool_size: pool.size,
+        db_pool_idle: pool.idle,
     }
 }
 
@@ -315,7 +284,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
         pending_migrations,
         components: vec![
             database,
-            component("snapshots", "idle", ops.last_snapshot(), None),
+            component("snapshots", "idle", ops.snapshots().last(), None),
             component("tls", tls, None, None),
             absent("scheduler"),
             absent("snmp_poller"),
@@ -373,13 +342,16 @@ async fn create_snapshot(
 ) -> Result<(StatusCode, Json<Snapshot>)> {
     let request: SnapshotRequest =
         parse_untyped_body(&body, r#"{"name": …, "type": "full"|"database"}"#)?;
-    let snapshot = snapshot::create(
-        state.store(),
-        state.operations(),
-        &request.name,
-        request.kind,
-    )
-    .await?;
+    let ops = state.operations();
+    let snapshot = ops
+        .snapshots()
+        .create(
+            state.store(),
+            ops.settings().snapshot_source(),
+            &request.name,
+            request.kind,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(snapshot)))
 }
 
@@ -388,7 +360,7 @@ async fn create_snapshot(
     responses((status = 200, body = [Snapshot])))]
 async fn list_snapshots(State(state): State<AppState>) -> Result<Json<Vec<Snapshot>>> {
     let dir = state.operations().settings().snapshots_dir();
-    Ok(Json(snapshot::list(&dir)?))
+    Ok(Json(snapshot::list(dir).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -416,20 +388,17 @@ struct ConnectionPool {
     responses((status = 200, body = DatabaseConfig)))]
 async fn database_config(State(state): State<AppState>) -> Json<DatabaseConfig> {
     let settings = state.operations().settings();
-    let pool = state.store().pool();
-    let options = pool.options();
-    let size = pool.size();
-    let idle = pool.num_idle() as u64;
+    let pool = state.store().pool_status();
     Json(DatabaseConfig {
         backend: state.store().backend().as_str().to_string(),
         url: crate::config::redact_url(&settings.database_url),
         connection_pool: ConnectionPool {
-            size,
-            idle,
-            in_use: u64::from(size).saturating_sub(idle),
-            max_connections: options.get_max_connections(),
-            min_connections: options.get_min_connections(),
-            acquire_timeout_ms: options.get_acquire_timeout().as_millis() as u64,
+            size: pool.size,
+            idle: pool.idle,
+            in_use: u64::from(pool.size).saturating_sub(pool.idle),
+            max_connections: pool.max_connections,
+            min_connections: pool.min_connections,
+            acquire_timeout_ms: pool.acquire_timeout.as_millis() as u64,
         },
         busy_timeout_ms: settings.busy_timeout.as_millis() as u64,
         slow_query_threshold_ms: settings.slow_query_threshold.as_millis() as u64,

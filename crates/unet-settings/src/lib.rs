@@ -1,4 +1,4 @@
-//! The server's configuration file (PRODUCT.md §3): TOML, found by a fixed search order, every
+//! The server's configuration file: TOML, found by a fixed search order, every
 //! key overridable by `UNET_<SECTION>__<KEY>`, working defaults with no file at all, unknown
 //! keys refused. Loading reports every problem it finds with its key, so `--validate` can show
 //! an operator the whole list at once.
@@ -14,13 +14,23 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Table;
+use unet_store::DatabaseUrl;
 
 pub use checks::check_environment;
-pub(crate) use checks::{read_certificates, read_private_key};
+pub use checks::{read_certificates, read_private_key};
 pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
+
+/// `url` with any password replaced by `***`, for logs and messages; a URL that does not
+/// parse is shown up to its last `@` only.
+pub fn redact_url(url: &str) -> String {
+    match DatabaseUrl::parse(url) {
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => url.rsplit('@').next().unwrap_or_default().to_string(),
+    }
+}
 
 /// Where the server looks for its file when `--config` and `$UNET_CONFIG` are absent.
 pub const SEARCH_PATHS: &[&str] = &["./unet.toml", "/etc/unet/config.toml"];
@@ -344,8 +354,11 @@ fn database_section(r: &mut Reader) -> DatabaseSection {
     if let Some(file) = password_file
         && let Some(password) = read_secret(r, "database.password_file", &file)
     {
-        match with_password(&url, &password) {
-            Some(with) => url = with,
+        let with = DatabaseUrl::parse(&url)
+            .ok()
+            .and_then(|parsed| parsed.with_password(&password));
+        match with {
+            Some(with) => url = with.expose().to_string(),
             None => r.problem(
                 "database.password_file",
                 "a password applies only to a postgres:// URL with a user name and no password",
@@ -392,48 +405,6 @@ fn read_secret(r: &mut Reader, key: &str, file: &Path) -> Option<String> {
             r.problem(key, format!("cannot read {}: {e}", file.display()));
             None
         }
-    }
-}
-
-/// `postgres://user@host/db` + password → `postgres://user:password@host/db`, the password
-/// percent-encoded.
-fn with_password(url: &str, password: &str) -> Option<String> {
-    let scheme_end = url.find("://")? + 3;
-    let (scheme, rest) = url.split_at(scheme_end);
-    if !scheme.starts_with("postgres") {
-        return None;
-    }
-    let at = rest.find('@')?;
-    let user = &rest[..at];
-    if user.is_empty() || user.contains(':') {
-        return None;
-    }
-    let encoded: String = password
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    Some(format!("{scheme}{user}:{encoded}{}", &rest[at..]))
-}
-
-/// Replaces the password of `scheme://user:password@host` with `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    match (rest.find('@'), rest.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
-            "{}{}:***{}",
-            &url[..scheme_end],
-            &rest[..colon],
-            &rest[at..]
-        ),
-        _ => url.to_string(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::OpsError;
 
 const FILE_NAME: &str = "unet-server.lock";
 
@@ -22,14 +22,14 @@ fn lock_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Whether another process holds the lock of `data_dir`; takes it (`Some`) when free.
-fn try_lock(data_dir: &Path) -> Result<Option<File>, Error> {
+fn try_lock(data_dir: &Path) -> Result<Option<File>, OpsError> {
     let path = lock_path(data_dir);
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        .map_err(|e| OpsError::io(format!("opening {}", path.display()), e))?;
     // SAFETY: flock on a file descriptor this function owns; no memory is involved.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if rc == 0 {
@@ -39,15 +39,15 @@ fn try_lock(data_dir: &Path) -> Result<Option<File>, Error> {
     if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
         Ok(None)
     } else {
-        Err(Error::io(format!("locking {}", path.display()), err))
+        Err(OpsError::io(format!("locking {}", path.display()), err))
     }
 }
 
 impl ServerLock {
-    pub fn acquire(data_dir: &Path) -> Result<ServerLock, Error> {
+    pub fn acquire(data_dir: &Path) -> Result<ServerLock, OpsError> {
         match try_lock(data_dir)? {
             Some(file) => Ok(ServerLock { _file: file }),
-            None => Err(Error::Startup(format!(
+            None => Err(OpsError::Failed(format!(
                 "another unet-server already serves data.dir {} (it holds {})",
                 data_dir.display(),
                 lock_path(data_dir).display()
@@ -57,13 +57,13 @@ impl ServerLock {
 }
 
 /// Fails when a server holds the lock of `data_dir` (for offline-only commands).
-pub fn refuse_if_serving(data_dir: &Path) -> Result<(), Error> {
+pub fn refuse_if_serving(data_dir: &Path) -> Result<(), OpsError> {
     if !data_dir.exists() {
         return Ok(());
     }
     match try_lock(data_dir)? {
         Some(_released_on_drop) => Ok(()),
-        None => Err(Error::Startup(format!(
+        None => Err(OpsError::Failed(format!(
             "a unet-server is running on data.dir {}: stop the server first \
              (systemctl stop unet-server)",
             data_dir.display()

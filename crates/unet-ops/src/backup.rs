@@ -7,7 +7,6 @@
 //! and `pg_restore --clean --single-transaction`, the client programs of the server's version.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::str::FromStr;
 
 use sqlx::Connection;
@@ -15,57 +14,57 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use unet_core::Timestamp;
 use unet_store::{Backend, Store};
 
-use crate::config::Config;
-use crate::error::Error;
-use crate::migrate::{find_pg_tool, snapshot_stamp};
-use crate::serve::open_store;
+use crate::OpsError;
+use crate::open_store;
+use crate::pg::run_tool;
 use crate::snapshot::sha256_file;
+use crate::stamp;
+use unet_settings::Config;
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Writes a consistent copy of the live database to `target` (which must not exist yet),
 /// through a temporary name moved into place so that `target` is never half-written, nor
 /// replaced should it appear meanwhile.
-pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<(), Error> {
+pub async fn copy_database(store: &Store, url: &str, target: &Path) -> Result<(), OpsError> {
     if target.exists() {
-        return Err(Error::Startup(format!(
+        return Err(OpsError::Failed(format!(
             "{} already exists; choose a new file name",
             target.display()
         )));
     }
     let partial = with_suffix(target, ".partial");
     let result = match store.backend() {
-        Backend::Sqlite => sqlx::query("VACUUM INTO $1")
-            .bind(partial.to_string_lossy().into_owned())
-            .execute(store.pool())
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                Error::Startup(format!(
-                    "cannot copy the database to {}: {e}",
-                    target.display()
-                ))
-            }),
-        Backend::Postgres => run_pg_tool(
-            "pg_dump",
-            &[
+        Backend::Sqlite => store.copy_sqlite_into(&partial).await.map_err(|e| {
+            OpsError::Failed(format!(
+                "cannot copy the database to {}: {e}",
+                target.display()
+            ))
+        }),
+        Backend::Postgres => {
+            let args = [
                 "--format=custom".into(),
                 "--file".into(),
                 partial.clone().into_os_string(),
-            ],
-            Some(url),
-        ),
-    };
-    match result.and_then(|()| {
-        move_new(&partial, target)
-            .map_err(|e| Error::io(format!("moving into {}", target.display()), e))
-    }) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
+            ];
+            let url = url.to_string();
+            crate::blocking(move || run_tool("pg_dump", &args, Some(&url))).await
         }
-    }
+    };
+    let target = target.to_path_buf();
+    crate::blocking(move || {
+        match result.and_then(|()| {
+            move_new(&partial, &target)
+                .map_err(|e| OpsError::io(format!("moving into {}", target.display()), e))
+        }) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
+    })
+    .await
 }
 
 /// Moves `from` to `to`, failing with `AlreadyExists` rather than replacing an existing `to`
@@ -97,7 +96,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// them has yet, never replacing a copy an earlier restore kept (two restores in the same
 /// second get `-1`, `-2`, … names). All files are linked to their new names before any
 /// original goes, so a failure leaves the originals in place. Returns the new names.
-fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, Error> {
+fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, OpsError> {
     for attempt in 0..MAX_ASIDE_ATTEMPTS {
         let suffix = format!(".{}", aside_name(stamp, attempt));
         let mut linked = Vec::with_capacity(files.len());
@@ -116,7 +115,7 @@ fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, Error> {
             None => {
                 for file in files {
                     std::fs::remove_file(file)
-                        .map_err(|e| Error::io(format!("moving {} aside", file.display()), e))?;
+                        .map_err(|e| OpsError::io(format!("moving {} aside", file.display()), e))?;
                 }
                 return Ok(linked);
             }
@@ -125,12 +124,12 @@ fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, Error> {
                     let _ = std::fs::remove_file(aside);
                 }
                 if e.kind() != std::io::ErrorKind::AlreadyExists {
-                    return Err(Error::io(format!("moving {} aside", file.display()), e));
+                    return Err(OpsError::io(format!("moving {} aside", file.display()), e));
                 }
             }
         }
     }
-    Err(Error::Startup(format!(
+    Err(OpsError::Failed(format!(
         "{MAX_ASIDE_ATTEMPTS} names for the copies of the current database are taken already \
          ({}.{}…); move old copies away",
         files
@@ -141,40 +140,8 @@ fn move_aside(files: &[PathBuf], stamp: &str) -> Result<Vec<PathBuf>, Error> {
     )))
 }
 
-/// Runs a PostgreSQL client program; with `url`, adds `--dbname` without the password, which
-/// goes in `PGPASSWORD` instead so that it never shows in the process list.
-fn run_pg_tool(name: &str, args: &[std::ffi::OsString], url: Option<&str>) -> Result<(), Error> {
-    let program = find_pg_tool(name).ok_or_else(|| {
-        Error::Startup(format!(
-            "{name} not found: install the PostgreSQL client programs (postgresql-client) of \
-             the server's major version"
-        ))
-    })?;
-    let mut command = Command::new(&program);
-    command.args(args);
-    if let Some(url) = url {
-        let (without, password) = split_password(url);
-        command.arg("--dbname").arg(without);
-        if let Some(password) = password {
-            command.env("PGPASSWORD", password);
-        }
-    }
-    let output = command
-        .output()
-        .map_err(|e| Error::io(format!("running {}", program.display()), e))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Startup(format!(
-            "{name} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )))
-    }
-}
-
 /// `unet-server backup --to PATH`: returns what to print.
-pub async fn backup(config: &Config, to: &Path) -> Result<String, Error> {
+pub async fn backup(config: &Config, to: &Path) -> Result<String, OpsError> {
     let store = open_store(config).await?;
     let result = copy_database(&store, &config.database.url, to).await;
     let backend = store.backend();
@@ -183,7 +150,8 @@ pub async fn backup(config: &Config, to: &Path) -> Result<String, Error> {
     if backend == Backend::Sqlite {
         verify_sqlite(to).await?;
     }
-    let (size, sha256) = sha256_file(to)?;
+    let file = to.to_path_buf();
+    let (size, sha256) = crate::blocking(move || sha256_file(&file)).await?;
     Ok(format!(
         "backup written: {} ({size} bytes, sha256 {sha256})\n",
         to.display()
@@ -191,7 +159,7 @@ pub async fn backup(config: &Config, to: &Path) -> Result<String, Error> {
 }
 
 /// `unet-server restore --from PATH`: returns what to print.
-pub async fn restore(config: &Config, from: &Path) -> Result<String, Error> {
+pub async fn restore(config: &Config, from: &Path) -> Result<String, OpsError> {
     // A restore under a running server would be overwritten or corrupt its open files.
     crate::server_lock::refuse_if_serving(&config.data.dir)?;
     let now = Timestamp::now();
@@ -202,21 +170,21 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, Error> {
 }
 
 /// Checks that `path` is an intact SQLite database holding μNet's schema.
-pub async fn verify_sqlite(path: &Path) -> Result<(), Error> {
+pub async fn verify_sqlite(path: &Path) -> Result<(), OpsError> {
     let shown = path.display();
     let mut header = [0u8; 16];
     let mut file =
-        std::fs::File::open(path).map_err(|e| Error::io(format!("opening {shown}"), e))?;
+        std::fs::File::open(path).map_err(|e| OpsError::io(format!("opening {shown}"), e))?;
     let readable = std::io::Read::read_exact(&mut file, &mut header).is_ok();
     if !readable || &header != SQLITE_HEADER {
-        return Err(Error::Startup(format!(
+        return Err(OpsError::Failed(format!(
             "{shown} is not an SQLite database (no SQLite header)"
         )));
     }
     let options = SqliteConnectOptions::new().filename(path).read_only(true);
     let mut conn = SqliteConnection::connect_with(&options)
         .await
-        .map_err(|e| Error::Startup(format!("cannot open {shown}: {e}")))?;
+        .map_err(|e| OpsError::Failed(format!("cannot open {shown}: {e}")))?;
     let checked: Result<(String, i64), sqlx::Error> = async {
         let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&mut conn)
@@ -231,24 +199,24 @@ pub async fn verify_sqlite(path: &Path) -> Result<(), Error> {
     .await;
     let _ = conn.close().await;
     let (integrity, migrations) =
-        checked.map_err(|e| Error::Startup(format!("cannot check {shown}: {e}")))?;
+        checked.map_err(|e| OpsError::Failed(format!("cannot check {shown}: {e}")))?;
     if integrity != "ok" {
-        return Err(Error::Startup(format!(
+        return Err(OpsError::Failed(format!(
             "{shown} fails PRAGMA integrity_check: {integrity}"
         )));
     }
     if migrations == 0 {
-        return Err(Error::Startup(format!(
+        return Err(OpsError::Failed(format!(
             "{shown} is an SQLite database but not a μNet one (no schema_migrations table)"
         )));
     }
     Ok(())
 }
 
-async fn restore_sqlite(config: &Config, from: &Path, now: Timestamp) -> Result<String, Error> {
+async fn restore_sqlite(config: &Config, from: &Path, now: Timestamp) -> Result<String, OpsError> {
     verify_sqlite(from).await?;
     let options = SqliteConnectOptions::from_str(&config.database.url)
-        .map_err(|e| Error::Startup(format!("database.url is not a valid SQLite URL: {e}")))?;
+        .map_err(|e| OpsError::Failed(format!("database.url is not a valid SQLite URL: {e}")))?;
     let target = options.get_filename().to_path_buf();
     let mut out = String::new();
     // The WAL and shared-memory files belong to the old database: left in place, SQLite would
@@ -258,21 +226,21 @@ async fn restore_sqlite(config: &Config, from: &Path, now: Timestamp) -> Result<
         .map(|extension| with_suffix(&target, extension))
         .filter(|file| file.exists())
         .collect();
-    for aside in move_aside(&current, &snapshot_stamp(now))? {
+    for aside in move_aside(&current, &stamp(now))? {
         out.push_str(&format!("kept aside: {}\n", aside.display()));
     }
     let partial = with_suffix(&target, ".partial");
     std::fs::copy(from, &partial).map_err(|e| {
-        Error::io(
+        OpsError::io(
             format!("copying {} to {}", from.display(), partial.display()),
             e,
         )
     })?;
     std::fs::File::open(&partial)
         .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(format!("syncing {}", partial.display()), e))?;
+        .map_err(|e| OpsError::io(format!("syncing {}", partial.display()), e))?;
     std::fs::rename(&partial, &target)
-        .map_err(|e| Error::io(format!("renaming into {}", target.display()), e))?;
+        .map_err(|e| OpsError::io(format!("renaming into {}", target.display()), e))?;
     verify_sqlite(&target).await?;
     out.push_str(&format!(
         "restored {} from {} (integrity ok)\n",
@@ -282,16 +250,20 @@ async fn restore_sqlite(config: &Config, from: &Path, now: Timestamp) -> Result<
     Ok(out)
 }
 
-async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Result<String, Error> {
+async fn restore_postgres(
+    config: &Config,
+    from: &Path,
+    now: Timestamp,
+) -> Result<String, OpsError> {
     // `pg_restore --list` reads only the archive's table of contents: it refuses any file
     // that is not a custom-format dump before the database is touched.
-    run_pg_tool(
+    run_tool(
         "pg_restore",
         &["--list".into(), from.as_os_str().to_owned()],
         None,
     )
     .map_err(|e| {
-        Error::Startup(format!(
+        OpsError::Failed(format!(
             "{} is not a PostgreSQL backup of μNet: {e}",
             from.display()
         ))
@@ -299,14 +271,14 @@ async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Resul
     let store = open_store(config).await?;
     let dir = config.data.snapshots_dir();
     std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        .map_err(|e| OpsError::io(format!("creating {}", dir.display()), e))?;
     // The first free name: `copy_database` refuses (never replaces) one taken meanwhile.
-    let stamp = snapshot_stamp(now);
+    let stamp = stamp(now);
     let aside = (0..MAX_ASIDE_ATTEMPTS)
         .map(|attempt| dir.join(format!("{}.dump", aside_name(&stamp, attempt))))
         .find(|path| !path.exists())
         .ok_or_else(|| {
-            Error::Startup(format!(
+            OpsError::Failed(format!(
                 "{MAX_ASIDE_ATTEMPTS} names for the dump of the current database are taken \
                  already in {}; move old dumps away",
                 dir.display()
@@ -320,7 +292,7 @@ async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Resul
     };
     store.close().await;
     let aside = copied?;
-    run_pg_tool(
+    run_tool(
         "pg_restore",
         &[
             "--clean".into(),
@@ -339,52 +311,15 @@ async fn restore_postgres(config: &Config, from: &Path, now: Timestamp) -> Resul
     ))
 }
 
-/// `postgres://user:p%40ss@host/db` → (`postgres://user@host/db`, `p@ss`).
-fn split_password(url: &str) -> (String, Option<String>) {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return (url.to_string(), None);
-    };
-    let rest = &url[scheme_end..];
-    let at = rest.find('@');
-    let colon = rest.find(':');
-    match (at, colon) {
-        (Some(at), Some(colon)) if colon < at => (
-            format!("{}{}{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
-            Some(percent_decode(&rest[colon + 1..at])),
-        ),
-        _ => (url.to_string(), None),
-    }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use unet_core::{ChangeContext, ChangeSource, LocationDraft};
     use unet_store::testing::TestDatabase;
 
+    use std::process::Command;
+
     use super::*;
+    use crate::pg::find_tool;
 
     async fn add_location(store: &Store, name: &str) {
         let ctx = ChangeContext::new("test", ChangeSource::Cli);
@@ -398,7 +333,7 @@ mod tests {
 
     /// The plain SQL of a PostgreSQL dump (its table data included).
     fn dump_text(dump: &Path) -> String {
-        let program = find_pg_tool("pg_restore").expect("pg_restore");
+        let program = find_tool("pg_restore").expect("pg_restore");
         let output = Command::new(program)
             .arg("--file=-")
             .arg(dump)
@@ -454,7 +389,7 @@ mod tests {
                 })
                 .collect();
             assert_ne!(kept[0], kept[1], "{restore:?}");
-            let stamp = snapshot_stamp(now);
+            let stamp = stamp(now);
             match live {
                 Some(live) => {
                     assert_eq!(
@@ -505,21 +440,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_password_leaves_the_url_for_the_environment() {
-        assert_eq!(
-            split_password("postgres://unet:s3cr%2Ft@db:5432/unet?sslmode=require"),
-            (
-                "postgres://unet@db:5432/unet?sslmode=require".to_string(),
-                Some("s3cr/t".to_string())
-            )
-        );
-        assert_eq!(
-            split_password("postgres://unet@db/unet"),
-            ("postgres://unet@db/unet".to_string(), None)
-        );
-        assert_eq!(percent_decode("a%zzb%41"), "a%zzbA");
     }
 }

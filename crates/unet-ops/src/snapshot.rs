@@ -8,18 +8,18 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use unet_core::Timestamp;
+use unet_settings::SnapshotsSection;
 use unet_store::{Backend, Store};
 use utoipa::ToSchema;
 
+use crate::OpsError;
 use crate::backup::copy_database;
-use crate::error::Error;
-use crate::migrate::snapshot_stamp;
-use crate::operations::{Operations, OpsSettings};
+use crate::stamp;
 
 const MANIFEST: &str = "snapshot.json";
 const MAX_NAME_CHARS: usize = 100;
@@ -60,7 +60,7 @@ pub struct Snapshot {
 /// Reduces `raw` to a safe folder name: every run of characters outside `[A-Za-z0-9._-]`
 /// becomes one `-`, leading dots and dashes go (no hidden or option-like names), at most
 /// 100 characters. Refuses a name with nothing left.
-pub fn sanitize_name(raw: &str) -> Result<String, Error> {
+pub fn sanitize_name(raw: &str) -> Result<String, OpsError> {
     let mut name = String::new();
     for c in raw.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -76,17 +76,15 @@ pub fn sanitize_name(raw: &str) -> Result<String, Error> {
         .take(MAX_NAME_CHARS)
         .collect();
     if name.is_empty() || name.chars().all(|c| c == '.') {
-        return Err(Error::request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_snapshot_name",
-            format!("snapshot name {raw:?} has no usable characters (letters, digits, . _ -)"),
-        ));
+        return Err(OpsError::InvalidSnapshotName(format!(
+            "snapshot name {raw:?} has no usable characters (letters, digits, . _ -)"
+        )));
     }
     Ok(name)
 }
 
 /// `dir/name`, refusing anything that would not be a direct child of `dir`.
-fn child_of(dir: &Path, name: &str) -> Result<PathBuf, Error> {
+fn child_of(dir: &Path, name: &str) -> Result<PathBuf, OpsError> {
     let path = dir.join(name);
     let direct = path.parent() == Some(dir)
         && path.file_name().and_then(|n| n.to_str()) == Some(name)
@@ -94,72 +92,131 @@ fn child_of(dir: &Path, name: &str) -> Result<PathBuf, Error> {
     if direct {
         Ok(path)
     } else {
-        Err(Error::request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_snapshot_name",
-            format!("snapshot name {name:?} does not stay inside the snapshot folder"),
-        ))
+        Err(OpsError::InvalidSnapshotName(format!(
+            "snapshot name {name:?} does not stay inside the snapshot folder"
+        )))
     }
 }
 
-/// Writes a snapshot named after `raw_name`; a name already taken gets the time appended.
-pub async fn create(
-    store: &Store,
-    ops: &Operations,
-    raw_name: &str,
-    kind: SnapshotKind,
-) -> Result<Snapshot, Error> {
-    let name = sanitize_name(raw_name)?;
-    let settings = ops.settings();
-    let dir = settings.snapshots_dir();
-    let _one_at_a_time = ops.snapshot_lock.lock().await;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let created_at = Timestamp::now();
-    let mut target = child_of(&dir, &name)?;
-    let mut final_name = name.clone();
+/// What a snapshot copies and where it goes, from the configuration in force.
+#[derive(Debug, Clone)]
+pub struct SnapshotSource {
+    /// Kept whole for `pg_dump`; never shown.
+    pub database_url: String,
+    /// Snapshots go to `<data_dir>/snapshots/`.
+    pub data_dir: PathBuf,
+    /// Copied into a full snapshot as `config.toml`.
+    pub config_file: Option<PathBuf>,
+    /// Folders copied into a full snapshot as `git/<name>/`.
+    pub git_folders: Vec<(String, PathBuf)>,
+    pub retention: SnapshotsSection,
+}
+
+impl SnapshotSource {
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.data_dir.join("snapshots")
+    }
+}
+
+/// The snapshots one server takes: one at a time (two writers of the same name would race on
+/// the rename), and when the last one was written.
+#[derive(Debug, Default)]
+pub struct Snapshots {
+    one_at_a_time: tokio::sync::Mutex<()>,
+    last: Mutex<Option<Timestamp>>,
+}
+
+impl Snapshots {
+    pub fn last(&self) -> Option<Timestamp> {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes a snapshot named after `raw_name`; a name already taken gets the time appended.
+    pub async fn create(
+        &self,
+        store: &Store,
+        source: SnapshotSource,
+        raw_name: &str,
+        kind: SnapshotKind,
+    ) -> Result<Snapshot, OpsError> {
+        let name = sanitize_name(raw_name)?;
+        let dir = source.snapshots_dir();
+        let _one_at_a_time = self.one_at_a_time.lock().await;
+        let created_at = Timestamp::now();
+        let (partial, target, final_name) = {
+            let dir = dir.clone();
+            crate::blocking(move || prepare(&dir, &name, created_at)).await?
+        };
+        let db_name = database_file_name(store.backend());
+        let copied = copy_database(store, &source.database_url, &partial.join(db_name)).await;
+        let source = Arc::new(source);
+        let result = match copied {
+            Ok(()) => {
+                let (source, partial) = (source.clone(), partial.clone());
+                crate::blocking(move || {
+                    let files = fill(&source, &partial, db_name, kind)?;
+                    let snapshot = describe(final_name, kind, &target, created_at, files);
+                    write_manifest(&partial, &snapshot)?;
+                    std::fs::rename(&partial, &target).map_err(|e| {
+                        OpsError::io(format!("renaming into {}", target.display()), e)
+                    })?;
+                    Ok(snapshot)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            // Best effort: the partial folder is hidden from listings either way.
+            let _ = tokio::fs::remove_dir_all(&partial).await;
+        }
+        let snapshot = result?;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(created_at);
+        tracing::info!(
+            target: "unet::snapshot",
+            event = "snapshot_created",
+            name = %snapshot.name,
+            size_bytes = snapshot.size_bytes,
+            sha256 = %snapshot.sha256,
+            "snapshot written to {}",
+            snapshot.path
+        );
+        let spare = snapshot.name.clone();
+        let removed = crate::blocking(move || {
+            Ok(apply_retention(&dir, source.retention, created_at, &spare))
+        })
+        .await?;
+        for removed in removed {
+            tracing::info!(target: "unet::snapshot", event = "snapshot_removed", name = %removed, "snapshot removed by retention");
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Creates the snapshot folder and a hidden partial folder in it; returns the partial folder,
+/// the final one and its name (`name`, or `name-STAMP` when `name` is taken).
+fn prepare(
+    dir: &Path,
+    name: &str,
+    created_at: Timestamp,
+) -> Result<(PathBuf, PathBuf, String), OpsError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| OpsError::io(format!("creating {}", dir.display()), e))?;
+    let mut target = child_of(dir, name)?;
+    let mut final_name = name.to_string();
     if target.exists() {
-        final_name = format!("{name}-{}", snapshot_stamp(created_at));
-        target = child_of(&dir, &final_name)?;
+        final_name = format!("{name}-{}", stamp(created_at));
+        target = child_of(dir, &final_name)?;
         if target.exists() {
-            return Err(Error::request(
-                StatusCode::CONFLICT,
-                "snapshot_exists",
-                format!("a snapshot named {final_name:?} already exists"),
-            ));
+            return Err(OpsError::SnapshotExists(format!(
+                "a snapshot named {final_name:?} already exists"
+            )));
         }
     }
-    let partial = child_of(&dir, &format!(".partial-{}", uuid::Uuid::new_v4()))?;
+    let partial = child_of(dir, &format!(".partial-{}", uuid::Uuid::new_v4()))?;
     std::fs::create_dir(&partial)
-        .map_err(|e| Error::io(format!("creating {}", partial.display()), e))?;
-    let result = fill(store, &settings, &partial, kind)
-        .await
-        .and_then(|files| {
-            let snapshot = describe(final_name, kind, &target, created_at, files);
-            write_manifest(&partial, &snapshot)?;
-            std::fs::rename(&partial, &target)
-                .map_err(|e| Error::io(format!("renaming into {}", target.display()), e))?;
-            Ok(snapshot)
-        });
-    if result.is_err() {
-        // Best effort: the partial folder is hidden from listings either way.
-        let _ = std::fs::remove_dir_all(&partial);
-    }
-    let snapshot = result?;
-    ops.snapshot_done(created_at);
-    tracing::info!(
-        target: "unet::snapshot",
-        event = "snapshot_created",
-        name = %snapshot.name,
-        size_bytes = snapshot.size_bytes,
-        sha256 = %snapshot.sha256,
-        "snapshot written to {}",
-        snapshot.path
-    );
-    for removed in apply_retention(&dir, &settings, created_at, &snapshot.name) {
-        tracing::info!(target: "unet::snapshot", event = "snapshot_removed", name = %removed, "snapshot removed by retention");
-    }
-    Ok(snapshot)
+        .map_err(|e| OpsError::io(format!("creating {}", partial.display()), e))?;
+    Ok((partial, target, final_name))
 }
 
 fn database_file_name(backend: Backend) -> &'static str {
@@ -169,24 +226,24 @@ fn database_file_name(backend: Backend) -> &'static str {
     }
 }
 
-async fn fill(
-    store: &Store,
-    settings: &OpsSettings,
+/// Describes the database copy and, for a full snapshot, copies the configuration file and
+/// the git folders beside it.
+fn fill(
+    source: &SnapshotSource,
     folder: &Path,
+    db_name: &str,
     kind: SnapshotKind,
-) -> Result<Vec<SnapshotFile>, Error> {
-    let db_name = database_file_name(store.backend());
-    copy_database(store, &settings.database_url, &folder.join(db_name)).await?;
+) -> Result<Vec<SnapshotFile>, OpsError> {
     let mut files = vec![file_entry(folder, db_name)?];
     if kind == SnapshotKind::Full {
-        if let Some(config) = &settings.config_file {
+        if let Some(config) = &source.config_file {
             let copied = folder.join("config.toml");
             std::fs::copy(config, &copied)
-                .map_err(|e| Error::io(format!("copying {}", config.display()), e))?;
+                .map_err(|e| OpsError::io(format!("copying {}", config.display()), e))?;
             files.push(file_entry(folder, "config.toml")?);
         }
-        for (name, dir) in crate::git_sync::snapshot_folders(&settings.data_dir) {
-            copy_tree(&dir, &folder.join("git").join(name), folder, &mut files)?;
+        for (name, dir) in &source.git_folders {
+            copy_tree(dir, &folder.join("git").join(name), folder, &mut files)?;
         }
     }
     Ok(files)
@@ -199,21 +256,22 @@ fn copy_tree(
     to: &Path,
     root: &Path,
     files: &mut Vec<SnapshotFile>,
-) -> Result<(), Error> {
-    std::fs::create_dir_all(to).map_err(|e| Error::io(format!("creating {}", to.display()), e))?;
-    let entries =
-        std::fs::read_dir(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+) -> Result<(), OpsError> {
+    std::fs::create_dir_all(to)
+        .map_err(|e| OpsError::io(format!("creating {}", to.display()), e))?;
+    let entries = std::fs::read_dir(from)
+        .map_err(|e| OpsError::io(format!("reading {}", from.display()), e))?;
     for entry in entries {
-        let entry = entry.map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+        let entry = entry.map_err(|e| OpsError::io(format!("reading {}", from.display()), e))?;
         let kind = entry
             .file_type()
-            .map_err(|e| Error::io(format!("reading {}", entry.path().display()), e))?;
+            .map_err(|e| OpsError::io(format!("reading {}", entry.path().display()), e))?;
         let target = to.join(entry.file_name());
         if kind.is_dir() {
             copy_tree(&entry.path(), &target, root, files)?;
         } else if kind.is_file() {
             std::fs::copy(entry.path(), &target)
-                .map_err(|e| Error::io(format!("copying {}", entry.path().display()), e))?;
+                .map_err(|e| OpsError::io(format!("copying {}", entry.path().display()), e))?;
             let relative = target
                 .strip_prefix(root)
                 .map(|p| p.to_string_lossy().into_owned())
@@ -224,7 +282,7 @@ fn copy_tree(
     Ok(())
 }
 
-fn file_entry(root: &Path, relative: &str) -> Result<SnapshotFile, Error> {
+fn file_entry(root: &Path, relative: &str) -> Result<SnapshotFile, OpsError> {
     let (size_bytes, sha256) = sha256_file(&root.join(relative))?;
     Ok(SnapshotFile {
         path: relative.to_string(),
@@ -234,14 +292,16 @@ fn file_entry(root: &Path, relative: &str) -> Result<SnapshotFile, Error> {
 }
 
 /// Size and SHA-256 (hex) of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<(u64, String), Error> {
+pub fn sha256_file(path: &Path) -> Result<(u64, String), OpsError> {
     let context = || format!("reading {}", path.display());
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(context(), e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| OpsError::io(context(), e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(context(), e))?;
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| OpsError::io(context(), e))?;
         if n == 0 {
             break;
         }
@@ -269,20 +329,24 @@ fn describe(
     }
 }
 
-fn write_manifest(folder: &Path, snapshot: &Snapshot) -> Result<(), Error> {
+fn write_manifest(folder: &Path, snapshot: &Snapshot) -> Result<(), OpsError> {
     let path = folder.join(MANIFEST);
     let text = serde_json::to_vec_pretty(snapshot)
-        .map_err(|e| Error::Startup(format!("cannot describe the snapshot: {e}")))?;
-    std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        .map_err(|e| OpsError::Failed(format!("cannot describe the snapshot: {e}")))?;
+    std::fs::write(&path, text).map_err(|e| OpsError::io(format!("writing {}", path.display()), e))
 }
 
 /// Every complete snapshot in `dir`, newest first. Folders without a readable manifest (not
 /// ours, or damaged) are skipped with a warning.
-pub fn list(dir: &Path) -> Result<Vec<Snapshot>, Error> {
+pub async fn list(dir: PathBuf) -> Result<Vec<Snapshot>, OpsError> {
+    crate::blocking(move || read_all(&dir)).await
+}
+
+fn read_all(dir: &Path) -> Result<Vec<Snapshot>, OpsError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("reading {}", dir.display()), e)),
+        Err(e) => return Err(OpsError::io(format!("reading {}", dir.display()), e)),
     };
     let mut out = Vec::new();
     for entry in entries.flatten() {
@@ -314,9 +378,13 @@ pub fn list(dir: &Path) -> Result<Vec<Snapshot>, Error> {
 
 /// Removes snapshots beyond `[snapshots] keep` and older than `max_age_days`, never `spare`
 /// (the one just written). Returns the names removed.
-fn apply_retention(dir: &Path, settings: &OpsSettings, now: Timestamp, spare: &str) -> Vec<String> {
-    let rules = settings.snapshots;
-    let snapshots = match list(dir) {
+fn apply_retention(
+    dir: &Path,
+    rules: SnapshotsSection,
+    now: Timestamp,
+    spare: &str,
+) -> Vec<String> {
+    let snapshots = match read_all(dir) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(target: "unet::snapshot", "ERROR snapshot_retention cannot list {}: {e}", dir.display());

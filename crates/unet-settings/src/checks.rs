@@ -198,7 +198,7 @@ fn not_a_database_file(log: &Path, url: &str) -> Result<(), String> {
     }
 }
 
-pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }
@@ -211,7 +211,7 @@ pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'stati
     Ok(certs)
 }
 
-pub(crate) fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     if !path.exists() {
         return Err(format!("file not found: {}", path.display()));
     }

@@ -9,10 +9,11 @@
 //! before the limit existed, valid until the year 4096), so that expiry monitoring means
 //! something.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use axum::http::StatusCode;
 use axum_server::tls_rustls::RustlsConfig;
 use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
@@ -21,8 +22,32 @@ use sha2::{Digest, Sha256};
 use unet_core::Timestamp;
 use utoipa::ToSchema;
 
-use crate::config::{Config, TlsSection, read_certificates, read_private_key};
-use crate::error::Error;
+use unet_settings::{TlsSection, read_certificates, read_private_key};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// No usable certificate and key pair in the files.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A certificate could not be issued.
+    #[error("{0}")]
+    Failed(String),
+    /// The HTTPS listener could not start.
+    #[error("{0}")]
+    Listen(String),
+}
+
+impl TlsError {
+    fn io(context: String, source: std::io::Error) -> TlsError {
+        TlsError::Io { context, source }
+    }
+}
 
 /// Certificates expiring within this many days are reported (log and status).
 const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -77,7 +102,7 @@ impl std::fmt::Debug for Tls {
 impl Tls {
     /// Loads the configured pair, issuing a self-signed one first when so configured and the
     /// files are missing.
-    pub fn start(section: &TlsSection) -> Result<Tls, Error> {
+    pub fn start(section: &TlsSection) -> Result<Tls, TlsError> {
         if needs_self_signed(section) {
             issue_self_signed(section)?;
         }
@@ -103,7 +128,7 @@ impl Tls {
     /// Re-reads the files (with `tls.self_signed`, issues a new certificate first when `renew`
     /// or when the stored one is due) and swaps the pair in. On any error the running pair
     /// stays.
-    pub fn rotate(&self, section: &TlsSection, renew: bool) -> Result<CertificateStatus, Error> {
+    pub fn rotate(&self, section: &TlsSection, renew: bool) -> Result<CertificateStatus, TlsError> {
         if (section.self_signed && renew) || needs_self_signed(section) {
             issue_self_signed(section)?;
         }
@@ -133,15 +158,11 @@ fn warn_if_expiring(status: &CertificateStatus) {
     }
 }
 
-fn tls_error(message: String) -> Error {
-    Error::request(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_certificate",
-        message,
-    )
+fn tls_error(message: String) -> TlsError {
+    TlsError::Invalid(message)
 }
 
-fn load(section: &TlsSection) -> Result<(Arc<ServerConfig>, CertificateStatus), Error> {
+fn load(section: &TlsSection) -> Result<(Arc<ServerConfig>, CertificateStatus), TlsError> {
     let certs = read_certificates(&section.cert_file).map_err(tls_error)?;
     let key = read_private_key(&section.key_file).map_err(tls_error)?;
     let status = describe(certs.first(), section.self_signed)?;
@@ -165,7 +186,7 @@ fn load(section: &TlsSection) -> Result<(Arc<ServerConfig>, CertificateStatus), 
 fn describe(
     cert: Option<&CertificateDer<'static>>,
     self_signed: bool,
-) -> Result<CertificateStatus, Error> {
+) -> Result<CertificateStatus, TlsError> {
     let cert = cert.ok_or_else(|| tls_error("no certificate in the file".to_string()))?;
     let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
         .map_err(|e| tls_error(format!("cannot parse the certificate: {e}")))?;
@@ -217,9 +238,9 @@ const CLOCK_SKEW: time::Duration = time::Duration::hours(1);
 /// Writes a new self-signed certificate for `localhost` and this host name, valid for
 /// `tls.self_signed_days`; the key file is created with mode 0600. Both go through temporary
 /// names and a rename.
-fn issue_self_signed(section: &TlsSection) -> Result<(), Error> {
+fn issue_self_signed(section: &TlsSection) -> Result<(), TlsError> {
     let failed =
-        |e: rcgen::Error| Error::Startup(format!("cannot issue a self-signed certificate: {e}"));
+        |e: rcgen::Error| TlsError::Failed(format!("cannot issue a self-signed certificate: {e}"));
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
         let host = host.trim();
@@ -249,12 +270,12 @@ fn issue_self_signed(section: &TlsSection) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
-            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+            .map_err(|e| TlsError::io(format!("creating {}", parent.display()), e))?;
     }
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
@@ -267,18 +288,19 @@ fn write_private(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
         .open(&partial)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .and_then(|()| std::fs::rename(&partial, path));
-    written.map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    written.map_err(|e| TlsError::io(format!("writing {}", path.display()), e))
 }
 
-/// Binds `tls.listen` and serves `app` over HTTPS until `stop` turns true, then drains for
-/// `server.shutdown_timeout`. Returns once the listener is bound (its address logged).
+/// The HTTPS listener: binds `listen` (`tls.listen`) and serves `app` over HTTPS until `stop` turns true, then
+/// drains for `drain` (`server.shutdown_timeout`). Returns once the listener is bound (its
+/// address logged).
 pub async fn serve_https(
-    config: &Config,
+    listen: SocketAddr,
+    drain: Duration,
     rustls: RustlsConfig,
     app: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
-) -> Result<tokio::task::JoinHandle<()>, Error> {
-    let listen = config.tls.listen;
+) -> Result<tokio::task::JoinHandle<()>, TlsError> {
     let handle = axum_server::Handle::new();
     let server = axum_server::bind_rustls(listen, rustls).handle(handle.clone());
     // The peer address feeds `source_ip` of security events and the per-address login limit.
@@ -291,10 +313,9 @@ pub async fn serve_https(
             Ok(Err(e)) => e.to_string(),
             _ => "the listener stopped".to_string(),
         };
-        return Err(Error::Startup(format!("tls.listen {listen}: {detail}")));
+        return Err(TlsError::Listen(format!("tls.listen {listen}: {detail}")));
     };
     tracing::info!(target: "unet::server", "listening on https://{addr}");
-    let drain = config.server.shutdown_timeout;
     Ok(tokio::spawn(async move {
         let _ = stop.wait_for(|s| *s).await;
         handle.graceful_shutdown(Some(drain));
