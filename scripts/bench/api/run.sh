@@ -2,6 +2,7 @@
 # HTTP API benchmark: release build, SQLite with 100,000 nodes, wrk against a live server.
 #
 #   scripts/bench/api/run.sh [--nodes N] [--duration 10s] [--connections 32]
+#   UNET_SERVER=path/unet-server UNET_SEED=path/seed_inventory scripts/bench/api/run.sh
 #
 # Measures GET one node by id and GET a filtered page of 100, each request authenticated with
 # an API key, prints requests/s and latency percentiles (p50/p99), and checks them against the
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
         --nodes) nodes=$2; shift ;;
         --duration) duration=$2; shift ;;
         --connections) connections=$2; shift ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -35,10 +36,17 @@ for tool in wrk jq; do
     fi
 done
 
-(cd "$root" && cargo build --quiet --release -p unet-server --bin unet-server --example seed_inventory)
-target_dir=${CARGO_TARGET_DIR:-$root/target}
-bin="$target_dir/release/unet-server"
-seed="$target_dir/release/examples/seed_inventory"
+# UNET_SERVER and UNET_SEED (both) skip the build and measure those binaries instead, to
+# compare two builds in one run.
+if [ -n "${UNET_SERVER:-}" ] && [ -n "${UNET_SEED:-}" ]; then
+    bin=$UNET_SERVER
+    seed=$UNET_SEED
+else
+    (cd "$root" && cargo build --quiet --release -p unet-server --bin unet-server --example seed_inventory)
+    target_dir=${CARGO_TARGET_DIR:-$root/target}
+    bin="$target_dir/release/unet-server"
+    seed="$target_dir/release/examples/seed_inventory"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/unet-bench-api.XXXXXX")
 server_pid=""
