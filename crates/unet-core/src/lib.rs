@@ -14,6 +14,7 @@ mod node;
 mod platform;
 mod query;
 mod schema;
+mod text_enum;
 mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};

@@ -29,36 +29,6 @@ pub enum NodeStatus {
     Decommissioned,
 }
 
-macro_rules! text_enum {
-    ($ty:ty, $what:literal, [$($variant:ident => $text:literal),+ $(,)?]) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$(<$ty>::$variant),+];
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $(<$ty>::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = CoreError;
-
-            fn from_str(s: &str) -> Result<Self> {
-                match s {
-                    $($text => Ok(<$ty>::$variant),)+
-                    _ => Err(CoreError::invalid($what, concat!("one of: ", $($text, " "),+).trim_end(), s)),
-                }
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
 text_enum!(NodeStatus, "status", [
     Planned => "planned", Staged => "staged", Active => "active",
     Maintenance => "maintenance", Offline => "offline", Decommissioned => "decommissioned",

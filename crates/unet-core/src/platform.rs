@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::node::text_enum;
+use crate::text_enum::text_enum;
 use crate::{CoreError, Result};
 
 /// Config dialect used to parse, diff and remediate the node's configuration.

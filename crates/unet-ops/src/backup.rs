@@ -6,9 +6,11 @@
 //! `schema_migrations` table before it touches anything. PostgreSQL: `pg_dump --format=custom`
 //! and `pg_restore --clean --single-transaction`, the client programs of the server's version.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use unet_core::Timestamp;
@@ -17,7 +19,6 @@ use unet_store::{Backend, Store};
 use crate::OpsError;
 use crate::open_store;
 use crate::pg::run_tool;
-use crate::snapshot::sha256_file;
 use crate::stamp;
 use unet_settings::Config;
 
@@ -309,6 +310,26 @@ async fn restore_postgres(
         config.database.redacted_url(),
         from.display()
     ))
+}
+
+/// Size and SHA-256 (hex) of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<(u64, String), OpsError> {
+    let context = || format!("reading {}", path.display());
+    let mut file = std::fs::File::open(path).map_err(|e| OpsError::io(context(), e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| OpsError::io(context(), e))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 #[cfg(test)]

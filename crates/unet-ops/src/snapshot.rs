@@ -6,19 +6,17 @@
 //! snapshot is always complete. Names come from HTTP callers: they are reduced to
 //! `[A-Za-z0-9._-]` and the result is checked to be a direct child of the snapshot folder.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use unet_core::Timestamp;
 use unet_settings::SnapshotsSection;
 use unet_store::{Backend, Store};
 use utoipa::ToSchema;
 
 use crate::OpsError;
-use crate::backup::copy_database;
+use crate::backup::{copy_database, sha256_file};
 use crate::stamp;
 
 const MANIFEST: &str = "snapshot.json";
@@ -289,26 +287,6 @@ fn file_entry(root: &Path, relative: &str) -> Result<SnapshotFile, OpsError> {
         size_bytes,
         sha256,
     })
-}
-
-/// Size and SHA-256 (hex) of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<(u64, String), OpsError> {
-    let context = || format!("reading {}", path.display());
-    let mut file = std::fs::File::open(path).map_err(|e| OpsError::io(context(), e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| OpsError::io(context(), e))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((size, hex::encode(hasher.finalize())))
 }
 
 fn describe(

@@ -1,7 +1,8 @@
 //! SIGHUP (`systemctl reload`, logrotate's `postrotate`): re-read the configuration file and
 //! apply what can change while serving — log level, log file (always reopened), the TLS
-//! certificate (always re-read), metrics and snapshot settings. A file that does not load or fails the machine checks is rejected with
-//! an `ERROR` line and the running configuration stays. Keys that need a restart are named.
+//! certificate (always re-read), metrics and snapshot settings. A file that does not load or
+//! fails the machine checks is rejected with an `ERROR` line and the running configuration
+//! stays. Keys that need a restart are named.
 
 use tokio::signal::unix::Signal;
 
@@ -13,7 +14,13 @@ use crate::{Error, logging};
 /// Handles every SIGHUP on `hangup` until the process exits.
 pub async fn watch(mut hangup: Signal, state: AppState, mut current: Config) {
     while hangup.recv().await.is_some() {
-        match reload(&state, &current) {
+        // Reading files, checking permissions and loading the certificate block: the
+        // blocking pool does it, so requests keep their worker threads.
+        let (task_state, task_current) = (state.clone(), current.clone());
+        let outcome = tokio::task::spawn_blocking(move || reload(&task_state, &task_current))
+            .await
+            .unwrap_or_else(|e| Err(Error::Internal(format!("the reload stopped: {e}"))));
+        match outcome {
             Ok(new) => current = new,
             Err(e) => tracing::error!(
                 target: "unet::reload",
