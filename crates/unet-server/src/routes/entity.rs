@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::REQUEST_ID;
 use crate::auth::Caller;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::extract::etag;
 
 /// Who changes the inventory in this request (the authenticated caller, source `api`) and the
@@ -79,6 +79,11 @@ pub(super) fn no_content() -> Response {
 
 /// A stored record as JSON, to merge a patch into.
 pub(crate) fn to_value<T: Serialize>(record: &T) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(record)
-        .map_err(|e| Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+    serde_json::to_value(record).map_err(|e| {
+        Error::request(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
+    })
 }

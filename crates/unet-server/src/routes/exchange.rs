@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::entity::ChangeCtx;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 
@@ -60,7 +60,7 @@ async fn import_inventory(
     ctx.source = ChangeSource::Import;
     let batch = document
         .into_batch()
-        .map_err(|e| Error::invalid_field("invalid_field", e.field(), e.to_string()))?;
+        .map_err(|e| Error::invalid_field(ErrorCode::InvalidField, e.field(), e.to_string()))?;
     let options = ImportOptions {
         continue_on_error: query.continue_on_error.unwrap_or(false),
         dry_run: query.dry_run.unwrap_or(false),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use unet_core::{CoreError, Page, PageRequest, Uuid};
 
-use crate::error::{Error, FieldError};
+use crate::error::{Error, ErrorCode, FieldError};
 
 pub(super) const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
@@ -17,7 +17,7 @@ pub(super) fn bad_query(e: CoreError) -> Error {
     let field = e.field().to_string();
     Error::Request {
         status: StatusCode::BAD_REQUEST,
-        code: "invalid_query",
+        code: ErrorCode::InvalidQuery,
         detail: e.to_string(),
         errors: vec![FieldError {
             field,
@@ -72,7 +72,11 @@ pub(super) fn list_response<T: Serialize, Q: Serialize>(
     headers.insert(TOTAL_COUNT, HeaderValue::from(page.total));
     if let Some(cursor) = page.next_cursor {
         let query = serde_urlencoded::to_string(next_query(cursor)).map_err(|e| {
-            Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            Error::request(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                e.to_string(),
+            )
         })?;
         let link = format!("<{path}?{query}>; rel=\"next\"");
         if let Ok(value) = HeaderValue::from_str(&link) {
