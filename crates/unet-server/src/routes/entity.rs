@@ -10,6 +10,7 @@ use unet_core::{ChangeContext, ChangeSource};
 use utoipa::IntoParams;
 
 use super::REQUEST_ID;
+use super::listing::list_query;
 use crate::auth::Caller;
 use crate::error::{Error, ErrorCode};
 use crate::extract::etag;
@@ -59,18 +60,9 @@ pub(super) struct DeleteQuery {
     pub cascade: Option<bool>,
 }
 
-/// `limit` and `cursor` alone (history pages).
-#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(super) struct PageQuery {
-    /// Page size, 1 to 1000 (default 100).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<String>,
-    /// The cursor of the previous page's `Link` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+list_query! {
+    /// `limit` and `cursor` alone (history pages).
+    pub(super) struct PageQuery {}
 }
 
 pub(super) fn no_content() -> Response {
