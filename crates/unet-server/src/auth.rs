@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use unet_auth::{AuthError, Client, Credential, EventType, Security};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 pub use unet_auth::Role;
 
@@ -79,7 +79,7 @@ impl Authenticator for TokenAuthenticator {
             let Some(bearer) = bearer_token(parts) else {
                 return Err(Error::request(
                     StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                    ErrorCode::Unauthenticated,
                     "this endpoint needs `Authorization: Bearer <token or API key>`; \
                      get a token from POST /api/v1/auth/login",
                 ));
@@ -145,20 +145,28 @@ impl From<AuthError> for Error {
     fn from(e: AuthError) -> Error {
         let detail = e.to_string();
         match e {
-            AuthError::InvalidCredentials => {
-                Error::request(StatusCode::UNAUTHORIZED, "invalid_credentials", detail)
-            }
+            AuthError::InvalidCredentials => Error::request(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidCredentials,
+                detail,
+            ),
             AuthError::Unauthenticated(_) => {
-                Error::request(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+                Error::request(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, detail)
             }
-            AuthError::RateLimited { .. } => {
-                Error::request(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+            AuthError::RateLimited { .. } => Error::request(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                detail,
+            ),
+            AuthError::Forbidden(_) => {
+                Error::request(StatusCode::FORBIDDEN, ErrorCode::Forbidden, detail)
             }
-            AuthError::Forbidden(_) => Error::request(StatusCode::FORBIDDEN, "forbidden", detail),
             AuthError::Invalid { field, message } => {
-                Error::invalid_field("validation_failed", field, message)
+                Error::invalid_field(ErrorCode::ValidationFailed, field, message)
             }
-            AuthError::NotFound(_) => Error::request(StatusCode::NOT_FOUND, "not_found", detail),
+            AuthError::NotFound(_) => {
+                Error::request(StatusCode::NOT_FOUND, ErrorCode::NotFound, detail)
+            }
             AuthError::Store(store) => Error::Store(store),
             AuthError::Hashing(_) | AuthError::Io { .. } => {
                 Error::Internal(format!("security service failure: {detail}"))
@@ -233,7 +241,7 @@ pub async fn authorize<S: Guard>(
             .await?;
         return Err(Error::request(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             format!("this request needs the {required} role"),
         ));
     }
@@ -256,7 +264,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .ok_or_else(|| {
                 Error::request(
                     StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                    ErrorCode::Unauthenticated,
                     "this endpoint needs an authenticated caller",
                 )
             })

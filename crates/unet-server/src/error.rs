@@ -9,6 +9,7 @@ use unet_store::StoreError;
 use utoipa::ToSchema;
 
 use crate::config::ConfigErrors;
+pub use crate::error_code::ErrorCode;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -18,7 +19,7 @@ pub enum Error {
     #[error("{detail}")]
     Request {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -42,7 +43,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn request(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Error {
+    pub fn request(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Error {
         Error::Request {
             status,
             code,
@@ -52,7 +53,7 @@ impl Error {
     }
 
     pub fn invalid_field(
-        code: &'static str,
+        code: ErrorCode,
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> Error {
@@ -87,12 +88,12 @@ impl Error {
                 code,
                 detail,
                 errors,
-            } => Problem::new(*status, code, detail.clone()).with_errors(errors.clone()),
+            } => Problem::new(*status, *code, detail.clone()).with_errors(errors.clone()),
             Error::Store(e) => store_problem(e),
             Error::Config(_) | Error::Io { .. } | Error::Startup(_) | Error::Internal(_) => {
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     self.to_string(),
                 )
             }
@@ -108,11 +109,11 @@ impl From<unet_ops::OpsError> for Error {
             OpsError::Io { context, source } => Error::Io { context, source },
             OpsError::InvalidSnapshotName(detail) => Error::request(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_snapshot_name",
+                ErrorCode::InvalidSnapshotName,
                 detail,
             ),
             OpsError::SnapshotExists(detail) => {
-                Error::request(StatusCode::CONFLICT, "snapshot_exists", detail)
+                Error::request(StatusCode::CONFLICT, ErrorCode::SnapshotExists, detail)
             }
             OpsError::Failed(detail) => Error::Internal(detail),
         }
@@ -125,7 +126,7 @@ impl From<unet_tls::TlsError> for Error {
         match e {
             TlsError::Invalid(detail) => Error::request(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_certificate",
+                ErrorCode::InvalidCertificate,
                 detail,
             ),
             TlsError::Io { context, source } => Error::Io { context, source },
@@ -136,14 +137,24 @@ impl From<unet_tls::TlsError> for Error {
 }
 
 fn store_problem(e: &StoreError) -> Problem {
-    let status = match e {
-        StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-        StoreError::Invalid(_) | StoreError::Dangling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        StoreError::Conflict { .. }
-        | StoreError::Referenced { .. }
-        | StoreError::Ambiguous { .. } => StatusCode::CONFLICT,
-        StoreError::StaleRevision { .. } => StatusCode::PRECONDITION_FAILED,
-        StoreError::Migration(_) | StoreError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    let (status, code) = match e {
+        StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        StoreError::Invalid(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+        ),
+        StoreError::Dangling { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::DanglingReference,
+        ),
+        StoreError::Conflict { .. } => (StatusCode::CONFLICT, ErrorCode::Conflict),
+        StoreError::Referenced { .. } => (StatusCode::CONFLICT, ErrorCode::Referenced),
+        StoreError::Ambiguous { .. } => (StatusCode::CONFLICT, ErrorCode::Ambiguous),
+        StoreError::StaleRevision { .. } => {
+            (StatusCode::PRECONDITION_FAILED, ErrorCode::StaleRevision)
+        }
+        StoreError::Migration(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Migration),
+        StoreError::Database(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Database),
     };
     let errors = match e {
         StoreError::Invalid(core) => vec![FieldError {
@@ -161,7 +172,7 @@ fn store_problem(e: &StoreError) -> Problem {
         StoreError::Database(sqlx::Error::PoolTimedOut) => {
             return Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "no database connection became free in time; retry shortly".to_string(),
             );
         }
@@ -169,7 +180,7 @@ fn store_problem(e: &StoreError) -> Problem {
             tracing::warn!(target: "unet::http", error = %e, "database gave up a transaction that clashed with a concurrent one; the client may retry");
             return Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "database_busy",
+                ErrorCode::DatabaseBusy,
                 "the database gave up this change to settle a clash with a concurrent one; \
                  nothing was written, retry shortly"
                     .to_string(),
@@ -181,7 +192,7 @@ fn store_problem(e: &StoreError) -> Problem {
         }
         _ => e.to_string(),
     };
-    Problem::new(status, e.code(), detail).with_errors(errors)
+    Problem::new(status, code, detail).with_errors(errors)
 }
 
 /// One invalid field of a request body or query.
@@ -209,13 +220,13 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: String) -> Problem {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: String) -> Problem {
         Problem {
             kind: format!("urn:unet:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail,
-            code: code.to_string(),
+            code: code.as_str().to_string(),
             errors: Vec::new(),
         }
     }

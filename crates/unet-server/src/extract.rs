@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use unet_core::Uuid;
 
-use crate::error::{Error, FieldError};
+use crate::error::{Error, ErrorCode, FieldError};
 
 /// A JSON request body (`application/json`, or any `+json` type such as
 /// `application/merge-patch+json`).
@@ -33,7 +33,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(Error::request(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 format!(
                     "expected a JSON body (Content-Type: application/json), got {content_type:?}"
                 ),
@@ -50,11 +50,15 @@ fn body_rejection(e: BytesRejection) -> Error {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         Error::request(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts (server.max_body_bytes)",
         )
     } else {
-        Error::request(StatusCode::BAD_REQUEST, "unreadable_body", e.body_text())
+        Error::request(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::UnreadableBody,
+            e.body_text(),
+        )
     }
 }
 
@@ -66,7 +70,7 @@ fn body_rejection(e: BytesRejection) -> Error {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if has_nul_escape(bytes) {
         return Err(Error::invalid_field(
-            "invalid_field",
+            ErrorCode::InvalidField,
             ".",
             "text may not contain the NUL character (\\u0000)",
         ));
@@ -74,7 +78,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if !starts_object(bytes) {
         serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| json_error(".", &e))?;
         return Err(Error::invalid_field(
-            "invalid_field",
+            ErrorCode::InvalidField,
             ".",
             "expected a JSON object as the request body",
         ));
@@ -100,7 +104,7 @@ pub fn parse_untyped_body<T: DeserializeOwned>(bytes: &[u8], expected: &str) -> 
     let refuse = |why: String| {
         Error::request(
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("expected {expected}: {why}"),
         )
     };
@@ -124,7 +128,7 @@ fn json_error(path: &str, e: &serde_json::Error) -> Error {
     match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => Error::request(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {e}"),
         ),
         Category::Data => {
@@ -133,9 +137,11 @@ fn json_error(path: &str, e: &serde_json::Error) -> Error {
                 // serde_path_to_error's path already ends with the unknown field's name.
                 Some(field) => {
                     let field = if path == "." { field } else { path };
-                    Error::invalid_field("unknown_field", field, strip_position(&message))
+                    Error::invalid_field(ErrorCode::UnknownField, field, strip_position(&message))
                 }
-                None => Error::invalid_field("invalid_field", path, strip_position(&message)),
+                None => {
+                    Error::invalid_field(ErrorCode::InvalidField, path, strip_position(&message))
+                }
             }
         }
     }
@@ -192,7 +198,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
 fn path_rejection(e: PathRejection) -> Error {
     Error::Request {
         status: StatusCode::BAD_REQUEST,
-        code: "invalid_uuid",
+        code: ErrorCode::InvalidUuid,
         detail: format!("the id in the path must be a UUID: {}", e.body_text()),
         errors: vec![FieldError {
             field: "id".to_string(),
@@ -213,7 +219,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         if raw.to_ascii_lowercase().contains("%00") {
             return Err(Error::request(
                 StatusCode::BAD_REQUEST,
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 "query values may not contain the NUL character (%00)",
             ));
         }
@@ -237,7 +243,7 @@ fn query_rejection(e: QueryRejection) -> Error {
     };
     Error::Request {
         status: StatusCode::BAD_REQUEST,
-        code: "invalid_query",
+        code: ErrorCode::InvalidQuery,
         detail: format!("invalid query string: {message}"),
         errors: vec![FieldError { field, message }],
     }
@@ -266,7 +272,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             let text = String::from_utf8_lossy(value.as_bytes());
             Error::Request {
                 status: StatusCode::BAD_REQUEST,
-                code: "invalid_header",
+                code: ErrorCode::InvalidHeader,
                 detail: format!(
                     "If-Match must be * or a list of entity tags such as \"3\"; got {text:?}"
                 ),
@@ -339,7 +345,7 @@ impl IfMatch {
         } else {
             Err(Error::request(
                 StatusCode::PRECONDITION_FAILED,
-                "stale_revision",
+                ErrorCode::StaleRevision,
                 format!(
                     "stale revision: If-Match {header} does not name the stored revision {current} \
                      (ETag \"{current}\"); fetch the record again and retry"
@@ -383,7 +389,7 @@ mod tests {
 
     fn code(e: Error) -> (&'static str, Vec<FieldError>) {
         match e {
-            Error::Request { code, errors, .. } => (code, errors),
+            Error::Request { code, errors, .. } => (code.as_str(), errors),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod error;
+mod error_code;
 mod extract;
 pub mod git_sync;
 pub mod logging;

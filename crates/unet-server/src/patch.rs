@@ -5,7 +5,7 @@ use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::extract::value_into;
 
 /// Applies `patch` to `target`: members set to `null` are removed, objects merge recursively,
@@ -78,7 +78,7 @@ pub fn patched_draft<D: DeserializeOwned>(
         && let Some(unknown) = members.keys().find(|k| !fields.contains_key(*k))
     {
         return Err(Error::invalid_field(
-            "unknown_field",
+            ErrorCode::UnknownField,
             unknown.clone(),
             format!("unknown field `{unknown}`: a merge patch may only set the record's fields"),
         ));

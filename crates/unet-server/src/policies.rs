@@ -18,7 +18,7 @@ use unet_policy::{Diagnostic, Diagnostics, Severity};
 use unet_store::Store;
 
 use crate::config::PoliciesSection;
-use crate::error::{Error, FieldError};
+use crate::error::{Error, ErrorCode, FieldError};
 use crate::metrics::Metrics;
 
 /// Route prefixes whose successful writes change what policies see.
@@ -222,7 +222,7 @@ impl From<ComplianceError> for Error {
             // Only while the server shuts down.
             ComplianceError::Interrupted => Error::request(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "evaluation_interrupted",
+                ErrorCode::EvaluationInterrupted,
                 ComplianceError::Interrupted.to_string(),
             ),
         }
@@ -238,7 +238,7 @@ pub(crate) fn invalid_rules(
 ) -> Error {
     Error::Request {
         status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_rules",
+        code: ErrorCode::InvalidRules,
         detail,
         errors: diagnostics
             .errors()

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Access, Caller, authorize, client_of};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::extract::{IdPath, JsonBody};
 use crate::state::AppState;
 
@@ -103,7 +103,7 @@ async fn update_user(
     {
         return Err(Error::request(
             StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "you cannot change the roles of, or disable, your own account (a session or API key \
              of it); another administrator can",
         ));
@@ -133,7 +133,7 @@ async fn delete_user(
     if caller.account.as_deref() == Some(username.as_str()) {
         return Err(Error::request(
             StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "you cannot delete your own account (a session or API key of it); another \
              administrator can",
         ));

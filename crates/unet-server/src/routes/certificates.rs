@@ -12,7 +12,7 @@ use serde_json::json;
 use unet_auth::EventType;
 
 use crate::auth::{Access, Caller, Role, authorize, client_of};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::state::AppState;
 use unet_tls::CertificateStatus;
 
@@ -68,7 +68,7 @@ async fn rotate_certificate(
     .ok_or_else(|| {
         Error::request(
             StatusCode::CONFLICT,
-            "tls_disabled",
+            ErrorCode::TlsDisabled,
             "HTTPS is off (tls.enabled = false): there is no certificate to rotate",
         )
     })?;

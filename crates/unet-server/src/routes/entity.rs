@@ -10,8 +10,9 @@ use unet_core::{ChangeContext, ChangeSource};
 use utoipa::IntoParams;
 
 use super::REQUEST_ID;
+use super::listing::list_query;
 use crate::auth::Caller;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::extract::etag;
 
 /// Who changes the inventory in this request (the authenticated caller, source `api`) and the
@@ -59,18 +60,9 @@ pub(super) struct DeleteQuery {
     pub cascade: Option<bool>,
 }
 
-/// `limit` and `cursor` alone (history pages).
-#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(super) struct PageQuery {
-    /// Page size, 1 to 1000 (default 100).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<String>,
-    /// The cursor of the previous page's `Link` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+list_query! {
+    /// `limit` and `cursor` alone (history pages).
+    pub(super) struct PageQuery {}
 }
 
 pub(super) fn no_content() -> Response {
@@ -79,6 +71,11 @@ pub(super) fn no_content() -> Response {
 
 /// A stored record as JSON, to merge a patch into.
 pub(crate) fn to_value<T: Serialize>(record: &T) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(record)
-        .map_err(|e| Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+    serde_json::to_value(record).map_err(|e| {
+        Error::request(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
+    })
 }

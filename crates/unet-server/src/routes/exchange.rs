@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::entity::ChangeCtx;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::extract::{JsonBody, QueryParams};
 use crate::state::AppState;
 
@@ -60,7 +60,7 @@ async fn import_inventory(
     ctx.source = ChangeSource::Import;
     let batch = document
         .into_batch()
-        .map_err(|e| Error::invalid_field("invalid_field", e.field(), e.to_string()))?;
+        .map_err(|e| Error::invalid_field(ErrorCode::InvalidField, e.field(), e.to_string()))?;
     let options = ImportOptions {
         continue_on_error: query.continue_on_error.unwrap_or(false),
         dry_run: query.dry_run.unwrap_or(false),
@@ -88,51 +88,35 @@ pub(super) struct IdentQuery {
     ident: String,
 }
 
-/// Find one location by UUID, name or path (409 when a name is shared).
-#[utoipa::path(get, path = "/api/v1/resolve/locations", tag = "exchange", params(IdentQuery),
-    responses((status = 200, description = "The location",
-        body = ref("#/components/schemas/Location")),
-        (status = 404, description = "Nothing has this identifier", body = Problem,
-            content_type = "application/problem+json"),
-        (status = 409, description = "The name is shared; use the UUID", body = Problem,
-            content_type = "application/problem+json")))]
-async fn resolve_location(
-    State(state): State<AppState>,
-    QueryParams(query): QueryParams<IdentQuery>,
-) -> Result<Response> {
-    let found = state.store().resolve_location(&query.ident).await?;
-    Ok(axum::Json(found).into_response())
+/// `GET /api/v1/resolve/<records>`: one record by UUID or name (409 when a name is shared).
+macro_rules! resolve_endpoint {
+    ($handler:ident => $store_resolve:ident, path = $path:tt, summary = $summary:tt,
+        found = $found:tt, schema = $schema:tt) => {
+        #[utoipa::path(get, path = $path, tag = "exchange", summary = $summary, params(IdentQuery),
+            responses((status = 200, description = $found, body = ref($schema)),
+                (status = 404, description = "Nothing has this identifier", body = Problem,
+                    content_type = "application/problem+json"),
+                (status = 409, description = "The name is shared; use the UUID", body = Problem,
+                    content_type = "application/problem+json")))]
+        async fn $handler(
+            State(state): State<AppState>,
+            QueryParams(query): QueryParams<IdentQuery>,
+        ) -> Result<Response> {
+            let found = state.store().$store_resolve(&query.ident).await?;
+            Ok(axum::Json(found).into_response())
+        }
+    };
 }
 
-/// Find one node by UUID, name or FQDN (409 when a name is shared).
-#[utoipa::path(get, path = "/api/v1/resolve/nodes", tag = "exchange", params(IdentQuery),
-    responses((status = 200, description = "The node", body = ref("#/components/schemas/Node")),
-        (status = 404, description = "Nothing has this identifier", body = Problem,
-            content_type = "application/problem+json"),
-        (status = 409, description = "The name is shared; use the UUID", body = Problem,
-            content_type = "application/problem+json")))]
-async fn resolve_node(
-    State(state): State<AppState>,
-    QueryParams(query): QueryParams<IdentQuery>,
-) -> Result<Response> {
-    let found = state.store().resolve_node(&query.ident).await?;
-    Ok(axum::Json(found).into_response())
-}
-
-/// Find one link by UUID or name (409 when a name is shared).
-#[utoipa::path(get, path = "/api/v1/resolve/links", tag = "exchange", params(IdentQuery),
-    responses((status = 200, description = "The link", body = ref("#/components/schemas/Link")),
-        (status = 404, description = "Nothing has this identifier", body = Problem,
-            content_type = "application/problem+json"),
-        (status = 409, description = "The name is shared; use the UUID", body = Problem,
-            content_type = "application/problem+json")))]
-async fn resolve_link(
-    State(state): State<AppState>,
-    QueryParams(query): QueryParams<IdentQuery>,
-) -> Result<Response> {
-    let found = state.store().resolve_link(&query.ident).await?;
-    Ok(axum::Json(found).into_response())
-}
+resolve_endpoint!(resolve_location => resolve_location, path = "/api/v1/resolve/locations",
+    summary = "Find one location by UUID, name or path (409 when a name is shared).",
+    found = "The location", schema = "#/components/schemas/Location");
+resolve_endpoint!(resolve_node => resolve_node, path = "/api/v1/resolve/nodes",
+    summary = "Find one node by UUID, name or FQDN (409 when a name is shared).",
+    found = "The node", schema = "#/components/schemas/Node");
+resolve_endpoint!(resolve_link => resolve_link, path = "/api/v1/resolve/links",
+    summary = "Find one link by UUID or name (409 when a name is shared).",
+    found = "The link", schema = "#/components/schemas/Link");
 
 /// Component schemas of the exchange documents, for the OpenAPI document.
 pub(super) fn schemas() -> Vec<(String, Value)> {

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Access, authorize, client_of, refusal};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::extract::parse_untyped_body;
 use crate::git_sync::{RepositoryStatus, sync_now};
 use crate::state::AppState;
@@ -73,7 +73,7 @@ async fn git_sync(
     {
         return Err(Error::request(
             StatusCode::NOT_FOUND,
-            "git_repository_not_found",
+            ErrorCode::GitRepositoryNotFound,
             format!("no repository named {name:?} in [[git.repositories]]"),
         ));
     }
@@ -105,7 +105,7 @@ async fn git_webhook(State(state): State<AppState>, parts: Parts, body: Bytes) -
     let Some(secret) = state.git().webhook_secret() else {
         return Err(Error::request(
             StatusCode::NOT_FOUND,
-            "git_webhook_disabled",
+            ErrorCode::GitWebhookDisabled,
             "the Git webhook is off: set git.webhook_secret_file to turn it on",
         ));
     };
@@ -140,7 +140,7 @@ async fn git_webhook(State(state): State<AppState>, parts: Parts, body: Bytes) -
             .await?;
         return Err(Error::request(
             StatusCode::UNAUTHORIZED,
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             format!(
                 "{reason}: sign the body with HMAC-SHA256 under the webhook secret and send `X-Hub-Signature-256: sha256=<hex>`"
             ),

@@ -3,18 +3,15 @@
 use axum::extract::State;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use unet_core::{LinkDraft, LinkFilter};
-use utoipa::IntoParams;
+use unet_core::{Link, LinkDraft, LinkFilter};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entity::{ChangeCtx, no_content};
-use super::listing::{list_response, page_request, parse_uuid};
+use super::listing::{list, list_query, parse_uuid};
 use super::record::record_endpoints;
 use crate::auth::{Access, authorize};
 use crate::error::Result;
-use crate::extract::{IdPath, QueryParams};
+use crate::extract::QueryParams;
 use crate::state::AppState;
 
 const PATH: &str = "/api/v1/links";
@@ -29,30 +26,30 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         ))
 }
 
-#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(super) struct LinkQuery {
-    /// Links with this node on either side.
-    #[param(value_type = Option<Uuid>)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    node: Option<String>,
-    /// Exact circuit id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    circuit_id: Option<String>,
-    /// Exact provider name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    provider: Option<String>,
-    /// Case-insensitive substring of name, interfaces or circuit id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    q: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    limit: Option<String>,
-    /// The cursor of the previous page's `Link` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cursor: Option<String>,
+list_query! {
+    pub(super) struct LinkQuery {
+        /// Links with this node on either side.
+        #[param(value_type = Option<Uuid>)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+        /// Exact circuit id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        circuit_id: Option<String>,
+        /// Exact provider name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
+        /// Case-insensitive substring of name, interfaces or circuit id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        q: Option<String>,
+    }
+    lists Link by list_links, filter(query) {
+        LinkFilter {
+            node_id: parse_uuid("node", query.node.as_deref())?,
+            circuit_id: query.circuit_id.clone(),
+            provider: query.provider.clone(),
+            q: query.q.clone(),
+        }
+    }
 }
 
 /// List links.
@@ -65,18 +62,7 @@ async fn list_links(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<LinkQuery>,
 ) -> Result<Response> {
-    let filter = LinkFilter {
-        node_id: parse_uuid("node", query.node.as_deref())?,
-        circuit_id: query.circuit_id.clone(),
-        provider: query.provider.clone(),
-        q: query.q.clone(),
-    };
-    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
-    let found = state.store().list_links(&filter, &page).await?;
-    list_response(PATH, found, |cursor| LinkQuery {
-        cursor: Some(cursor),
-        ..query
-    })
+    list(state.store(), PATH, query).await
 }
 
 record_endpoints! {
@@ -89,21 +75,10 @@ record_endpoints! {
     draft = LinkDraft,
     derived = [],
     summaries = ["Create a link", "Get one link", "Replace a link",
-        "Change some fields of a link (JSON merge patch)"],
+        "Change some fields of a link (JSON merge patch)", "Delete a link."],
     create = create_link => create_link,
     get = get_link => get_link,
     replace = replace_link => update_link,
     patch = patch_link,
-}
-
-/// Delete a link.
-#[utoipa::path(delete, path = "/api/v1/links/{id}", tag = "links", params(("id" = Uuid, Path)),
-    responses((status = 204, description = "Deleted")))]
-async fn delete_link(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-) -> Result<Response> {
-    state.store().delete_link(&ctx, id).await?;
-    Ok(no_content())
+    delete = delete_link => delete_link,
 }

@@ -7,8 +7,9 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use unet_core::{CoreError, Page, PageRequest, Uuid};
+use unet_store::Store;
 
-use crate::error::{Error, FieldError};
+use crate::error::{Error, ErrorCode, FieldError};
 
 pub(super) const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
@@ -17,7 +18,7 @@ pub(super) fn bad_query(e: CoreError) -> Error {
     let field = e.field().to_string();
     Error::Request {
         status: StatusCode::BAD_REQUEST,
-        code: "invalid_query",
+        code: ErrorCode::InvalidQuery,
         detail: e.to_string(),
         errors: vec![FieldError {
             field,
@@ -72,7 +73,11 @@ pub(super) fn list_response<T: Serialize, Q: Serialize>(
     headers.insert(TOTAL_COUNT, HeaderValue::from(page.total));
     if let Some(cursor) = page.next_cursor {
         let query = serde_urlencoded::to_string(next_query(cursor)).map_err(|e| {
-            Error::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            Error::request(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                e.to_string(),
+            )
         })?;
         let link = format!("<{path}?{query}>; rel=\"next\"");
         if let Ok(value) = HeaderValue::from_str(&link) {
@@ -81,6 +86,118 @@ pub(super) fn list_response<T: Serialize, Q: Serialize>(
     }
     Ok(response)
 }
+
+/// `limit` and `cursor` of a query string (implemented by [`list_query!`]).
+pub(super) trait Paged: Serialize + Sized {
+    /// `limit` and `cursor` as sent.
+    fn paging(&self) -> (Option<&str>, Option<&str>);
+
+    /// The same query asking for the page that starts at `cursor`.
+    fn with_cursor(self, cursor: String) -> Self;
+
+    /// The page the query asks for.
+    fn page(&self) -> Result<PageRequest, Error> {
+        let (limit, cursor) = self.paging();
+        page_request(limit, cursor)
+    }
+}
+
+/// A record type's list query: its filters select what [`list`] answers.
+pub(super) trait ListQuery: Paged {
+    type Item: Serialize;
+
+    /// One page of the records the filters select (a filter naming a record by name is
+    /// resolved here).
+    fn fetch(
+        &self,
+        store: &Store,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send;
+}
+
+/// The one list handler: page, fetch, answer with the headers of [`list_response`].
+pub(super) async fn list<Q: ListQuery>(
+    store: &Store,
+    path: &str,
+    query: Q,
+) -> Result<Response, Error> {
+    let page = query.page()?;
+    let found = query.fetch(store, &page).await?;
+    list_response(path, found, |cursor| query.with_cursor(cursor))
+}
+
+/// Declares a list query struct: the given filter fields, then `limit` and `cursor`, refusing
+/// unknown parameters, documented for OpenAPI, with its [`Paged`] methods. With
+/// `lists Item by store_method, filter(query) { … }` (`filter(query, store)` when the
+/// block looks records up) it is also the [`ListQuery`] whose
+/// block turns the query into the store filter.
+macro_rules! list_query {
+    (
+        $(#[$($attr:tt)*])*
+        $vis:vis struct $name:ident {
+            $($(#[$($field_attr:tt)*])* $field:ident: $ty:ty,)*
+        }
+        lists $item:ident by $store_list:ident, filter($query:ident $(, $store:ident)?) $filter:block
+    ) => {
+        $crate::routes::listing::list_query! {
+            $(#[$($attr)*])*
+            $vis struct $name {
+                $($(#[$($field_attr)*])* $field: $ty,)*
+            }
+        }
+
+        impl $crate::routes::listing::ListQuery for $name {
+            type Item = $item;
+
+            async fn fetch(
+                &self,
+                store: &unet_store::Store,
+                page: &unet_core::PageRequest,
+            ) -> $crate::error::Result<unet_core::Page<$item>> {
+                let $query = self;
+                $(let $store = store;)?
+                let filter = $filter;
+                Ok(store.$store_list(&filter, page).await?)
+            }
+        }
+    };
+    (
+        $(#[$($attr:tt)*])*
+        $vis:vis struct $name:ident {
+            $($(#[$($field_attr:tt)*])* $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$($attr)*])*
+        #[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        $vis struct $name {
+            $($(#[$($field_attr)*])* $field: $ty,)*
+            /// Page size, 1 to 1000 (default 100).
+            #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub limit: Option<String>,
+            /// The cursor of the previous page's `Link` header.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub cursor: Option<String>,
+        }
+
+        impl $crate::routes::listing::Paged for $name {
+            fn paging(&self) -> (Option<&str>, Option<&str>) {
+                (self.limit.as_deref(), self.cursor.as_deref())
+            }
+
+            fn with_cursor(self, cursor: String) -> Self {
+                $name {
+                    cursor: Some(cursor),
+                    ..self
+                }
+            }
+        }
+    };
+}
+
+pub(super) use list_query;
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,7 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{PROBLEM_JSON, Problem};
+use crate::error::{ErrorCode, PROBLEM_JSON, Problem};
 use crate::state::AppState;
 
 pub use health::{DatabaseCheck, Health, HealthChecks, HealthStatus};
@@ -119,7 +119,7 @@ async fn drop_unusable_request_id(mut request: Request) -> Request {
 async fn route_not_found(request: Request) -> Problem {
     Problem::new(
         StatusCode::NOT_FOUND,
-        "route_not_found",
+        ErrorCode::RouteNotFound,
         format!(
             "no such endpoint: {} {}",
             request.method(),
@@ -146,18 +146,18 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     }
     let (code, detail) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this endpoint does not support the request method; the Allow header lists those it does",
         ),
         StatusCode::REQUEST_TIMEOUT => (
-            "request_timeout",
+            ErrorCode::RequestTimeout,
             "the request took longer than server.request_timeout",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "the request body is larger than the server accepts (server.max_body_bytes)",
         ),
-        _ => ("http_error", "the request failed"),
+        _ => (ErrorCode::HttpError, "the request failed"),
     };
     let (mut parts, _) = response.into_parts();
     let problem = Problem::new(status, code, detail.to_string()).into_response();

@@ -3,14 +3,12 @@
 use axum::extract::State;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use unet_core::{NodeDraft, NodeFilter, Uuid};
-use utoipa::IntoParams;
+use unet_core::{Node, NodeDraft, NodeFilter, Uuid};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entity::{ChangeCtx, DeleteQuery, PageQuery, no_content};
-use super::listing::{list_response, page_request, parse_opt};
+use super::entity::PageQuery;
+use super::listing::{Paged, list, list_query, list_response, parse_opt};
 use super::openapi::{enum_schema, uuid_or_name_schema};
 use super::record::record_endpoints;
 use crate::auth::{Access, authorize};
@@ -39,38 +37,47 @@ fn platform_schema() -> utoipa::openapi::Schema {
     enum_schema(unet_core::Platform::ALL.iter().map(|p| p.as_str()))
 }
 
-#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub(super) struct NodeQuery {
-    /// Lifecycle status.
-    #[param(schema_with = status_schema)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    status: Option<String>,
-    /// Role slug (`core`, `access`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
-    /// Vendor slug (`cisco`, `juniper`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    vendor: Option<String>,
-    /// Config dialect.
-    #[param(schema_with = platform_schema)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    platform: Option<String>,
-    /// Nodes at this location (UUID or name) or anywhere below it.
-    #[param(schema_with = uuid_or_name_schema)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    /// Case-insensitive substring of name, FQDN, serial number or management IP.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    q: Option<String>,
-    /// Page size, 1 to 1000 (default 100).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    limit: Option<String>,
-    /// The cursor of the previous page's `Link` header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cursor: Option<String>,
+list_query! {
+    pub(super) struct NodeQuery {
+        /// Lifecycle status.
+        #[param(schema_with = status_schema)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        /// Role slug (`core`, `access`, …).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// Vendor slug (`cisco`, `juniper`, …).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vendor: Option<String>,
+        /// Config dialect.
+        #[param(schema_with = platform_schema)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+        /// Nodes at this location (UUID or name) or anywhere below it.
+        #[param(schema_with = uuid_or_name_schema)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        /// Case-insensitive substring of name, FQDN, serial number or management IP.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        q: Option<String>,
+    }
+    lists Node by list_nodes, filter(query, store) {
+        let location_id = match query.location.as_deref() {
+            None => None,
+            Some(ident) => Some(match Uuid::parse_str(ident.trim()) {
+                Ok(id) => id,
+                Err(_) => store.resolve_location(ident).await?.id,
+            }),
+        };
+        NodeFilter {
+            status: parse_opt(query.status.as_deref())?,
+            role: query.role.clone(),
+            vendor: query.vendor.clone(),
+            platform: parse_opt(query.platform.as_deref())?,
+            location_id,
+            q: query.q.clone(),
+        }
+    }
 }
 
 /// List nodes.
@@ -87,28 +94,7 @@ async fn list_nodes(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<NodeQuery>,
 ) -> Result<Response> {
-    let store = state.store();
-    let location_id = match query.location.as_deref() {
-        None => None,
-        Some(ident) => Some(match Uuid::parse_str(ident.trim()) {
-            Ok(id) => id,
-            Err(_) => store.resolve_location(ident).await?.id,
-        }),
-    };
-    let filter = NodeFilter {
-        status: parse_opt(query.status.as_deref())?,
-        role: query.role.clone(),
-        vendor: query.vendor.clone(),
-        platform: parse_opt(query.platform.as_deref())?,
-        location_id,
-        q: query.q.clone(),
-    };
-    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
-    let found = store.list_nodes(&filter, &page).await?;
-    list_response(PATH, found, |cursor| NodeQuery {
-        cursor: Some(cursor),
-        ..query
-    })
+    list(state.store(), PATH, query).await
 }
 
 record_endpoints! {
@@ -121,26 +107,12 @@ record_endpoints! {
     draft = NodeDraft,
     derived = ["fqdn"],
     summaries = ["Create a node", "Get one node", "Replace a node",
-        "Change some fields of a node (JSON merge patch)"],
+        "Change some fields of a node (JSON merge patch)", "Delete a node."],
     create = create_node => create_node,
     get = get_node => get_node,
     replace = replace_node => update_node,
     patch = patch_node,
-}
-
-/// Delete a node.
-#[utoipa::path(delete, path = "/api/v1/nodes/{id}", tag = "nodes",
-    params(("id" = Uuid, Path), DeleteQuery),
-    responses((status = 204, description = "Deleted")))]
-async fn delete_node(
-    State(state): State<AppState>,
-    ChangeCtx(ctx): ChangeCtx,
-    IdPath(id): IdPath,
-    QueryParams(query): QueryParams<DeleteQuery>,
-) -> Result<Response> {
-    let cascade = query.cascade.unwrap_or(false);
-    state.store().delete_node(&ctx, id, cascade).await?;
-    Ok(no_content())
+    delete = delete_node => delete_node(cascade),
 }
 
 /// A node's change history, newest first (the changes of a deleted node are in
@@ -157,12 +129,11 @@ async fn node_history(
     QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Response> {
     let store = state.store();
-    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     // A deleted node is gone with its sub-resources; its changes stay in /api/v1/changes.
     store.get_node(id).await?;
     let found = store.node_history(id, &page).await?;
-    list_response(&format!("{PATH}/{id}/history"), found, |cursor| PageQuery {
-        cursor: Some(cursor),
-        ..query
+    list_response(&format!("{PATH}/{id}/history"), found, |cursor| {
+        query.with_cursor(cursor)
     })
 }

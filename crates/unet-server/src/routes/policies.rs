@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use super::entity::ChangeCtx;
 use super::listing::bad_query;
 use crate::auth::{Access, authorize};
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, ErrorCode, Problem, Result};
 use crate::extract::{IdPath, JsonBody, QueryParams};
 use crate::policies::invalid_rules;
 use crate::state::AppState;
@@ -286,7 +286,7 @@ fn parse_field<T: std::str::FromStr<Err = CoreError>>(
 ) -> Result<Option<T>> {
     text.map(|t| t.parse())
         .transpose()
-        .map_err(|e: CoreError| Error::invalid_field("invalid_field", field, e.to_string()))
+        .map_err(|e: CoreError| Error::invalid_field(ErrorCode::InvalidField, field, e.to_string()))
 }
 
 /// The fleet's compliance as of each node's last stored evaluation: counts, the ten worst

@@ -1,6 +1,6 @@
-//! Create, get, replace and patch are the same for every inventory record type (location,
-//! node, link) but for the types, store calls and documentation strings; this macro writes
-//! them once. List and delete differ per resource (filters, cascade) and stay in its module.
+//! Create, get, replace, patch and delete are the same for every inventory record type
+//! (location, node, link) but for the types, store calls and documentation strings; this macro
+//! writes them once. Listing is `listing::list` over each resource's `ListQuery`.
 
 /// Defines the create/get/replace/patch handlers of one record type, with their OpenAPI
 /// annotations. `derived` names the fields a PATCH drops from the stored record before merging
@@ -15,12 +15,17 @@ macro_rules! record_endpoints {
         patch_schema = $patch_schema:tt,
         draft = $draft:ty,
         derived = [$($derived:tt),*],
-        summaries = [$create_doc:tt, $get_doc:tt, $replace_doc:tt, $patch_doc:tt],
+        summaries = [$create_doc:tt, $get_doc:tt, $replace_doc:tt, $patch_doc:tt, $delete_doc:tt],
         create = $create:ident => $store_create:ident,
         get = $get:ident => $store_get:ident,
         replace = $replace:ident => $store_update:ident,
-        patch = $patch:ident $(,)?
+        patch = $patch:ident,
+        delete = $delete:ident => $store_delete:ident $(($cascade:ident))? $(,)?
     ) => {
+        $crate::routes::record::delete_endpoint!(
+            $tag, $item, $delete_doc, $delete => $store_delete $(, $cascade)?
+        );
+
         #[utoipa::path(post, path = $collection, tag = $tag, summary = $create_doc,
             request_body = ref($input),
             responses((status = 201, description = "Created", body = ref($schema),
@@ -132,4 +137,35 @@ macro_rules! record_endpoints {
     };
 }
 
-pub(super) use record_endpoints;
+/// The DELETE handler of one record type; `cascade` adds the `?cascade=true` query that
+/// deletes what references the record instead of refusing.
+macro_rules! delete_endpoint {
+    ($tag:tt, $item:tt, $doc:tt, $delete:ident => $store_delete:ident, cascade) => {
+        #[utoipa::path(delete, path = $item, tag = $tag, summary = $doc, params(("id" = Uuid, Path), $crate::routes::entity::DeleteQuery), responses((status = 204, description = "Deleted")))]
+        async fn $delete(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
+            $crate::extract::IdPath(id): $crate::extract::IdPath,
+            $crate::extract::QueryParams(query): $crate::extract::QueryParams<
+                $crate::routes::entity::DeleteQuery,
+            >,
+        ) -> $crate::error::Result<axum::response::Response> {
+            let cascade = query.cascade.unwrap_or(false);
+            state.store().$store_delete(&ctx, id, cascade).await?;
+            Ok($crate::routes::entity::no_content())
+        }
+    };
+    ($tag:tt, $item:tt, $doc:tt, $delete:ident => $store_delete:ident) => {
+        #[utoipa::path(delete, path = $item, tag = $tag, summary = $doc, params(("id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
+        async fn $delete(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            $crate::routes::entity::ChangeCtx(ctx): $crate::routes::entity::ChangeCtx,
+            $crate::extract::IdPath(id): $crate::extract::IdPath,
+        ) -> $crate::error::Result<axum::response::Response> {
+            state.store().$store_delete(&ctx, id).await?;
+            Ok($crate::routes::entity::no_content())
+        }
+    };
+}
+
+pub(super) use {delete_endpoint, record_endpoints};

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Access, Guard, Role, authorize};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::extract::parse_untyped_body;
 use crate::state::AppState;
 use unet_ops::host::{HostFigures, figures};
@@ -148,7 +148,7 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
         if !principal.may(Role::Viewer) {
             return Err(Error::request(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this request needs the Viewer role",
             ));
         }
