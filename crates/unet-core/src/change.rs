@@ -1,15 +1,12 @@
 //! The change record: one row per create, update or delete of an entity, written in the same
 //! transaction as the mutation, never edited afterwards.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::Timestamp;
 use crate::text_enum::text_enum;
-use crate::{CoreError, Result, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

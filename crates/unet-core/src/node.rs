@@ -1,9 +1,7 @@
 //! A node is one managed device: its identity, where it stands, how to reach it, and the
 //! config dialect (`platform`) its running configuration is parsed with.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -12,6 +10,7 @@ use uuid::Uuid;
 use crate::entity::{New, draft, entity};
 use crate::names::{validate_domain, validate_hostname, validate_slug};
 use crate::platform::Platform;
+use crate::text_enum::text_enum;
 use crate::{CoreError, Result, Timestamp};
 
 /// Lifecycle state. `active` is what the runbook counts (`WHERE status = 'active'`).

@@ -3,13 +3,9 @@
 //! typing a platform on the command line may use the short names they are used to
 //! ([`Platform::parse_lenient`]).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::text_enum::text_enum;
-use crate::{CoreError, Result};
 
 /// Config dialect used to parse, diff and remediate the node's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
