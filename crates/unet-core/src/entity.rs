@@ -360,13 +360,13 @@ pub struct Given {
 }
 
 impl<T: Record> New<T> {
-    /// `record`: the validated content with placeholder bookkeeping.
+    /// `record`: the validated content; the store assigns its bookkeeping fields.
     pub(crate) fn checked(record: T, given: Given) -> Self {
         New { record, given }
     }
 
-    /// The content; its bookkeeping fields hold placeholders (nil id, [`Timestamp::EPOCH`],
-    /// revision 0) until [`New::into_record`].
+    /// The content. Its bookkeeping fields are not assigned yet (nil id,
+    /// [`Timestamp::EPOCH`], revision 0): [`New::into_record`] sets them when the store writes.
     pub fn record(&self) -> &T {
         &self.record
     }
