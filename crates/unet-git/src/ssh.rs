@@ -222,7 +222,8 @@ impl Client {
         } else if let Some(last) = log.lines().rev().find(|l| !l.trim().is_empty()) {
             GitError::Ssh {
                 url: self.url.clone(),
-                message: format!("{} ({e})", last.trim()),
+                // OpenSSH starts its own lines with "ssh: "; the message has that prefix already.
+                message: format!("{} ({e})", last.trim().trim_start_matches("ssh: ")),
             }
         } else {
             e

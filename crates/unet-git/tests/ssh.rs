@@ -206,3 +206,31 @@ fn key_files_others_may_read_or_public_keys_are_refused_before_connecting() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_unreachable_server_is_reported_in_openssh_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key_file, host_key) = key_pair(dir.path(), "key");
+    let source = Source {
+        name: "rules".into(),
+        // Port 1 on loopback: nothing listens there.
+        url: "ssh://git@127.0.0.1:1/net/rules.git".into(),
+        wanted: Wanted::Branch("main".into()),
+        path: ".".into(),
+        ca_file: None,
+        credentials: None,
+        ssh_key_file: Some(key_file),
+        host_key: Some(HostKey::Pinned(host_key)),
+    };
+    let root = dir.path().join("sync");
+    let err = sync(&source, &root, Limits::default(), &no_broken_files).unwrap_err();
+    assert!(matches!(err, GitError::Ssh { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "ssh://git@127.0.0.1:1/net/rules.git: ssh: connect to host 127.0.0.1 port 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Connection refused"), "{text}");
+}
