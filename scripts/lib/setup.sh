@@ -9,6 +9,9 @@ ensure_packages() {
     command -v git >/dev/null || missing+=(git)
     command -v curl >/dev/null || missing+=(curl)
     command -v openssl >/dev/null || missing+=(openssl)
+    # Git sync over ssh runs the OpenSSH client; its tests serve repositories with sshd.
+    command -v ssh >/dev/null || missing+=(openssh-client)
+    [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v pg_dump >/dev/null || missing+=(postgresql-client)
     [ -n "$(find /usr/lib/postgresql -maxdepth 3 -name initdb 2>/dev/null)" ] || missing+=(postgresql)

@@ -49,6 +49,8 @@ pub enum EventType {
     ApiKeyChange,
     PolicyChange,
     CertificateRotation,
+    /// A Git sync over ssh refused because the server's host key is unknown or changed.
+    GitHostKeyRejected,
 }
 
 impl EventType {
@@ -64,6 +66,7 @@ impl EventType {
             EventType::ApiKeyChange => "api_key_change",
             EventType::PolicyChange => "policy_change",
             EventType::CertificateRotation => "certificate_rotation",
+            EventType::GitHostKeyRejected => "git_host_key_rejected",
         }
     }
 }
@@ -120,6 +123,9 @@ pub(crate) fn log(event: &SecurityEventRecord) {
     match kind {
         "auth_failure" => {
             tracing::warn!(target: "unet::security", event = kind, username, source_ip, %detail, "auth_failure")
+        }
+        "git_host_key_rejected" => {
+            tracing::warn!(target: "unet::security", event = kind, %detail, "security git host key rejected")
         }
         "lockout" | "rate_limited" => {
             tracing::warn!(target: "unet::security", event = kind, username, source_ip, %detail, "security blocked")

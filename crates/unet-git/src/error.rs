@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    /// The URL uses a transport this build does not carry.
+    /// The URL uses a transport that does not authenticate the server (git://, http://).
     #[error(
-        "{url}: the {scheme} transport is not built in; use an https URL, a local path or a \
-         file:// URL (a mirror kept current by `git fetch` from cron, for example)"
+        "{url}: the {scheme} transport is not accepted (nothing would prove who answers or keep \
+         the rules from being changed on the way); use an https or ssh URL, a local path or a \
+         file:// URL"
     )]
     UnsupportedScheme { url: String, scheme: String },
     /// `ca_file` cannot be read or holds no usable certificate.
@@ -22,6 +23,58 @@ pub enum GitError {
         value: String,
         message: String,
     },
+    /// `ssh_key_file` or `known_hosts_file` cannot serve (its message names the file).
+    #[error("{field}: {message}")]
+    SshFile {
+        field: &'static str,
+        message: String,
+    },
+    /// The ssh server presented a host key that neither `host_key` nor `known_hosts_file`
+    /// holds, and none for the host at all.
+    #[error(
+        "{url}: the host key of {host} is not trusted: {trusted} holds no key for it, so the \
+         connection was refused. Get the key from the Git host's administrator or \
+         documentation (or read it with `ssh-keyscan -p {port} {host}` and compare its \
+         fingerprint with one of those), then put its `TYPE BASE64` part into host_key, or the \
+         whole line into the known_hosts_file"
+    )]
+    HostKeyUnknown {
+        url: String,
+        host: String,
+        port: u16,
+        trusted: String,
+    },
+    /// The ssh server presented a host key other than the one trusted for the host.
+    #[error(
+        "{url}: the host key of {host} has CHANGED: the server presented {offered} where \
+         {trusted} holds another key for it. Someone may be intercepting the connection, or \
+         the host's key was replaced; nothing was fetched. Confirm the new key with the Git \
+         host's administrator before replacing the trusted one"
+    )]
+    HostKeyChanged {
+        url: String,
+        host: String,
+        port: u16,
+        trusted: String,
+        /// `SHA256:…` of the key presented, or "another key" when OpenSSH did not say.
+        offered: String,
+    },
+    /// The ssh server did not accept the repository's key.
+    #[error(
+        "{url}: the server did not accept the key {} for user {user}: register its public key \
+         (`ssh-keygen -y -f {}` prints it) as a read-only deploy key of the repository, check \
+         the user in the URL (usually git), and make sure the key has no passphrase",
+        key_file.display(),
+        key_file.display()
+    )]
+    SshKeyRefused {
+        url: String,
+        user: String,
+        key_file: PathBuf,
+    },
+    /// The OpenSSH client did not get through (not installed, no route, refused, timed out).
+    #[error("{url}: ssh: {message}")]
+    Ssh { url: String, message: String },
     /// Fetching, reading objects or references failed inside gix.
     #[error("{context}: {message}")]
     Git { context: String, message: String },
@@ -63,6 +116,16 @@ impl GitError {
         GitError::Git {
             context: context.into(),
             message: causes(&e),
+        }
+    }
+
+    /// For a sync refused because of the ssh server's host key: the host, its port and
+    /// `unknown` or `changed`.
+    pub fn host_key_refusal(&self) -> Option<(&str, u16, &'static str)> {
+        match self {
+            GitError::HostKeyUnknown { host, port, .. } => Some((host, *port, "unknown")),
+            GitError::HostKeyChanged { host, port, .. } => Some((host, *port, "changed")),
+            _ => None,
         }
     }
 

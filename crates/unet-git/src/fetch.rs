@@ -20,8 +20,21 @@ pub(crate) fn open_mirror(dir: &Path) -> Result<gix::Repository> {
     }
 }
 
-/// The commit `source` wants, fetching from its URL as far as needed.
-pub(crate) fn fetch_wanted(repo: &gix::Repository, source: &Source) -> Result<gix::ObjectId> {
+/// The commit `source` wants, fetching from its URL as far as needed; an ssh URL through the
+/// OpenSSH client set up for it under `source_dir`.
+pub(crate) fn fetch_wanted(
+    repo: &mut gix::Repository,
+    source: &Source,
+    source_dir: &Path,
+) -> Result<gix::ObjectId> {
+    let ssh = crate::ssh::Client::attach(repo, source, source_dir)?;
+    resolve(repo, source).map_err(|e| match &ssh {
+        Some(client) => client.explain(e),
+        None => e,
+    })
+}
+
+fn resolve(repo: &gix::Repository, source: &Source) -> Result<gix::ObjectId> {
     match &source.wanted {
         Wanted::Branch(branch) => {
             let tracking = format!("refs/remotes/origin/{branch}");

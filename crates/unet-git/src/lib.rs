@@ -5,7 +5,8 @@
 //! within [`Limits`], lets the caller's validator judge it, and only then swaps it in as the
 //! live revision with one rename, so a reader never sees a half-written or broken tree (see
 //! [`live`](crate::live()) for the layout). Repositories are local (a path or a `file://` URL,
-//! fetched through the `git` binary's upload-pack) or reached over https (`src/https.rs`).
+//! fetched through the `git` binary's upload-pack) or reached over https (`src/https.rs`) or
+//! ssh (`src/ssh.rs`, through the OpenSSH client).
 //!
 //! The crate knows nothing of the server: the validator and the scheduling are the caller's.
 
@@ -15,6 +16,7 @@ mod fetch;
 mod https;
 mod live;
 mod source;
+mod ssh;
 mod status;
 mod sync;
 #[cfg(feature = "testing")]
@@ -24,6 +26,7 @@ pub use checkout::Limits;
 pub use error::{GitError, Result};
 pub use https::check_ca_file;
 pub use live::{Live, is_repository_folder, live};
-pub use source::{Credentials, Source, Wanted};
+pub use source::{Credentials, HostKey, Source, Wanted};
+pub use ssh::ssh_file_problems;
 pub use status::{Status, SyncResult};
 pub use sync::{Outcome, Validator, sync};

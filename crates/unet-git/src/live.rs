@@ -6,6 +6,8 @@
 //! <root>/<name>/checkouts/<id>.revision  its commit and folder ("<hex>\n<path>\n")
 //! <root>/<name>/checkouts/.staging-<id>/ a revision being written and validated
 //! <root>/<name>/live -> checkouts/<id>   the live revision, swapped by one rename
+//! <root>/<name>/ssh/known_hosts          the pinned host key of an ssh URL (`host_key`)
+//! <root>/<name>/ssh/client.log           what OpenSSH said during the last sync (see ssh.rs)
 //! ```
 //!
 //! A reader that resolved `live` keeps a complete tree: the previous revision is removed only

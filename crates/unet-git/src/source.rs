@@ -1,6 +1,6 @@
-//! What to sync: a repository's name, URL, the revision wanted and the folder inside it. The
-//! checks here run both when the configuration is read and before every sync, so a bad value
-//! can never reach a path or a fetch.
+//! What to sync: a repository's name, URL, the revision wanted, the folder inside it and how to
+//! reach it. The checks here run both when the configuration is read and before every sync, so
+//! a bad value can never reach a path, a known_hosts file or a fetch.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -10,6 +10,16 @@ use crate::error::{GitError, Result};
 const MAX_NAME_CHARS: usize = 64;
 /// Longest branch name accepted.
 const MAX_BRANCH_CHARS: usize = 255;
+/// Host key types OpenSSH accepts.
+const HOST_KEY_TYPES: [&str; 7] = [
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
 
 /// The revision a repository is synced to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +35,7 @@ pub enum Wanted {
 pub struct Source {
     /// A slug: lowercase letters, digits, `-` and `_`; the folder under the sync root.
     pub name: String,
-    /// An https URL, a local path or a `file://` URL.
+    /// An https or ssh URL (`ssh://` or `user@host:path`), a local path or a `file://` URL.
     pub url: String,
     pub wanted: Wanted,
     /// The folder of the revision that is checked out (`.` for all of it).
@@ -34,6 +44,29 @@ pub struct Source {
     pub ca_file: Option<PathBuf>,
     /// The login for an https URL, sent only when the Git server asks for one.
     pub credentials: Option<Credentials>,
+    /// The private key an ssh URL logs in with (a deploy key, without a passphrase).
+    pub ssh_key_file: Option<PathBuf>,
+    /// Whom an ssh URL trusts to be the server.
+    pub host_key: Option<HostKey>,
+}
+
+/// The host key an ssh server must present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKey {
+    /// One public key, `TYPE BASE64` as `ssh-keyscan` prints it after the host name.
+    Pinned(String),
+    /// An OpenSSH known_hosts file naming the host.
+    KnownHostsFile(PathBuf),
+}
+
+impl HostKey {
+    /// The setting it comes from.
+    pub fn field(&self) -> &'static str {
+        match self {
+            HostKey::Pinned(_) => "host_key",
+            HostKey::KnownHostsFile(_) => "known_hosts_file",
+        }
+    }
 }
 
 /// A user name and a password or access token for an https repository. `Debug` shows the
@@ -78,7 +111,24 @@ impl Source {
         if let Err(e) = check_subfolder(&self.path) {
             out.push(("path", e));
         }
-        let https = parse_url(&self.url).is_ok_and(|u| u.scheme == gix::url::Scheme::Https);
+        let scheme = parse_url(&self.url).ok().map(|u| u.scheme);
+        let https = scheme == Some(gix::url::Scheme::Https);
+        if scheme == Some(gix::url::Scheme::Ssh) {
+            out.extend(self.ssh_problems());
+        } else {
+            if self.ssh_key_file.is_some() {
+                out.push((
+                    "ssh_key_file",
+                    "a key file is used only with an ssh URL".to_string(),
+                ));
+            }
+            if let Some(host_key) = &self.host_key {
+                out.push((
+                    host_key.field(),
+                    "a host key is used only with an ssh URL".to_string(),
+                ));
+            }
+        }
         if self.ca_file.is_some() && !https {
             out.push((
                 "ca_file",
@@ -95,6 +145,32 @@ impl Source {
                 "expected a non-empty user name without ':'".to_string(),
             )),
             _ => {}
+        }
+        out
+    }
+
+    /// An ssh URL needs a key and a host key to trust; both are the repository's own.
+    fn ssh_problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.ssh_key_file.is_none() {
+            out.push((
+                "ssh_key_file",
+                "missing: the private key file an ssh URL logs in with (a deploy key)".to_string(),
+            ));
+        }
+        match &self.host_key {
+            None => out.push((
+                "host_key",
+                "missing: the server's public host key (host_key) or a known_hosts_file naming \
+                 it; `ssh-keyscan HOST` prints it"
+                    .to_string(),
+            )),
+            Some(HostKey::Pinned(line)) => {
+                if let Err(e) = check_host_key(line) {
+                    out.push(("host_key", e));
+                }
+            }
+            Some(HostKey::KnownHostsFile(_)) => {}
         }
         out
     }
@@ -119,6 +195,16 @@ impl Source {
                         .as_ref()
                         .map(|c| c.username.clone())
                         .unwrap_or_default(),
+                    "ssh_key_file" => self
+                        .ssh_key_file
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                    "host_key" | "known_hosts_file" => match &self.host_key {
+                        Some(HostKey::Pinned(line)) => line.clone(),
+                        Some(HostKey::KnownHostsFile(f)) => f.display().to_string(),
+                        None => String::new(),
+                    },
                     _ => match &self.wanted {
                         Wanted::Branch(b) => b.clone(),
                         Wanted::Commit(c) => c.clone(),
@@ -182,6 +268,32 @@ pub(crate) fn check_commit(commit: &str) -> Result<(), String> {
     }
 }
 
+/// One public key line as a known_hosts entry carries it after the host name: a key type
+/// OpenSSH knows, the base64 key, and an optional comment. Nothing else can get through to the
+/// known_hosts file written from it (a line break would add entries of its own).
+pub(crate) fn check_host_key(line: &str) -> Result<(), String> {
+    let mut parts = line.split_ascii_whitespace();
+    let well_formed = match (parts.next(), parts.next()) {
+        (Some(kind), Some(key)) => {
+            HOST_KEY_TYPES.contains(&kind)
+                && key.len() >= 16
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        }
+        _ => false,
+    };
+    if well_formed && !line.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected one public key line such as \"ssh-ed25519 AAAAC3Nza…\": a key type ({}) \
+             and the base64 key, as `ssh-keyscan HOST` prints them after the host name",
+            HOST_KEY_TYPES.join(", ")
+        ))
+    }
+}
+
 /// A relative folder that stays inside the repository.
 pub(crate) fn check_subfolder(path: &Path) -> Result<(), String> {
     let inside = path
@@ -200,8 +312,8 @@ pub(crate) fn check_subfolder(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Accepts https URLs without credentials, local paths and `file://` URLs; names the
-/// transport of anything else.
+/// Accepts https URLs without credentials, ssh URLs without a password, local paths and
+/// `file://` URLs; names the transport of anything else.
 pub(crate) fn check_url(url: &str) -> Result<()> {
     let parsed = parse_url(url)?;
     match parsed.scheme {
@@ -216,6 +328,20 @@ pub(crate) fn check_url(url: &str) -> Result<()> {
             })
         }
         gix::url::Scheme::Https => Ok(()),
+        gix::url::Scheme::Ssh if parsed.password().is_some() => Err(GitError::InvalidUrl {
+            url: redact_url(url),
+            message: "a password in the URL is never sent: ssh logs in with the repository's \
+                      ssh_key_file"
+                .to_string(),
+        }),
+        // gix refuses such a host too, but only when it connects.
+        gix::url::Scheme::Ssh if parsed.host_argument_safe().is_none() => {
+            Err(GitError::InvalidUrl {
+                url: redact_url(url),
+                message: "expected a host name (not starting with '-')".to_string(),
+            })
+        }
+        gix::url::Scheme::Ssh => Ok(()),
         other => Err(GitError::UnsupportedScheme {
             url: redact_url(url),
             scheme: other.as_str().to_string(),
@@ -237,7 +363,8 @@ pub(crate) fn parse_url(url: &str) -> Result<gix::Url> {
 }
 
 /// Hides the credentials of `scheme://user:password@host/…` (the password) or
-/// `scheme://token@host/…` (all of it: a lone user part of a Git URL is usually a token).
+/// `scheme://token@host/…` (all of it: a lone user part of an https URL is usually a token;
+/// that of an ssh URL, `git@`, is the login name and stays).
 pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
@@ -250,6 +377,7 @@ pub(crate) fn redact_url(url: &str) -> String {
             let (user_info, host) = authority.split_at(at);
             match user_info.split_once(':') {
                 Some((user, _)) => format!("{head}{user}:***{host}{tail}"),
+                None if head == "ssh://" => url.to_string(),
                 None => format!("{head}***{host}{tail}"),
             }
         }
@@ -276,6 +404,8 @@ mod tests {
             path: ".".into(),
             ca_file: None,
             credentials: None,
+            ssh_key_file: None,
+            host_key: None,
         }
     }
 
@@ -310,12 +440,12 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("pw@"), "{text}");
-        let err = check_url("git@git.example.net:rules.git").unwrap_err();
+        let err = check_url("http://git.example.net/rules.git").unwrap_err();
         assert!(
-            err.to_string().contains("ssh transport is not built in"),
+            err.to_string().contains("http transport is not accepted"),
             "{err}"
         );
-        assert!(check_url("http://git.example.net/rules.git").is_err());
+        assert!(check_url("git://git.example.net/rules.git").is_err());
         assert!(check_url("").is_err());
     }
 
@@ -340,6 +470,11 @@ mod tests {
         let mut local = source("/x");
         local.credentials = https.credentials.clone();
         assert_eq!(local.problems()[0].0, "username");
+        local.credentials = None;
+        local.ssh_key_file = Some("/etc/unet/git-key".into());
+        local.host_key = Some(HostKey::KnownHostsFile("/etc/unet/known_hosts".into()));
+        let fields: Vec<_> = local.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["ssh_key_file", "known_hosts_file"]);
         assert!(check_commit("0123456789abcdef0123456789abcdef01234567").is_ok());
         assert!(check_commit("0123456").is_err());
         assert!(check_subfolder(Path::new("/etc")).is_err());
@@ -348,5 +483,46 @@ mod tests {
         assert!(check_branch("x.lock").is_err());
         assert_eq!(normalized(Path::new("./a/b/")), PathBuf::from("a/b"));
         assert_eq!(normalized(Path::new(".")), PathBuf::new());
+    }
+
+    #[test]
+    fn ssh_urls_need_a_key_and_a_host_key_and_no_password() {
+        assert!(check_url("git@git.example.net:net/rules.git").is_ok());
+        assert!(check_url("ssh://git@git.example.net:2222/net/rules.git").is_ok());
+        let err = check_url("ssh://git:pw@git.example.net/rules.git").unwrap_err();
+        assert!(err.to_string().contains("password in the URL"), "{err}");
+        assert!(!err.to_string().contains("pw@"), "{err}");
+        assert!(check_url("ssh://-oProxyCommand=x/rules.git").is_err());
+        assert_eq!(
+            redact_url("ssh://git@git.example.net/rules.git"),
+            "ssh://git@git.example.net/rules.git"
+        );
+
+        let mut ssh = source("git@git.example.net:net/rules.git");
+        let fields: Vec<_> = ssh.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["ssh_key_file", "host_key"]);
+        ssh.ssh_key_file = Some("/etc/unet/git-key".into());
+        ssh.host_key = Some(HostKey::Pinned(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0x deploy".into(),
+        ));
+        assert!(ssh.problems().is_empty(), "{:?}", ssh.problems());
+        ssh.ca_file = Some("/etc/unet/ca.pem".into());
+        assert_eq!(ssh.problems()[0].0, "ca_file");
+        ssh.ca_file = None;
+        for bad in [
+            "[git.example.net]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0x",
+            "ssh-ed25519",
+            "ssh-dss AAAAB3NzaC1kc3MAAACBAP",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0x\n@cert-authority * ssh-ed25519 AAAA",
+            "ssh-ed25519 AAAA$(reboot)AAAAAAAAAA",
+        ] {
+            ssh.host_key = Some(HostKey::Pinned(bad.into()));
+            let problems = ssh.problems();
+            assert_eq!(problems.len(), 1, "{bad:?}: {problems:?}");
+            assert_eq!(problems[0].0, "host_key");
+            assert!(problems[0].1.contains("ssh-keyscan"), "{problems:?}");
+        }
+        let err = ssh.check().unwrap_err();
+        assert!(err.to_string().starts_with("invalid host_key"), "{err}");
     }
 }

@@ -40,8 +40,8 @@ impl Outcome {
 pub fn sync(source: &Source, root: &Path, limits: Limits, validate: Validator) -> Result<Outcome> {
     source.check()?;
     let source_dir = root.join(&source.name);
-    let repo = open_mirror(&mirror_dir(&source_dir))?;
-    let commit = fetch_wanted(&repo, source)?;
+    let mut repo = open_mirror(&mirror_dir(&source_dir))?;
+    let commit = fetch_wanted(&mut repo, source, &source_dir)?;
     let hex = commit.to_hex().to_string();
     let subfolder = normalized(&source.path);
     let current = live(&source_dir);

@@ -64,6 +64,8 @@ impl GitServer {
             path: ".".into(),
             ca_file: ca_file.map(Path::to_path_buf),
             credentials: None,
+            ssh_key_file: None,
+            host_key: None,
         }
     }
 }

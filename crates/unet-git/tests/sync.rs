@@ -35,6 +35,8 @@ impl Fixture {
             path: ".".into(),
             ca_file: None,
             credentials: None,
+            ssh_key_file: None,
+            host_key: None,
         }
     }
 
@@ -182,9 +184,21 @@ fn unreachable_and_unsupported_urls_are_reported() {
     let err = f.sync(&source).unwrap_err().to_string();
     assert!(err.contains("credentials in the URL are not sent"), "{err}");
     assert!(!err.contains("secret"), "{err}");
-    source.url = "ssh://git.example.net/rules.git".into();
+    source.url = "git://git.example.net/rules.git".into();
     let err = f.sync(&source).unwrap_err().to_string();
-    assert!(err.contains("ssh transport is not built in"), "{err}");
+    assert!(err.contains("git transport is not accepted"), "{err}");
+    source.url = "ssh://git.example.net/rules.git".into();
+    let err = f.sync(&source).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GitError::InvalidSetting {
+                field: "ssh_key_file",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     f.commit(&[("a.rules", "x")]);
     let err = f

@@ -112,11 +112,13 @@ impl AppState {
         &self.inner.git
     }
 
-    /// The handle sync runs work through: the repositories and the policy engine they feed.
+    /// The handle sync runs work through: the repositories, the policy engine they feed and the
+    /// security events.
     pub fn syncer(&self) -> Syncer {
         Syncer {
             git: self.inner.git.clone(),
             policies: self.inner.policies.clone(),
+            security: self.inner.security.clone(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Git sync against the real binary on every backend available here: a local repository of
 //! rule files made by the `git` binary, the start-up sync, `POST /api/v1/git/sync`, a new
 //! commit going live in `/api/v1/policies`, a broken commit refused while the previous one
-//! stays live, the signed webhook, the system status component and full snapshots.
+//! stays live, the signed webhook, the system status component and full snapshots; and the
+//! same repository served over ssh by OpenSSH's sshd, whose host key then changes.
 
 mod common;
 mod site;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use site::signal_pid;
-use unet_git::testing::{git, init};
+use unet_git::testing::{SshServer, git, init};
 
 const SECRET: &str = "webhook secret for tests";
 
@@ -220,6 +221,68 @@ fn rules_follow_the_repository_and_broken_revisions_stay_out() {
 
         let (exit, _) = server.terminate();
         assert!(exit.success());
+    }
+}
+
+/// Rules over ssh from a real OpenSSH server, with the repository's deploy key and pinned host
+/// key: a push goes live; once the server's host key changes every sync is refused, the rules
+/// before stay live, and one security event records the refusal.
+#[test]
+fn rules_over_ssh_follow_pushes_until_the_host_key_changes() {
+    for db in TestDatabase::all_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = init(dir.path(), "rules");
+        let first = commit(&work, "a.rules", &rule("first"));
+        let mut sshd = SshServer::start(dir.path());
+        let extra = format!(
+            "policies.interval = \"0s\"\n[git]\ninterval = \"0s\"\n[[git.repositories]]\n\
+             name = \"rules\"\nurl = {:?}\ncontent = \"policies\"\nssh_key_file = {:?}\n\
+             host_key = {:?}\n",
+            sshd.url(&work),
+            sshd.key_file.display().to_string(),
+            sshd.host_key
+        );
+        let server = Server::start_with(db.url(), &extra);
+        wait_for(&server, "the start-up sync over ssh", |s| {
+            s["live_commit"] == first.as_str()
+        });
+        assert_eq!(rule_ids(&server), ["first"]);
+
+        // A push of new rules: the next sync puts them live.
+        let second = commit(&work, "b.rules", &rule("second"));
+        let status = sync(&server, &json!({}));
+        assert_eq!(status["last_result"], "ok", "{status}");
+        assert_eq!(status["live_commit"], second.as_str());
+        assert_eq!(rule_ids(&server), ["first", "second"]);
+
+        // The server now presents another host key: refused, the live rules stay.
+        sshd.replace_host_key();
+        commit(&work, "c.rules", &rule("third"));
+        let status = sync(&server, &json!({}));
+        assert_eq!(status["last_result"], "failed", "{status}");
+        assert_eq!(status["live_commit"], second.as_str());
+        let error = status["error"].as_str().unwrap();
+        assert!(error.contains("has CHANGED"), "{status}");
+        assert_eq!(rule_ids(&server), ["first", "second"]);
+        // The same refusal again is not a new event.
+        assert_eq!(sync(&server, &json!({}))["last_result"], "failed");
+        let (_, _, events) =
+            json_of(server.get("/api/v1/security/events?type=git_host_key_rejected"));
+        let events = events.as_array().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            events[0]["detail"],
+            json!({"repository": "rules", "host": "127.0.0.1", "port": sshd.port(),
+                   "reason": "changed"})
+        );
+
+        let (exit, log) = server.terminate();
+        assert!(exit.success());
+        assert!(
+            log.iter()
+                .any(|l| l.contains("security git host key rejected")),
+            "{log:?}"
+        );
     }
 }
 

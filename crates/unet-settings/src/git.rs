@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use toml::{Table, Value};
-use unet_git::{Credentials, Source, Wanted};
+use unet_git::{Credentials, HostKey, Source, Wanted};
 
 use super::reader::Reader;
 
@@ -151,6 +151,9 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
     let password = password_file
         .as_ref()
         .and_then(|file| super::read_secret(&mut r, &field("password_file"), file));
+    let ssh_key_file = r.opt_path(&field("ssh_key_file"));
+    let pinned_host_key = r.opt_string(&field("host_key"));
+    let known_hosts_file = r.opt_path(&field("known_hosts_file"));
     let mut problems = r.finish();
     let mut require = |value: Option<String>, name: &str, what: &str| {
         if value.is_none() {
@@ -159,7 +162,11 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
         value
     };
     let name = require(name, "name", "a slug naming the repository");
-    let url = require(url, "url", "an https URL, a local path or a file:// URL");
+    let url = require(
+        url,
+        "url",
+        "an https or ssh URL, a local path or a file:// URL",
+    );
     let content = match require(content, "content", "\"policies\" or \"templates\"").as_deref() {
         Some("policies") => Some(Content::Policies),
         Some("templates") => Some(Content::Templates),
@@ -202,6 +209,18 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
             None
         }
     };
+    let host_key = match (pinned_host_key, known_hosts_file) {
+        (Some(line), Some(_)) => {
+            problems.push(super::Problem::new(
+                field("known_hosts_file"),
+                "give either host_key or known_hosts_file, not both",
+            ));
+            Some(HostKey::Pinned(line))
+        }
+        (Some(line), None) => Some(HostKey::Pinned(line)),
+        (None, Some(file)) => Some(HostKey::KnownHostsFile(file)),
+        (None, None) => None,
+    };
     let source = match (name, url, wanted) {
         (Some(name), Some(url), Some(wanted)) => {
             let source = Source {
@@ -211,9 +230,19 @@ fn repository(outer: &mut Reader, key: &str, table: Table) -> Option<GitReposito
                 path,
                 ca_file,
                 credentials,
+                ssh_key_file,
+                host_key,
             };
+            let mut fields = Vec::new();
             for (name, message) in source.problems() {
+                fields.push(name);
                 problems.push(super::Problem::new(field(name), message));
+            }
+            // The files only when the settings naming them make sense.
+            for (name, message) in unet_git::ssh_file_problems(&source) {
+                if !fields.contains(&name) {
+                    problems.push(super::Problem::new(field(name), message));
+                }
             }
             if let Some(Err(e)) = source.ca_file.as_deref().map(unet_git::check_ca_file) {
                 problems.push(super::Problem::new(field("ca_file"), e.to_string()));
@@ -340,6 +369,101 @@ mod tests {
     }
 
     #[test]
+    fn an_ssh_repository_names_its_key_and_the_host_key_it_trusts() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("deploy-key");
+        std::fs::write(
+            &key,
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let host_key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let repository = |extra: &str| {
+            format!(
+                "[[git.repositories]]\nname = \"rules\"\n\
+                 url = \"git@git.example.net:net/rules.git\"\ncontent = \"policies\"\n{extra}"
+            )
+        };
+        let key_line = format!("ssh_key_file = {:?}\n", key.display().to_string());
+        let c = load(&repository(&format!("{key_line}host_key = {host_key:?}\n"))).unwrap();
+        let source = &c.git.repositories[0].source;
+        assert_eq!(source.ssh_key_file.as_deref(), Some(key.as_path()));
+        assert_eq!(source.host_key, Some(HostKey::Pinned(host_key.into())));
+
+        let problems = |text: String| -> Vec<(String, String)> {
+            load(&text)
+                .unwrap_err()
+                .problems
+                .into_iter()
+                .map(|p| (p.key, p.message))
+                .collect()
+        };
+        let keys =
+            |text: String| -> Vec<String> { problems(text).into_iter().map(|(k, _)| k).collect() };
+        assert_eq!(
+            keys(repository("")),
+            [
+                "git.repositories[0].ssh_key_file",
+                "git.repositories[0].host_key"
+            ]
+        );
+        let known_hosts = dir.path().join("known_hosts");
+        std::fs::write(&known_hosts, "").unwrap();
+        let both = format!(
+            "{key_line}host_key = {host_key:?}\nknown_hosts_file = {:?}\n",
+            known_hosts.display().to_string()
+        );
+        assert_eq!(
+            keys(repository(&both)),
+            ["git.repositories[0].known_hosts_file"]
+        );
+        let missing_file = format!("{key_line}known_hosts_file = \"/nonexistent/known_hosts\"\n");
+        assert_eq!(
+            keys(repository(&missing_file)),
+            ["git.repositories[0].known_hosts_file"]
+        );
+        assert_eq!(
+            keys(repository(&format!("{key_line}host_key = \"AAAA\"\n"))),
+            ["git.repositories[0].host_key"]
+        );
+
+        // A key others may read is refused at load, as OpenSSH would ignore it.
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let found = problems(repository(&format!("{key_line}host_key = {host_key:?}\n")));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "git.repositories[0].ssh_key_file");
+        assert!(found[0].1.contains("chmod 600"), "{found:?}");
+        assert!(
+            !found[0].1.contains("b3BlbnNz"),
+            "no key material: {found:?}"
+        );
+
+        // ssh settings on an https URL, a login on an ssh URL.
+        let https = format!(
+            "[[git.repositories]]\nname = \"rules\"\nurl = \"https://git.example.net/r.git\"\n\
+             content = \"policies\"\n{key_line}host_key = {host_key:?}\n"
+        );
+        assert_eq!(
+            keys(https),
+            [
+                "git.repositories[0].ssh_key_file",
+                "git.repositories[0].host_key"
+            ]
+        );
+        let token = dir.path().join("token");
+        std::fs::write(&token, "s3cret\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let login = format!(
+            "{key_line}host_key = {host_key:?}\nusername = \"git\"\npassword_file = {:?}\n",
+            token.display().to_string()
+        );
+        assert_eq!(keys(repository(&login)), ["git.repositories[0].username"]);
+    }
+
+    #[test]
     fn every_problem_names_its_repository_and_key() {
         let err = load(
             r#"
@@ -348,7 +472,7 @@ mod tests {
             webhook_secret_file = "/nonexistent/secret"
             [[git.repositories]]
             name = "Rules"
-            url = "ssh://git.example.net/rules.git"
+            url = "git://git.example.net/rules.git"
             content = "policies"
             brnach = "main"
             ca_file = "/nonexistent/ca.pem"

@@ -1,6 +1,7 @@
 //! The server's side of Git sync: the configured repositories and their status, one sync at a
 //! time (interval, `POST /api/v1/git/sync`, webhook, reload), the validators a revision must
-//! pass, and the hand-over of a new rules revision to the policy engine.
+//! pass, the hand-over of a new rules revision to the policy engine, and a security event when
+//! an ssh server's host key is refused.
 
 mod validate;
 
@@ -10,7 +11,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use serde_json::json;
 use tokio::sync::{Notify, watch};
+use unet_auth::{Client, EventType, Security};
 use unet_core::Timestamp;
 use unet_git::{Limits, Outcome, Status, SyncResult};
 
@@ -27,18 +30,22 @@ pub struct RepositoryStatus {
     pub status: Status,
 }
 
-/// What sync runs act on: the repositories, and the policy engine that reads the rules of a
-/// policies repository.
+/// What sync runs act on: the repositories, the policy engine that reads the rules of a
+/// policies repository, and the security events a refused host key is recorded in.
 #[derive(Clone)]
 pub struct Syncer {
     pub git: Arc<GitSync>,
     pub policies: Arc<PolicyEngine>,
+    pub security: Arc<Security>,
 }
 
 /// The configured repositories, their status and the sync signal.
 pub struct GitSync {
     settings: RwLock<Settings>,
     statuses: Mutex<BTreeMap<String, Status>>,
+    /// Per repository, the host key refusal last recorded as a security event: the same
+    /// refusal by later syncs is not recorded again.
+    refusals: Mutex<BTreeMap<String, String>>,
     /// Held by the blocking task for the whole of a sync run, so two runs never touch the same
     /// checkout, even when the request that started one gave up waiting.
     running: Mutex<()>,
@@ -57,6 +64,7 @@ impl Default for GitSync {
         GitSync {
             settings: RwLock::new(Settings::default()),
             statuses: Mutex::new(BTreeMap::new()),
+            refusals: Mutex::new(BTreeMap::new()),
             running: Mutex::new(()),
             wake: Notify::new(),
         }
@@ -222,9 +230,25 @@ impl GitSync {
 pub async fn sync_now(state: &Syncer, only: Option<&str>) -> Result<Vec<RepositoryStatus>, Error> {
     let task_state = state.clone();
     let task_only = only.map(str::to_owned);
-    tokio::task::spawn_blocking(move || run(&task_state, task_only.as_deref()))
+    let refusals = tokio::task::spawn_blocking(move || run(&task_state, task_only.as_deref()))
         .await
         .map_err(|e| Error::Internal(format!("git sync task failed: {e}")))?;
+    for (name, message, detail) in refusals {
+        let event = EventType::GitHostKeyRejected;
+        match state
+            .security
+            .record(event, None, &Client::default(), detail)
+            .await
+        {
+            Ok(()) => {
+                let mut recorded = state.git.refusals.lock().unwrap_or_else(|e| e.into_inner());
+                recorded.insert(name, message);
+            }
+            Err(e) => {
+                tracing::error!(target: "unet::git", event = "git_sync", "ERROR recording a refused host key failed: {e}")
+            }
+        }
+    }
     let statuses = state.git.statuses();
     Ok(match only {
         Some(name) => statuses
@@ -235,8 +259,10 @@ pub async fn sync_now(state: &Syncer, only: Option<&str>) -> Result<Vec<Reposito
     })
 }
 
-/// One sync run, on a blocking thread.
-fn run(state: &Syncer, only: Option<&str>) {
+/// One sync run, on a blocking thread. Answers the host key refusals not recorded yet: the
+/// repository, the error and the event's detail.
+fn run(state: &Syncer, only: Option<&str>) -> Vec<(String, String, serde_json::Value)> {
+    let mut refusals = Vec::new();
     let git = &state.git;
     let _one_run = git.running.lock().unwrap_or_else(|e| e.into_inner());
     let settings = git.settings();
@@ -269,11 +295,30 @@ fn run(state: &Syncer, only: Option<&str>) {
                 Err(_) => {}
             }
         }
+        let name = &repository.source.name;
+        let refusal = result
+            .as_ref()
+            .err()
+            .and_then(|e| Some((e.to_string(), e.host_key_refusal()?)));
+        let mut recorded = git.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        match refusal {
+            Some((message, _)) if recorded.get(name) == Some(&message) => {}
+            Some((message, (host, port, reason))) => {
+                let detail =
+                    json!({"repository": name, "host": host, "port": port, "reason": reason});
+                refusals.push((name.clone(), message, detail));
+            }
+            None => {
+                recorded.remove(name);
+            }
+        }
+        drop(recorded);
         let mut statuses = git.statuses.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(status) = statuses.get_mut(&repository.source.name) {
+        if let Some(status) = statuses.get_mut(name) {
             status.record(at, &result);
         }
     }
+    refusals
 }
 
 fn log_result(repository: &GitRepository, result: &unet_git::Result<Outcome>, took: Duration) {
