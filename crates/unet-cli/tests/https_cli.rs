@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -188,31 +187,7 @@ fn a_server_certificate_is_trusted_through_its_ca_and_for_its_names_only() {
 
     // A login crosses the same checked connection.
     let login_home = tempfile::tempdir().unwrap();
-    let mut login = unet(
-        login_home.path(),
-        &[
-            "--server",
-            &by_name,
-            "--ca-file",
-            &ca,
-            "login",
-            "-u",
-            "admin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let password = server.admin_password.clone().unwrap();
-    login
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    succeeds(&login.wait_with_output().unwrap());
+    succeeds(&server.admin_login(login_home.path(), &["--server", &by_name, "--ca-file", &ca]));
     assert!(login_home.path().join("unet/token").is_file());
 
     // A CA file that holds no certificate is named, before anything is sent.

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -105,11 +105,26 @@ impl LiveServer {
     /// `config_home` as the CLI's XDG config directory, and returns the stored session token.
     /// `None` when the server runs without authentication.
     pub fn admin_token(&self, config_home: &Path) -> Option<String> {
-        let password = self.admin_password.as_ref()?;
+        self.admin_password.as_ref()?;
+        let out = self.admin_login(config_home, &["--server", &self.base]);
+        assert!(
+            out.status.success(),
+            "unet login: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = std::fs::read_to_string(config_home.join("unet").join("token")).unwrap();
+        Some(token.trim().to_string())
+    }
+
+    /// `unet ARGS login -u admin` with the bootstrap password on stdin.
+    pub fn admin_login(&self, config_home: &Path, args: &[&str]) -> Output {
+        let password = self.admin_password.as_deref().unwrap_or_default();
         let mut login = Command::new(env!("CARGO_BIN_EXE_unet"))
-            .args(["--server", &self.base, "login", "-u", "admin"])
+            .args(args)
+            .args(["login", "-u", "admin"])
             .env("XDG_CONFIG_HOME", config_home)
             .env_remove("UNET_TOKEN")
+            .env_remove("UNET_CA_FILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -121,14 +136,7 @@ impl LiveServer {
             .unwrap()
             .write_all(format!("{password}\n").as_bytes())
             .unwrap();
-        let out = login.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "unet login: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = std::fs::read_to_string(config_home.join("unet").join("token")).unwrap();
-        Some(token.trim().to_string())
+        login.wait_with_output().unwrap()
     }
 }
 
