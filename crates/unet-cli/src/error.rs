@@ -48,6 +48,16 @@ pub enum CliError {
     },
     #[error("cannot reach μNet server at {url}: {reason} — is unet-server running?")]
     Unreachable { url: String, reason: String },
+    /// The server's TLS certificate was refused; the message names it and says what to do.
+    #[error("cannot trust μNet server at {url}: {message}")]
+    Untrusted { url: String, message: String },
+    /// A token or password would cross plain http to another machine.
+    #[error(
+        "refusing to send {secret} to {url} over plain http: anyone on the network path could \
+         read and reuse it. Use the server's https:// address (unet-server serves TLS with \
+         tls.enabled), or pass --allow-insecure-http if this network is trusted"
+    )]
+    InsecureHttp { url: String, secret: &'static str },
     /// The server answered something the client cannot use (timeout, unexpected body).
     #[error("μNet server at {url}: {message}")]
     Http { url: String, message: String },

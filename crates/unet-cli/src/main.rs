@@ -14,7 +14,8 @@ use std::process::ExitCode;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::client::{Backend, Client, Local};
+use crate::client::{Backend, Client, Endpoint, Local};
+use crate::client_config::ServerOptions;
 use crate::commands::policies::PoliciesCommand;
 use crate::commands::{
     api_keys, block_on, changes, export, import, links, locations, nodes, policies, security, users,
@@ -41,9 +42,9 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// μNet server to work through (http://HOST:PORT) instead of a local database; the token
-    /// comes from UNET_TOKEN or ~/.config/unet/token. Default: `server` in
-    /// ~/.config/unet/config.toml.
+    /// μNet server to work through (https://HOST:PORT, or http:// on a trusted network)
+    /// instead of a local database; the token comes from UNET_TOKEN or ~/.config/unet/token.
+    /// Default: `server` in ~/.config/unet/config.toml.
     #[arg(
         long,
         global = true,
@@ -51,6 +52,17 @@ pub struct Cli {
         conflicts_with = "database_url"
     )]
     pub server: Option<String>,
+
+    /// PEM file of CA certificates trusted for the https server besides the system store (an
+    /// internal CA). Default: `ca_file` in ~/.config/unet/config.toml. A self-signed server
+    /// certificate is trusted by pinning it instead: `unet tls trust`.
+    #[arg(long, global = true, env = "UNET_CA_FILE", value_name = "PATH")]
+    pub ca_file: Option<std::path::PathBuf>,
+
+    /// Send the token or password over plain http:// to a server on another machine. Refused
+    /// by default: anyone on the network path could read and reuse them.
+    #[arg(long, global = true, env = "UNET_ALLOW_INSECURE_HTTP")]
+    pub allow_insecure_http: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -82,6 +94,9 @@ pub enum Command {
     /// Git repositories of policies and templates on the server: status, sync.
     #[command(subcommand)]
     Git(commands::git::GitCommand),
+    /// The server's TLS certificate: pin it (a self-signed one) or remove the pin.
+    #[command(subcommand)]
+    Tls(commands::tls::TlsCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate completions for.
@@ -118,24 +133,32 @@ fn main() -> ExitCode {
         .value_source("database_url")
         .is_some_and(|source| source != ValueSource::DefaultValue);
     let format = cli.output;
-    let server = cli.server.as_deref();
+    let server = ServerOptions {
+        server: cli.server,
+        ca_file: cli.ca_file,
+        allow_insecure_http: cli.allow_insecure_http,
+    };
     let database = cli.database_url.as_str();
     let result = match cli.command {
         Command::Config(cmd) => return commands::config::run(cmd, format),
-        Command::Policies(cmd) => match (cmd, server) {
+        Command::Policies(cmd) => match (cmd, server.named()) {
             (PoliciesCommand::Validate { path }, _) => policies::validate(&path, format),
-            (PoliciesCommand::List(_), Some(server)) => policies::remote_list(server, format),
-            (PoliciesCommand::List(args), None) => policies::list(&args.path, format),
-            (PoliciesCommand::Eval(args), _) => run_on(server, database, Work::Eval(args), format),
-            (PoliciesCommand::Results(args), _) => {
-                run_on(server, database, Work::Results(args), format)
+            (_, Err(e)) => Err(e),
+            (PoliciesCommand::List(_), Ok(Some(server))) => policies::remote_list(&server, format),
+            (PoliciesCommand::List(args), Ok(None)) => policies::list(&args.path, format),
+            (PoliciesCommand::Eval(args), Ok(server)) => {
+                run_on(server.as_ref(), database, Work::Eval(args), format)
+            }
+            (PoliciesCommand::Results(args), Ok(server)) => {
+                run_on(server.as_ref(), database, Work::Results(args), format)
             }
         },
-        Command::Users(cmd) => run_on(server, database, Work::Users(cmd), format),
-        Command::ApiKeys(cmd) => run_on(server, database, Work::ApiKeys(cmd), format),
-        Command::Security(cmd) => run_on(server, database, Work::Security(cmd), format),
-        Command::Login(args) => commands::login::run(args, server).map(|()| ExitCode::SUCCESS),
-        Command::Git(cmd) => commands::git::run(cmd, server, format),
+        Command::Users(cmd) => run_named(&server, database, Work::Users(cmd), format),
+        Command::ApiKeys(cmd) => run_named(&server, database, Work::ApiKeys(cmd), format),
+        Command::Security(cmd) => run_named(&server, database, Work::Security(cmd), format),
+        Command::Login(args) => commands::login::run(args, &server).map(|()| ExitCode::SUCCESS),
+        Command::Git(cmd) => commands::git::run(cmd, &server, format),
+        Command::Tls(cmd) => commands::tls::run(cmd, &server, format),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails: render first, then write like any
             // other output (a closed pipe ends the command quietly).
@@ -148,27 +171,28 @@ fn main() -> ExitCode {
                 .map(|()| ExitCode::SUCCESS)
         }
         Command::Inventory(command) => {
-            inventory_server(server, explicit_database).and_then(|server| {
-                run_on(
-                    server.as_deref(),
-                    database,
-                    Work::Inventory(command),
-                    format,
-                )
+            // A database named explicitly wins over the config file's server.
+            let server = if explicit_database {
+                server.named()
+            } else {
+                server.named_or_configured()
+            };
+            server.and_then(|server| {
+                run_on(server.as_ref(), database, Work::Inventory(command), format)
             })
         }
     };
     exit_code(result)
 }
 
-/// The server of `--server`/`UNET_SERVER`, else of the config file unless a database was named
-/// explicitly; `None` for the local database.
-fn inventory_server(server: Option<&str>, explicit_database: bool) -> Result<Option<String>> {
-    match server {
-        Some(server) => Ok(Some(server.to_string())),
-        None if explicit_database => Ok(None),
-        None => client_config::configured_server(),
-    }
+/// [`run_on`] the server named by `--server`/`UNET_SERVER`, else the database.
+fn run_named(
+    server: &ServerOptions,
+    database: &str,
+    work: Work,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    run_on(server.named()?.as_ref(), database, work, format)
 }
 
 /// A command that works on one side: the local database or a server.
@@ -201,7 +225,7 @@ impl Work {
 /// Runs `work` on the server when one is named, else on the database: one runtime, one
 /// connection, closed before exit.
 fn run_on(
-    server: Option<&str>,
+    server: Option<&Endpoint>,
     database: &str,
     work: Work,
     format: OutputFormat,

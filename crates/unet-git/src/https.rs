@@ -8,8 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use gix::protocol::transport::client::blocking_io::http;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use unet_trust::{Anchor, Trust, TrustError};
 
 use crate::error::{GitError, Result};
 
@@ -30,43 +29,19 @@ pub(crate) fn transport_options(ca_file: Option<&Path>) -> Result<http::Options>
 }
 
 fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    // Like curl, an unreadable entry of the system store is skipped, not fatal.
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    if let Some(file) = ca_file {
-        for cert in ca_certificates(file)? {
-            roots.add(cert).map_err(|e| GitError::Tls {
-                file: file.to_path_buf(),
-                message: format!("not a usable CA certificate: {e}"),
-            })?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| GitError::git("configuring TLS", e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    let trust = Trust::new(Anchor::Roots {
+        ca_file: ca_file.map(Path::to_path_buf),
+    })
+    .map_err(trust_error)?;
+    trust.client_config().map_err(trust_error)
 }
 
-/// The PEM certificates of `file`; at least one.
-fn ca_certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let unreadable = |message: String| GitError::Tls {
-        file: file.to_path_buf(),
-        message,
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-        .map_err(|e| unreadable(e.to_string()))?
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| unreadable(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(unreadable("no PEM certificate in the file".to_string()));
+fn trust_error(e: TrustError) -> GitError {
+    match e {
+        TrustError::CaFile { file, message } => GitError::Tls { file, message },
+        TrustError::Setup(message) => GitError::Git {
+            context: "configuring TLS".to_string(),
+            message,
+        },
     }
-    Ok(certs)
-}
-
-/// Whether `file` can serve as a repository's `ca_file`: readable, with PEM certificates.
-pub fn check_ca_file(file: &Path) -> Result<()> {
-    ca_certificates(file).map(|_| ())
 }

@@ -24,9 +24,9 @@ pub mod testing;
 
 pub use checkout::Limits;
 pub use error::{GitError, Result};
-pub use https::check_ca_file;
 pub use live::{Live, is_repository_folder, live};
 pub use source::{Credentials, HostKey, Source, Wanted};
 pub use ssh::ssh_file_problems;
 pub use status::{Status, SyncResult};
 pub use sync::{Outcome, Validator, sync};
+pub use unet_trust::check_ca_file;

@@ -3,8 +3,10 @@
 //! database through the store, and by [`Remote`], which speaks the HTTP API — so that every
 //! command is written once and behaves alike on either side. [`Backend`] is all of them.
 
+mod endpoint;
 mod entity;
 mod local;
+pub mod pins;
 mod remote;
 mod transport;
 
@@ -20,6 +22,7 @@ use unet_store::{ComplianceCounts, ImportOptions, PolicyOutcome, StoredResult};
 
 use crate::error::Result;
 
+pub use endpoint::Endpoint;
 pub use entity::{Entity, Write};
 pub use local::Local;
 pub use remote::Remote;
@@ -148,7 +151,7 @@ pub enum Client {
 impl Client {
     /// The server at `server` when one is named, else the database at `database_url`
     /// (opened when a command first needs it).
-    pub fn open(server: Option<&str>, database_url: &str) -> Result<Client> {
+    pub fn open(server: Option<&Endpoint>, database_url: &str) -> Result<Client> {
         match server {
             Some(server) => Ok(Client::Remote(Remote::connect(server)?)),
             None => Ok(Client::Local(Local::new(database_url))),

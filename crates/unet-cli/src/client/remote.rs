@@ -17,11 +17,13 @@ use unet_core::{
 };
 use unet_store::{ComplianceCounts, ImportOptions, StoredResult};
 
+use unet_trust::Trust;
+
 use super::entity::Query;
 use super::transport::{Api, Reply};
 use super::{
-    Accounts, Changes, Compliance, Entity, Evaluate, Evaluation, EventQuery, Exchange, Inventory,
-    NewApiKey, ResultQuery, Write,
+    Accounts, Changes, Compliance, Endpoint, Entity, Evaluate, Evaluation, EventQuery, Exchange,
+    Inventory, NewApiKey, ResultQuery, Write,
 };
 use crate::error::{CliError, Result};
 
@@ -89,18 +91,33 @@ pub struct Login {
 
 impl Remote {
     /// The server at `server`, with the token of `UNET_TOKEN` or the token file.
-    pub fn connect(server: &str) -> Result<Remote> {
+    pub fn connect(server: &Endpoint) -> Result<Remote> {
         let token = crate::client_config::token()?;
         Ok(Remote {
             api: Api::new(server, token)?,
         })
     }
 
-    /// The server at `server`, without a token (for logging in).
-    pub fn anonymous(server: &str) -> Result<Remote> {
+    /// The server at `server`, without a token, for logging in: the password it will carry
+    /// gets the same protection as a token.
+    pub fn for_login(server: &Endpoint) -> Result<Remote> {
+        server.check_secret("the password")?;
         Ok(Remote {
             api: Api::new(server, None)?,
         })
+    }
+
+    /// The server at `server`, anonymous, with its certificate checked by `trust` (which may
+    /// accept any certificate: nothing secret is sent).
+    pub fn inspect(server: &Endpoint, trust: Trust) -> Result<Remote> {
+        Ok(Remote {
+            api: Api::with_trust(server, None, trust)?,
+        })
+    }
+
+    /// `GET /api/v1/health`: the server's health document.
+    pub async fn health(&self) -> Result<Value> {
+        self.get("api/v1/health", Query::default()).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str, query: Query) -> Result<T> {

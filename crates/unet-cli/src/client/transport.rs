@@ -1,5 +1,5 @@
-//! JSON over HTTP for [`super::Remote`]: bearer token, timeouts, body limits, and problem
-//! documents (`application/problem+json`) turned into [`CliError::Server`].
+//! JSON over HTTP(S) for [`super::Remote`]: TLS trust, bearer token, timeouts, body limits,
+//! and problem documents (`application/problem+json`) turned into [`CliError::Server`].
 
 use std::time::Duration;
 
@@ -8,7 +8,9 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+use unet_trust::Trust;
 
+use super::Endpoint;
 use crate::error::{CliError, Result};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,50 +32,50 @@ pub struct Reply<T> {
 }
 
 pub struct Api {
-    base: Url,
+    endpoint: Endpoint,
     token: Option<String>,
     client: reqwest::Client,
+    /// Checks the server's certificate and remembers why it refused one.
+    trust: Trust,
     /// The server's `max_body_bytes`, asked once when a body needs it; `None` when the server
     /// does not say (it then answers for itself).
     body_limit: OnceCell<Option<u64>>,
 }
 
 impl Api {
-    /// A client for the server at `server` (`http://host:port`, optionally with a path prefix),
-    /// sending `token` as `Authorization: Bearer` when given.
-    pub fn new(server: &str, token: Option<String>) -> Result<Api> {
-        let mut base = Url::parse(server.trim()).map_err(|e| {
-            CliError::Config(format!(
-                "server URL {server:?} is not valid ({e}); expected http://HOST:PORT"
-            ))
-        })?;
-        if base.scheme() != "http" {
-            return Err(CliError::Config(format!(
-                "server URL {server:?}: only http:// is supported by this build of unet \
-                 (put a TLS-terminating proxy in front, or reach the server over http on a trusted network)"
-            )));
+    /// A client for `endpoint`, sending `token` as `Authorization: Bearer` when given (refused
+    /// over plain http to another machine unless the operator allowed it).
+    pub fn new(endpoint: &Endpoint, token: Option<String>) -> Result<Api> {
+        if token.is_some() {
+            endpoint.check_secret("the API token")?;
         }
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
+        Api::with_trust(endpoint, token, endpoint.trust()?)
+    }
+
+    /// A client that checks the server's certificate with `trust`.
+    pub fn with_trust(endpoint: &Endpoint, token: Option<String>, trust: Trust) -> Result<Api> {
+        let setup = |e: String| CliError::Config(format!("cannot set up the HTTP client: {e}"));
+        let tls = trust.client_config().map_err(|e| setup(e.to_string()))?;
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("unet/", env!("CARGO_PKG_VERSION")))
+            .tls_backend_preconfigured(tls)
             .build()
-            .map_err(|e| CliError::Config(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| setup(e.to_string()))?;
         Ok(Api {
-            base,
+            endpoint: endpoint.clone(),
             token,
             client,
+            trust,
             body_limit: OnceCell::new(),
         })
     }
 
     /// `path` (such as `api/v1/nodes`) below the server URL.
     pub fn url(&self, path: &str) -> Result<Url> {
-        self.base
+        self.endpoint
+            .url()
             .join(path.trim_start_matches('/'))
             .map_err(|e| self.error(format!("invalid request path {path:?}: {e}")))
     }
@@ -224,7 +226,10 @@ impl Api {
     }
 
     fn transport(&self, e: reqwest::Error) -> CliError {
-        let url = self.base.as_str().trim_end_matches('/').to_string();
+        if let Some(seen) = self.trust.last_seen().filter(|s| s.refusal.is_some()) {
+            return self.endpoint.untrusted(&seen);
+        }
+        let url = self.endpoint.shown();
         if e.is_connect() {
             return CliError::Unreachable {
                 url,
@@ -239,7 +244,7 @@ impl Api {
 
     fn error(&self, message: String) -> CliError {
         CliError::Http {
-            url: self.base.as_str().trim_end_matches('/').to_string(),
+            url: self.endpoint.shown(),
             message,
         }
     }
@@ -325,17 +330,5 @@ mod tests {
         assert_eq!(e.to_string(), "not found");
         let e = problem(StatusCode::BAD_GATEWAY, b"<html>");
         assert_eq!(e.to_string(), "the server answered 502 Bad Gateway");
-    }
-
-    #[test]
-    fn server_urls_are_checked() {
-        assert!(Api::new("http://127.0.0.1:8080", None).is_ok());
-        let prefixed = Api::new("http://example.net/unet", None).unwrap();
-        assert_eq!(
-            prefixed.url("/api/v1/nodes").unwrap().as_str(),
-            "http://example.net/unet/api/v1/nodes"
-        );
-        assert!(Api::new("not a url", None).is_err());
-        assert!(Api::new("ftp://example.net", None).is_err());
     }
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::block_on;
 use crate::client::Remote;
+use crate::client_config::ServerOptions;
 use crate::error::Result;
 use crate::output::{OutputFormat, cell, print_rows, print_structured};
 
@@ -25,8 +26,8 @@ pub enum GitCommand {
     },
 }
 
-pub fn run(cmd: GitCommand, server: Option<&str>, format: OutputFormat) -> Result<ExitCode> {
-    let server = crate::client_config::require_server(server, "unet git")?;
+pub fn run(cmd: GitCommand, server: &ServerOptions, format: OutputFormat) -> Result<ExitCode> {
+    let server = server.required("unet git")?;
     let remote = Remote::connect(&server)?;
     block_on(async {
         let statuses = match &cmd {

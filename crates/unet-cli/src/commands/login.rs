@@ -5,6 +5,7 @@ use clap::Args;
 
 use super::{block_on, password_from_stdin};
 use crate::client::Remote;
+use crate::client_config::ServerOptions;
 use crate::error::{CliError, Result};
 use crate::output::note;
 
@@ -15,16 +16,15 @@ pub struct LoginArgs {
     username: String,
 }
 
-pub fn run(args: LoginArgs, server: Option<&str>) -> Result<()> {
-    let server = crate::client_config::require_server(server, "unet login")?;
+pub fn run(args: LoginArgs, server: &ServerOptions) -> Result<()> {
+    let server = server.required("unet login")?;
+    // Refused before the password is read when it could not be sent safely.
+    let remote = Remote::for_login(&server)?;
     let password = password_from_stdin("unet login")?;
     let path = crate::client_config::token_path().ok_or_else(|| {
         CliError::Config("no config directory: set XDG_CONFIG_HOME or HOME".into())
     })?;
-    let answer = block_on(async {
-        let remote = Remote::anonymous(&server)?;
-        remote.login(&args.username, &password).await
-    })?;
+    let answer = block_on(remote.login(&args.username, &password))?;
     let token = answer
         .token
         .ok_or_else(|| CliError::Config("the server's login answer has no token".into()))?;

@@ -13,6 +13,7 @@ pub mod login;
 pub mod nodes;
 pub mod policies;
 pub mod security;
+pub mod tls;
 pub mod users;
 
 use std::collections::HashSet;

@@ -13,7 +13,7 @@ use unet_compliance::{EvaluatedResult, LoadedPolicies};
 use unet_store::{ComplianceCounts, PolicyOutcome, StoredResult, parse_stored_outcome};
 
 use super::block_on;
-use crate::client::{Backend, Evaluate, Remote, ResultQuery};
+use crate::client::{Backend, Endpoint, Evaluate, Remote, ResultQuery};
 use crate::error::{CliError, Result};
 use crate::output::{OutputFormat, note, print_rows, print_structured, require_tabular};
 
@@ -131,7 +131,7 @@ pub fn list(path: &Path, format: OutputFormat) -> Result<ExitCode> {
 
 /// The rule listing of the server's policies directory (`GET /api/v1/policies`): with
 /// `--server`, `policies list` shows what the server evaluates, not a local folder.
-pub fn remote_list(server: &str, format: OutputFormat) -> Result<ExitCode> {
+pub fn remote_list(server: &Endpoint, format: OutputFormat) -> Result<ExitCode> {
     let remote = Remote::connect(server)?;
     require_tabular(format)?;
     let listing = block_on(remote.policy_listing())?;

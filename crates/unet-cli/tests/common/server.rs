@@ -2,13 +2,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub struct LiveServer {
     child: Child,
     pub base: String,
+    /// The HTTPS listener's base URL, when `tls.enabled`.
+    pub https: Option<String>,
     /// The bootstrap administrator's password, when the server requires authentication.
     pub admin_password: Option<String>,
     _dir: tempfile::TempDir,
@@ -29,10 +31,15 @@ impl LiveServer {
     /// Starts the server on `db_url` with `extra_config` (TOML lines) added to the minimal
     /// config, and waits for its listening line.
     pub fn start(db_url: &str, extra_config: &str) -> LiveServer {
+        LiveServer::start_on("127.0.0.1:0", db_url, extra_config)
+    }
+
+    /// [`LiveServer::start`] with HTTP on `listen`.
+    pub fn start_on(listen: &str, db_url: &str, extra_config: &str) -> LiveServer {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("unet.toml");
         let text = format!(
-            "server.listen = \"127.0.0.1:0\"\ndatabase.url = {db_url:?}\ndata.dir = {:?}\n{extra_config}\n",
+            "server.listen = {listen:?}\ndatabase.url = {db_url:?}\ndata.dir = {:?}\n{extra_config}\n",
             dir.path().join("data").display().to_string(),
         );
         std::fs::write(&config, text).unwrap();
@@ -57,18 +64,30 @@ impl LiveServer {
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut log = Vec::new();
+        let mut https = None;
         while Instant::now() < deadline {
             let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
                 continue;
             };
+            // HTTPS is logged first; the HTTP line marks the server ready.
+            if let Some(rest) = line.split("listening on https://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or("");
+                https = Some(format!("https://{addr}"));
+            }
             if let Some(rest) = line.split("listening on http://").nth(1) {
-                let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                let addr = rest.split_whitespace().next().unwrap_or("");
+                // A server on every address is dialled on loopback.
+                let addr = match addr.strip_prefix("0.0.0.0:") {
+                    Some(port) => format!("127.0.0.1:{port}"),
+                    None => addr.to_string(),
+                };
                 // Keep draining the log so the server never blocks on a full pipe.
                 std::thread::spawn(move || while rx.recv().is_ok() {});
                 let password_file = dir.path().join("data").join("initial-admin-password");
                 return LiveServer {
                     child,
                     base: format!("http://{addr}"),
+                    https,
                     admin_password: std::fs::read_to_string(password_file)
                         .ok()
                         .map(|p| p.trim().to_string()),
@@ -86,11 +105,26 @@ impl LiveServer {
     /// `config_home` as the CLI's XDG config directory, and returns the stored session token.
     /// `None` when the server runs without authentication.
     pub fn admin_token(&self, config_home: &Path) -> Option<String> {
-        let password = self.admin_password.as_ref()?;
+        self.admin_password.as_ref()?;
+        let out = self.admin_login(config_home, &["--server", &self.base]);
+        assert!(
+            out.status.success(),
+            "unet login: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = std::fs::read_to_string(config_home.join("unet").join("token")).unwrap();
+        Some(token.trim().to_string())
+    }
+
+    /// `unet ARGS login -u admin` with the bootstrap password on stdin.
+    pub fn admin_login(&self, config_home: &Path, args: &[&str]) -> Output {
+        let password = self.admin_password.as_deref().unwrap_or_default();
         let mut login = Command::new(env!("CARGO_BIN_EXE_unet"))
-            .args(["--server", &self.base, "login", "-u", "admin"])
+            .args(args)
+            .args(["login", "-u", "admin"])
             .env("XDG_CONFIG_HOME", config_home)
             .env_remove("UNET_TOKEN")
+            .env_remove("UNET_CA_FILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -102,14 +136,7 @@ impl LiveServer {
             .unwrap()
             .write_all(format!("{password}\n").as_bytes())
             .unwrap();
-        let out = login.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "unet login: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = std::fs::read_to_string(config_home.join("unet").join("token")).unwrap();
-        Some(token.trim().to_string())
+        login.wait_with_output().unwrap()
     }
 }
 
