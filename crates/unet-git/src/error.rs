@@ -15,6 +15,9 @@ pub enum GitError {
     /// `ca_file` cannot be read or holds no usable certificate.
     #[error("ca_file {}: {message}", file.display())]
     Tls { file: PathBuf, message: String },
+    /// The https server's certificate was refused; `message` names it and says what to do.
+    #[error("{url}: {message}")]
+    UntrustedCertificate { url: String, message: String },
     #[error("invalid repository URL {url:?}: {message}")]
     InvalidUrl { url: String, message: String },
     #[error("invalid {field} {value:?}: {message}")]

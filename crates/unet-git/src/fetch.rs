@@ -136,14 +136,22 @@ fn fetch(repo: &gix::Repository, source: &Source, refspecs: &[String]) -> Result
         .connect(Direction::Fetch)
         .map_err(|e| GitError::git(context("connecting"), e))?
         .with_credentials(|action| credentials(source, action));
+    let mut trust = None;
     if https {
-        let options = crate::https::transport_options(source.ca_file.as_deref())?;
+        let (options, checks) = crate::https::transport_options(source.ca_file.as_deref())?;
         connection = connection.with_transport_options(Box::new(options));
+        trust = Some(checks);
     }
     let interrupt = AtomicBool::new(false);
+    // The TLS handshake happens here; a refused certificate is told apart from the rest.
     let prepared = connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| GitError::git(context("listing references"), e))?;
+        .map_err(|e| {
+            trust
+                .as_ref()
+                .and_then(|t| crate::https::refusal(t, &shown))
+                .unwrap_or_else(|| GitError::git(context("listing references"), e))
+        })?;
     if prepared.ref_map().mappings.is_empty() {
         return Ok(false);
     }

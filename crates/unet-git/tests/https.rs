@@ -212,8 +212,15 @@ fn a_branch_syncs_over_https_trusting_the_repository_ca_file() {
     let err = sync(&untrusted, &root, Limits::default(), &accept_all).unwrap_err();
     let text = err.to_string();
     assert!(text.contains(&server.base), "{text}");
-    assert!(text.contains("invalid peer certificate"), "{text}");
-    assert!(matches!(err, GitError::Git { .. }), "{err:?}");
+    assert!(
+        text.contains("is not signed by a certificate authority this client trusts"),
+        "{text}"
+    );
+    assert!(text.contains("give the repository a ca_file"), "{text}");
+    assert!(
+        matches!(err, GitError::UntrustedCertificate { .. }),
+        "{err:?}"
+    );
 
     let source = server.source("rules.git", Some(&server.ca_file));
     let outcome = sync(&source, &root, Limits::default(), &accept_all).unwrap();
