@@ -36,3 +36,22 @@ impl CoreError {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// A file, socket or process operation that failed, with what was being done: the one shape
+/// the operations, TLS and server errors share, so each passes it on unchanged.
+#[derive(Debug, Error)]
+#[error("{context}: {source}")]
+pub struct IoFailure {
+    pub context: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl IoFailure {
+    pub fn new(context: impl Into<String>, source: std::io::Error) -> IoFailure {
+        IoFailure {
+            context: context.into(),
+            source,
+        }
+    }
+}

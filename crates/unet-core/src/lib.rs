@@ -19,7 +19,7 @@ mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
 pub use entity::{Given, New, Record, Validate};
-pub use error::{CoreError, Result};
+pub use error::{CoreError, IoFailure, Result};
 pub use import::{
     ImportBatch, ImportCounts, ImportDocument, ImportFailure, ImportOrigins, ImportReport,
     Inventory, Origin, OriginsMismatch, Sourced,

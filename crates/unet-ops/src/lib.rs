@@ -13,7 +13,7 @@ pub mod server_lock;
 pub mod snapshot;
 
 use thiserror::Error;
-use unet_core::Timestamp;
+use unet_core::{IoFailure, Timestamp};
 use unet_settings::{Config, DatabaseSection};
 use unet_store::{Store, StoreError, StoreOptions};
 
@@ -21,12 +21,8 @@ use unet_store::{Store, StoreError, StoreOptions};
 pub enum OpsError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoFailure),
     /// A snapshot name with no usable characters, or one leaving the snapshot folder.
     #[error("{0}")]
     InvalidSnapshotName(String),
@@ -39,10 +35,7 @@ pub enum OpsError {
 
 impl OpsError {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> OpsError {
-        OpsError::Io {
-            context: context.into(),
-            source,
-        }
+        OpsError::Io(IoFailure::new(context, source))
     }
 }
 

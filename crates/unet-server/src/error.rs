@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use thiserror::Error;
+use unet_core::IoFailure;
 use unet_store::StoreError;
 use utoipa::ToSchema;
 
@@ -27,12 +28,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("{0}")]
     Config(ConfigErrors),
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoFailure),
     /// The server cannot start (pending migrations, port in use, …); the message says what to do.
     #[error("{0}")]
     Startup(String),
@@ -67,10 +64,7 @@ impl Error {
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
-        Error::Io {
-            context: context.into(),
-            source,
-        }
+        Error::Io(IoFailure::new(context, source))
     }
 
     /// Whether the database failed (as opposed to refusing a request: not found, conflict, …).
@@ -90,7 +84,7 @@ impl Error {
                 errors,
             } => Problem::new(*status, *code, detail.clone()).with_errors(errors.clone()),
             Error::Store(e) => store_problem(e),
-            Error::Config(_) | Error::Io { .. } | Error::Startup(_) | Error::Internal(_) => {
+            Error::Config(_) | Error::Io(_) | Error::Startup(_) | Error::Internal(_) => {
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     ErrorCode::Internal,
@@ -106,7 +100,7 @@ impl From<unet_ops::OpsError> for Error {
         use unet_ops::OpsError;
         match e {
             OpsError::Store(e) => Error::Store(e),
-            OpsError::Io { context, source } => Error::Io { context, source },
+            OpsError::Io(e) => Error::Io(e),
             OpsError::InvalidSnapshotName(detail) => Error::request(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::InvalidSnapshotName,
@@ -129,7 +123,7 @@ impl From<unet_tls::TlsError> for Error {
                 ErrorCode::InvalidCertificate,
                 detail,
             ),
-            TlsError::Io { context, source } => Error::Io { context, source },
+            TlsError::Io(e) => Error::Io(e),
             TlsError::Failed(detail) => Error::Internal(detail),
             TlsError::Listen(detail) => Error::Startup(detail),
         }

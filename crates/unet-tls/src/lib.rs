@@ -19,7 +19,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use unet_core::Timestamp;
+use unet_core::{IoFailure, Timestamp};
 use utoipa::ToSchema;
 
 use unet_settings::{TlsSection, read_certificates, read_private_key};
@@ -29,12 +29,8 @@ pub enum TlsError {
     /// No usable certificate and key pair in the files.
     #[error("{0}")]
     Invalid(String),
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoFailure),
     /// A certificate could not be issued.
     #[error("{0}")]
     Failed(String),
@@ -45,7 +41,7 @@ pub enum TlsError {
 
 impl TlsError {
     fn io(context: String, source: std::io::Error) -> TlsError {
-        TlsError::Io { context, source }
+        TlsError::Io(IoFailure::new(context, source))
     }
 }
 
