@@ -90,6 +90,34 @@ fn the_repository_key_syncs_new_commits_and_bad_revisions_stay_out() {
     assert!(known_hosts.starts_with("[127.0.0.1]:"), "{known_hosts}");
 }
 
+/// The deploy-key procedure of docs/git.md: the host key read with `ssh-keyscan` (its
+/// `TYPE BASE64` part) is what `host_key` pins.
+#[test]
+fn the_host_key_read_with_ssh_keyscan_pins_the_host() {
+    let f = Fixture::new();
+    let first = commit(&f.work, &[("a.rules", "one")]);
+    let scan = std::process::Command::new("ssh-keyscan")
+        .args([
+            "-t",
+            "ed25519",
+            "-p",
+            &f.server.port().to_string(),
+            "127.0.0.1",
+        ])
+        .output()
+        .expect("ssh-keyscan (openssh-client)");
+    let line = String::from_utf8(scan.stdout).unwrap();
+    let key = line
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .and_then(|l| l.split_once(' '))
+        .map(|(_, key)| key.trim().to_string())
+        .unwrap_or_else(|| panic!("no key in the ssh-keyscan output: {line:?}"));
+    let mut source = f.source();
+    source.host_key = Some(HostKey::Pinned(key));
+    assert_eq!(f.sync(&source).unwrap().live().commit, first);
+}
+
 #[test]
 fn a_key_the_server_does_not_know_is_refused_with_what_to_do() {
     let f = Fixture::new();
