@@ -62,6 +62,8 @@ url = "$database_url"
 level = "warn"
 [data]
 dir = "$work/data"
+[templates]
+dir = "$root/templates"
 TOML
 # The listening line is logged at info; raise only the server's own target to info.
 UNET_LOGGING__LEVEL=info "$bin" --config "$work/unet.toml" 2> "$work/server.log" &

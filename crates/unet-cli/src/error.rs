@@ -64,6 +64,12 @@ pub enum CliError {
     /// Policy rules with errors (each already printed as `file:line:col: message`).
     #[error("{0}")]
     InvalidRules(String),
+    /// A node's templates do not render, or its configurations cannot be compared.
+    #[error(transparent)]
+    Intended(#[from] unet_compliance::IntendedError),
+    /// A templates folder that does not load (each problem went to stderr).
+    #[error("{0}")]
+    InvalidTemplates(String),
     /// The server URL, token or client configuration file is unusable.
     #[error("{0}")]
     Config(String),
@@ -107,6 +113,7 @@ impl From<ComplianceError> for CliError {
                 format!("cannot read policies at {}: {source}", path.display()),
             )),
             e @ ComplianceError::InvalidRules(_) => CliError::InvalidRules(e.to_string()),
+            ComplianceError::Intended(e) => CliError::Intended(e),
             e @ ComplianceError::Interrupted => CliError::Io(std::io::Error::new(
                 std::io::ErrorKind::Interrupted,
                 e.to_string(),
@@ -160,7 +167,8 @@ impl CliError {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self,
-            CliError::Store(StoreError::NotFound { .. }) | CliError::Server { status: 404, .. }
+            CliError::Store(StoreError::NotFound { .. } | StoreError::NoRunningConfig { .. })
+                | CliError::Server { status: 404, .. }
         )
     }
 }

@@ -77,9 +77,17 @@ pub enum Command {
     /// Parse, slice, diff and remediate device configurations (works offline).
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
+    /// Nodes' stored running configurations: push, list, show, diff two versions.
+    #[command(subcommand)]
+    Configs(commands::configs::ConfigsCommand),
     /// Policy rules: list, validate, evaluate against the inventory, stored results.
     #[command(subcommand, visible_alias = "policy")]
     Policies(commands::policies::PoliciesCommand),
+    /// Recorded verdicts: the fleet's policy and config compliance, or one node's.
+    Compliance(commands::compliance::ComplianceArgs),
+    /// Templates and intended configs: list, render a node, diff and remediate against its running config.
+    #[command(subcommand)]
+    Templates(commands::templates::TemplatesCommand),
     /// User accounts (local database or server): list, create, update, disable, delete.
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
@@ -153,6 +161,8 @@ fn main() -> ExitCode {
                 run_on(server.as_ref(), database, Work::Results(args), format)
             }
         },
+        Command::Templates(cmd) => run_named(&server, database, Work::Templates(cmd), format),
+        Command::Compliance(args) => run_named(&server, database, Work::Compliance(args), format),
         Command::Users(cmd) => run_named(&server, database, Work::Users(cmd), format),
         Command::ApiKeys(cmd) => run_named(&server, database, Work::ApiKeys(cmd), format),
         Command::Security(cmd) => run_named(&server, database, Work::Security(cmd), format),
@@ -170,19 +180,30 @@ fn main() -> ExitCode {
                 .map_err(CliError::Io)
                 .map(|()| ExitCode::SUCCESS)
         }
-        Command::Inventory(command) => {
-            // A database named explicitly wins over the config file's server.
-            let server = if explicit_database {
-                server.named()
-            } else {
-                server.named_or_configured()
-            };
-            server.and_then(|server| {
-                run_on(server.as_ref(), database, Work::Inventory(command), format)
-            })
+        Command::Inventory(command) => inventory_side(&server, explicit_database)
+            .and_then(|server| run_on(server.as_ref(), database, Work::Inventory(command), format)),
+        Command::Configs(command) => {
+            let diff = command.is_diff();
+            let result = inventory_side(&server, explicit_database).and_then(|server| {
+                run_on(server.as_ref(), database, Work::Configs(command), format)
+            });
+            if diff {
+                return commands::configs::diff_exit(result);
+            }
+            result
         }
     };
     exit_code(result)
+}
+
+/// The server inventory commands work through: `--server`/`UNET_SERVER`, else the config
+/// file's, unless a database was named explicitly (which then wins).
+fn inventory_side(server: &ServerOptions, explicit_database: bool) -> Result<Option<Endpoint>> {
+    if explicit_database {
+        server.named()
+    } else {
+        server.named_or_configured()
+    }
 }
 
 /// [`run_on`] the server named by `--server`/`UNET_SERVER`, else the database.
@@ -200,8 +221,11 @@ fn run_named(
 #[allow(clippy::large_enum_variant)]
 enum Work {
     Inventory(InventoryCommand),
+    Configs(commands::configs::ConfigsCommand),
     Eval(policies::EvalArgs),
     Results(policies::ResultsArgs),
+    Templates(commands::templates::TemplatesCommand),
+    Compliance(commands::compliance::ComplianceArgs),
     Users(users::UsersCommand),
     ApiKeys(api_keys::ApiKeysCommand),
     Security(security::SecurityCommand),
@@ -213,8 +237,8 @@ impl Work {
     /// for policies, the security service for the account commands.
     async fn open(&self, local: &Local) -> Result<()> {
         match self {
-            Work::Inventory(_) => Ok(()),
-            Work::Eval(_) | Work::Results(_) => local.store().await.map(drop),
+            Work::Inventory(_) | Work::Configs(_) | Work::Templates(_) => Ok(()),
+            Work::Eval(_) | Work::Results(_) | Work::Compliance(_) => local.store().await.map(drop),
             Work::Users(_) | Work::ApiKeys(_) | Work::Security(_) => {
                 local.security().await.map(drop)
             }
@@ -257,8 +281,11 @@ async fn run<B: Backend>(backend: &B, work: Work, format: OutputFormat) -> Resul
             InventoryCommand::Import(args) => import::run(backend, args, format).await,
             InventoryCommand::Export(args) => export::run(backend, args, format).await,
         },
+        Work::Configs(cmd) => return commands::configs::run(backend, cmd, format).await,
         Work::Eval(args) => return policies::eval(backend, args, format).await,
         Work::Results(args) => return policies::results(backend, args, format).await,
+        Work::Templates(cmd) => return commands::templates::run(backend, cmd, format).await,
+        Work::Compliance(args) => return commands::compliance::run(backend, args, format).await,
         Work::Users(cmd) => users::run(backend, cmd, format).await,
         Work::ApiKeys(cmd) => api_keys::run(backend, cmd, format).await,
         Work::Security(cmd) => security::run(backend, cmd, format).await,

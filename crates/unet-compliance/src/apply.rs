@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use unet_core::{ChangeContext, Node, NodeDraft, Uuid};
 use unet_policy::NodeEvaluation;
-use unet_store::Store;
+use unet_store::{AssignmentChange, Store};
 
 use crate::error::Result;
 use crate::run::EvaluationReport;
@@ -27,7 +27,7 @@ pub struct PolicyChange {
     pub error: Option<String>,
 }
 
-/// Templates `APPLY` rules assign to a node, and which of them were newly assigned.
+/// Templates `APPLY` rules assign to a node, and how applying changed its assignments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TemplateAssignment {
     pub node_id: Uuid,
@@ -36,6 +36,8 @@ pub struct TemplateAssignment {
     pub templates: Vec<String>,
     /// Assigned by this evaluation (empty unless applying).
     pub added: Vec<String>,
+    /// No longer assigned since this evaluation (empty unless applying).
+    pub removed: Vec<String>,
 }
 
 /// A node with its `SET` changes applied to `custom_data`, and where its changes start in
@@ -131,20 +133,29 @@ fn draft(n: Node, custom_data: Value) -> NodeDraft {
     }
 }
 
+/// Reports the nodes that `APPLY` rules assign templates to, and those whose assignments
+/// changed (a node whose last template went away has an empty `templates`).
 pub(crate) fn report_templates(
     report: &mut EvaluationReport,
     nodes: &[Node],
     assignments: Vec<(Uuid, Vec<String>)>,
-    added: Vec<(Uuid, Vec<String>)>,
+    changed: Vec<AssignmentChange>,
 ) {
-    let mut added: HashMap<Uuid, Vec<String>> = added.into_iter().collect();
+    let mut changed: HashMap<Uuid, AssignmentChange> =
+        changed.into_iter().map(|c| (c.node_id, c)).collect();
     let names: HashMap<Uuid, &str> = nodes.iter().map(|n| (n.id, n.name.as_str())).collect();
     for (node_id, templates) in assignments {
+        let change = changed.remove(&node_id);
+        if templates.is_empty() && change.is_none() {
+            continue;
+        }
+        let (added, removed) = change.map(|c| (c.added, c.removed)).unwrap_or_default();
         report.templates.push(TemplateAssignment {
             node_id,
             node: names.get(&node_id).copied().unwrap_or_default().to_owned(),
             templates,
-            added: added.remove(&node_id).unwrap_or_default(),
+            added,
+            removed,
         });
     }
 }

@@ -19,6 +19,8 @@ pub enum ComplianceError {
         .0.errors().count()
     )]
     InvalidRules(unet_policy::Diagnostics),
+    #[error(transparent)]
+    Intended(#[from] crate::intended::IntendedError),
     /// The runtime shut down while results were being written.
     #[error("the evaluation was interrupted before its results were recorded")]
     Interrupted,

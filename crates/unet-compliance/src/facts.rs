@@ -1,6 +1,6 @@
-//! What rules see of a page of nodes: each node as JSON, its location with `path` and
-//! `ancestors` (root first), no polled status yet and no running config (config storage does
-//! not exist yet). One statement per page fetches every location and ancestor involved.
+//! What rules and templates see of a page of nodes' locations: each location with `path` and
+//! `ancestors` (root first). One statement per page fetches every location and ancestor
+//! involved.
 
 use std::collections::HashMap;
 

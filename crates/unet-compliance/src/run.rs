@@ -2,12 +2,15 @@
 //! background, overlapping the next page), counts per rule and node, `SET` and `APPLY`
 //! applied only when asked.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use unet_core::{ChangeContext, ChangeSource, Node, NodeFilter, PageRequest, Timestamp, Uuid};
 use unet_policy::{NodeEvaluation, NodeFacts, Outcome, RuleResult};
 use unet_store::{
-    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RuleResultRecord, Store,
+    ComplianceCounts, ConfigCheckRecord, ConfigState, NodeCompliance, NodeRuleResults,
+    PolicyOutcome, RuleResultRecord, SliceVerdict, Store,
 };
 
 use crate::apply::{PolicyChange, TemplateAssignment, apply_changes, proposed, report_templates};
@@ -124,6 +127,21 @@ pub async fn evaluate(
             }
         };
         let locations = PageLocations::fetch(store, &nodes).await?;
+        let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
+        // What the rules read of the nodes' configurations, and only that.
+        let running = match policies.set.reads_running_config() {
+            true => store.latest_running_configs(&ids).await?,
+            false => Default::default(),
+        };
+        let checks: HashMap<Uuid, Value> = match policies.set.reads_config_check() {
+            true => store
+                .config_checks(&ids)
+                .await?
+                .into_iter()
+                .map(|(id, check)| (id, config_facts(&check)))
+                .collect(),
+            false => HashMap::new(),
+        };
         let mut recorded = Vec::with_capacity(if opts.record { nodes.len() } else { 0 });
         let mut assignments = Vec::new();
         let mut to_update = Vec::new();
@@ -131,6 +149,8 @@ pub async fn evaluate(
             let json = to_json(node);
             let facts = NodeFacts {
                 location: locations.get(node.location_id),
+                running_config: running.get(&node.id).map(|r| r.content.as_str()),
+                config_check: checks.get(&node.id),
                 ..NodeFacts::new(&json)
             };
             let evaluation = policies.set.evaluate(&facts);
@@ -147,14 +167,13 @@ pub async fn evaluate(
                     results: evaluation.results.iter().map(record).collect(),
                 });
             }
-            if !evaluation.templates.is_empty() {
-                let templates: Vec<String> = evaluation
-                    .templates
-                    .iter()
-                    .map(|t| (*t).to_owned())
-                    .collect();
-                assignments.push((node.id, templates));
-            }
+            // Every evaluated node is listed, so that applying clears what no longer applies.
+            let templates: Vec<String> = evaluation
+                .templates
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect();
+            assignments.push((node.id, templates));
             if !evaluation.changes.is_empty() {
                 to_update.push(proposed(node, &evaluation, &mut report.changes));
             }
@@ -162,11 +181,11 @@ pub async fn evaluate(
         if let Some(recorder) = &mut recorder {
             recorder.record(recorded).await?;
         }
-        let added = match &opts.apply {
-            Some(_) => store.assign_templates(&assignments).await?,
+        let changed = match &opts.apply {
+            Some(_) => store.replace_template_assignments(&assignments).await?,
             None => Vec::new(),
         };
-        report_templates(&mut report, &nodes, assignments, added);
+        report_templates(&mut report, &nodes, assignments, changed);
         if let Some(ctx) = &opts.apply {
             let ctx = ChangeContext {
                 source: ChangeSource::Policy,
@@ -186,6 +205,31 @@ pub async fn evaluate(
     }
     (report.rules, report.worst_nodes) = tally.finish();
     Ok(report)
+}
+
+/// A recorded config check as rules read it (`config.compliant`, …): `compliant` is null
+/// when there was nothing to compare or the comparison failed.
+fn config_facts(check: &ConfigCheckRecord) -> Value {
+    let compliant = match check.state {
+        ConfigState::Compliant => Some(true),
+        ConfigState::NonCompliant => Some(false),
+        ConfigState::NoRunningConfig | ConfigState::Error => None,
+    };
+    let noncompliant: Vec<&str> = check
+        .slices
+        .iter()
+        .filter(|s| s.verdict != SliceVerdict::Compliant)
+        .map(|s| s.template.as_str())
+        .collect();
+    serde_json::json!({
+        "compliant": compliant,
+        "state": check.state.as_str(),
+        "missing": check.missing,
+        "extra": check.extra,
+        "noncompliant_templates": noncompliant,
+        "checked_at": check.checked_at,
+        "running_version": check.running_version,
+    })
 }
 
 /// Keeps the results `collect` asks for.

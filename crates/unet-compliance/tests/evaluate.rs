@@ -160,8 +160,34 @@ async fn fleet_evaluation_sees_locations_records_results_and_only_applies_when_a
             .await
             .unwrap();
         assert!(again.changes.is_empty());
-        assert!(again.templates.iter().all(|t| t.added.is_empty()));
+        assert!(
+            again
+                .templates
+                .iter()
+                .all(|t| t.added.is_empty() && t.removed.is_empty())
+        );
         assert_eq!(store.node_templates(sw0.id).await.unwrap().len(), 2);
+
+        // A template whose rule no longer applies is unassigned on the next evaluation; a node
+        // left with none is reported with an empty list.
+        let fewer = LoadedPolicies::from_sources(&[(
+            "inline.rules".into(),
+            r#"WHEN node.name == "sw0" THEN APPLY "cisco-ios/access-ports.j2""#.into(),
+        )]);
+        let moved = evaluate(&store, &fewer, &apply, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            store.node_templates(sw0.id).await.unwrap(),
+            ["cisco-ios/access-ports.j2"]
+        );
+        let sw1 = store.resolve_node("sw1").await.unwrap();
+        assert!(store.node_templates(sw1.id).await.unwrap().is_empty());
+        let report_sw1 = moved.templates.iter().find(|t| t.node == "sw1").unwrap();
+        assert!(report_sw1.templates.is_empty());
+        assert_eq!(report_sw1.removed.len(), 2);
+        let report_sw0 = moved.templates.iter().find(|t| t.node == "sw0").unwrap();
+        assert_eq!(report_sw0.removed, ["cisco-ios/base.j2"]);
 
         // One node, failures only, not recorded.
         let one = EvaluateOptions {

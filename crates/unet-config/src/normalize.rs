@@ -62,6 +62,13 @@ pub fn interface_key(rules: &Rules, text: &str) -> Option<String> {
     Some(buf)
 }
 
+/// `name` with its interface type spelled as `platform` prints it (`Gi1/0/3` →
+/// `GigabitEthernet1/0/3` on IOS, `et1` → `Ethernet1` on EOS); other text unchanged.
+pub fn canonical_interface(platform: crate::Platform, name: &str) -> String {
+    let name = collapse_whitespace(name);
+    interface_key(crate::drivers::rules(platform), &name).unwrap_or_else(|| name.into_owned())
+}
+
 /// Words shaped like interface names, `Gi1/0/3.100`: ASCII letters (and `-`), then a digit,
 /// then letters, digits, `/`, `.` or `:`. Yields (start, end of letters, end). One byte scan,
 /// no allocation: this runs on every line.
@@ -109,6 +116,25 @@ mod tests {
             std::borrow::Cow::Borrowed(_)
         ));
         assert_eq!(collapse_whitespace("a\tb"), "a b");
+    }
+
+    #[test]
+    fn one_interface_name_is_spelled_as_the_platform_prints_it() {
+        assert_eq!(
+            canonical_interface(Platform::CiscoIos, "gi1/0/3"),
+            "GigabitEthernet1/0/3"
+        );
+        assert_eq!(canonical_interface(Platform::AristaEos, "et1"), "Ethernet1");
+        assert_eq!(
+            canonical_interface(Platform::CiscoIosxr, " BE10 "),
+            "Bundle-Ether10"
+        );
+        // Junos names have no abbreviations; unknown words stay as written.
+        assert_eq!(
+            canonical_interface(Platform::JuniperJunos, "xe-0/0/1"),
+            "xe-0/0/1"
+        );
+        assert_eq!(canonical_interface(Platform::CiscoIos, "uplink"), "uplink");
     }
 
     #[test]

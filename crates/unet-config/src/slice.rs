@@ -1,6 +1,8 @@
 //! Slicing: the part of a config matched by a template-match expression (one anchored regex
 //! per depth separated by `||`, `*` for any line) or by a line prefix.
 
+use std::collections::HashSet;
+
 use regex::{Regex, RegexBuilder};
 
 use crate::error::ConfigError;
@@ -19,6 +21,8 @@ enum Level {
     Any,
     Pattern(Regex),
     Prefix(String),
+    /// Exactly these lines (text or normalised key).
+    Lines(HashSet<String>),
 }
 
 impl Level {
@@ -27,6 +31,7 @@ impl Level {
             Level::Any => true,
             Level::Pattern(re) => re.is_match(text),
             Level::Prefix(prefix) => text.starts_with(prefix.as_str()),
+            Level::Lines(lines) => lines.contains(text),
         }
     }
 }
@@ -61,6 +66,20 @@ impl SliceExpr {
         let prefix = crate::normalize::collapse_whitespace(prefix).into_owned();
         SliceExpr {
             levels: vec![Level::Prefix(prefix)],
+        }
+    }
+
+    /// The top-level sections of `tree`, each with everything under it: what a template without
+    /// a `template-match` header owns.
+    pub fn sections_of(tree: &ConfigTree) -> SliceExpr {
+        let lines = tree
+            .node(ROOT)
+            .children
+            .iter()
+            .map(|&id| tree.key(id).to_string())
+            .collect();
+        SliceExpr {
+            levels: vec![Level::Lines(lines)],
         }
     }
 
@@ -110,7 +129,7 @@ impl SliceExpr {
     }
 }
 
-fn copy(tree: &ConfigTree, id: NodeId, out: &mut ConfigTree, into: NodeId) {
+pub(crate) fn copy(tree: &ConfigTree, id: NodeId, out: &mut ConfigTree, into: NodeId) {
     let node = tree.node(id);
     let copied = out.add_child(into, tree.text(id), Some(tree.key(id)), node.line);
     for &child in &node.children {
@@ -147,6 +166,20 @@ mod tests {
         assert_eq!(
             routers.render(),
             "router ospf 1\n network 10.0.0.0 0.0.0.255 area 0\n"
+        );
+    }
+
+    #[test]
+    fn sections_of_a_tree_select_the_same_top_level_lines() {
+        let tree = parse(Platform::CiscoIos, CONFIG).unwrap();
+        let owned = parse(
+            Platform::CiscoIos,
+            "interface GigabitEthernet1/0/1\n description new\nhostname other\n",
+        )
+        .unwrap();
+        assert_eq!(
+            SliceExpr::sections_of(&owned).apply(&tree).render(),
+            "interface Gi1/0/1\n description a\n ip address 10.0.0.1 255.255.255.0\n"
         );
     }
 

@@ -268,6 +268,14 @@ impl ConfigTree {
         id
     }
 
+    /// Adds every line of `other` (same platform) to this tree; equal lines in unordered
+    /// sections merge, as when a device reads both configs one after the other.
+    pub fn merge(&mut self, other: &ConfigTree) {
+        for &child in &other.node(ROOT).children {
+            crate::slice::copy(other, child, self, ROOT);
+        }
+    }
+
     /// Add a line given as text under `parent` (whitespace collapsed, key computed).
     /// Fails when the new line would nest deeper than [`MAX_DEPTH`].
     pub fn push_line(

@@ -13,6 +13,7 @@ mod names;
 mod node;
 mod platform;
 mod query;
+mod running_config;
 mod schema;
 mod text_enum;
 mod timestamp;
@@ -34,6 +35,9 @@ pub use names::{
 pub use node::{NewNode, Node, NodeDraft, NodeStatus, fqdn};
 pub use platform::Platform;
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
+pub use running_config::{
+    ConfigSource, Pushed, RunningConfig, RunningConfigInfo, config_text, line_count,
+};
 pub use timestamp::Timestamp;
 pub use uuid::Uuid;
 

@@ -12,7 +12,7 @@ use crate::names::{
     LOCATION_NAME_PATTERN, MAX_DOMAIN, MAX_SLUG, OPTIONAL_SLUG_INPUT_PATTERN, SLUG_INPUT_PATTERN,
     SLUG_PATTERN,
 };
-use crate::{NodeStatus, Platform};
+use crate::{ConfigSource, NodeStatus, Platform};
 
 fn schema(value: Value) -> Schema {
     // The literals below are valid JSON Schema; the server's OpenAPI tests read them back.
@@ -85,4 +85,4 @@ macro_rules! enum_schema {
         impl utoipa::ToSchema for $ty {}
     )+};
 }
-enum_schema!(NodeStatus, Platform);
+enum_schema!(NodeStatus, Platform, ConfigSource);

@@ -18,6 +18,10 @@ pub struct NodeFacts<'a> {
     pub status: Option<&'a Value>,
     /// The stored running configuration, if any (`config.running`).
     pub running_config: Option<&'a str>,
+    /// The node's recorded config check as JSON (`config.compliant`, `config.state`,
+    /// `config.missing`, `config.extra`, `config.noncompliant_templates`, `config.checked_at`,
+    /// `config.running_version`); `None` until the node has been checked.
+    pub config_check: Option<&'a Value>,
 }
 
 impl<'a> NodeFacts<'a> {
@@ -27,6 +31,7 @@ impl<'a> NodeFacts<'a> {
             location: None,
             status: None,
             running_config: None,
+            config_check: None,
         }
     }
 }
@@ -61,6 +66,16 @@ fn holds(cond: &Cond, slots: &[Val<'_>]) -> bool {
 }
 
 impl PolicySet {
+    /// Whether a rule reads `config.running`: callers fetch running configurations only then.
+    pub fn reads_running_config(&self) -> bool {
+        self.facts.reads_running_config()
+    }
+
+    /// Whether a rule reads the node's config check (`config.compliant` and the like).
+    pub fn reads_config_check(&self) -> bool {
+        self.facts.reads_config_check()
+    }
+
     /// Evaluates every rule against one node.
     pub fn evaluate<'s>(&'s self, facts: &NodeFacts<'_>) -> NodeEvaluation<'s> {
         let slots = self.facts.gather(facts);

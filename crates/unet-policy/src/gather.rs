@@ -69,6 +69,7 @@ pub(crate) struct FactTree {
     node: Branch,
     location: Branch,
     status: Branch,
+    config_check: Branch,
     running_config: Option<usize>,
     slots: usize,
 }
@@ -82,7 +83,16 @@ impl FactTree {
             Root::Location => self.location.insert(&fact.path, slot),
             Root::Status => self.status.insert(&fact.path, slot),
             Root::RunningConfig => self.running_config = Some(slot),
+            Root::ConfigCheck => self.config_check.insert(&fact.path, slot),
         }
+    }
+
+    pub fn reads_running_config(&self) -> bool {
+        self.running_config.is_some()
+    }
+
+    pub fn reads_config_check(&self) -> bool {
+        self.config_check.slot.is_some() || !self.config_check.children.is_empty()
     }
 
     /// The value of every slot for one node (null where absent).
@@ -94,6 +104,9 @@ impl FactTree {
         }
         if let Some(status) = facts.status {
             self.status.fill(status, &mut out);
+        }
+        if let Some(check) = facts.config_check {
+            self.config_check.fill(check, &mut out);
         }
         if let (Some(slot), Some(config)) = (self.running_config, facts.running_config)
             && let Some(target) = out.get_mut(slot)

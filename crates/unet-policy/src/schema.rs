@@ -18,7 +18,20 @@ pub(crate) enum Root {
     Location,
     Status,
     RunningConfig,
+    /// The node's recorded config check (`config.compliant`, `config.state`, …).
+    ConfigCheck,
 }
+
+/// What rules can read of a node's config check besides `config.running`.
+pub const CONFIG_FACTS: &[&str] = &[
+    "compliant",
+    "state",
+    "missing",
+    "extra",
+    "noncompliant_templates",
+    "checked_at",
+    "running_version",
+];
 
 /// Where a field reference reads from, once resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -97,6 +110,9 @@ pub(crate) fn resolve(segments: &[String]) -> Resolution {
         "config" if matches!(rest, [field] if field == "running") => {
             Resolution::Known(fact(Root::RunningConfig, &[]))
         }
+        "config" if matches!(rest, [field] if CONFIG_FACTS.contains(&field.as_str())) => {
+            Resolution::Known(fact(Root::ConfigCheck, rest))
+        }
         _ => Resolution::Unknown {
             fact: None,
             suggestion: suggest(segments),
@@ -127,6 +143,7 @@ fn suggest(segments: &[String]) -> Option<String> {
                 .chain(LOCATION_FACTS)
                 .map(|f| format!("location.{f}")),
         )
+        .chain(CONFIG_FACTS.iter().map(|f| format!("config.{f}")))
         .chain(["config.running".to_owned(), "custom_data".to_owned()]);
     let limit = (written.chars().count() / 4).max(2);
     candidates

@@ -184,3 +184,46 @@ fn config_rules_check_the_running_config() {
     assert_eq!(outcomes(good), [Some(Outcome::Pass); 3]);
     assert_eq!(outcomes(bad), [Some(Outcome::Fail); 3]);
 }
+
+#[test]
+fn rules_read_the_recorded_config_check() {
+    let text = r#"
+RULE "core-config-compliant":
+WHEN node.role == "core" THEN ASSERT config.compliant IS true
+RULE "ntp-template-applied":
+WHEN config.state IS NOT NULL THEN ASSERT NOT config.noncompliant_templates CONTAINS "common/management.j2"
+"#;
+    let (set, diagnostics) =
+        PolicySet::load([("config.rules", text)]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    assert!(set.reads_config_check() && !set.reads_running_config());
+    let node = json!({"name": "core1", "role": "core"});
+    let outcomes = |check: Option<&serde_json::Value>| {
+        let evaluation = set.evaluate(&NodeFacts {
+            config_check: check,
+            ..NodeFacts::new(&node)
+        });
+        evaluation
+            .results
+            .iter()
+            .map(|r| r.outcome)
+            .collect::<Vec<_>>()
+    };
+    let compliant = json!({"compliant": true, "state": "compliant", "noncompliant_templates": []});
+    let drifted = json!({"compliant": false, "state": "non_compliant",
+        "noncompliant_templates": ["common/management.j2"]});
+    assert_eq!(outcomes(Some(&compliant)), [Outcome::Pass, Outcome::Pass]);
+    assert_eq!(outcomes(Some(&drifted)), [Outcome::Fail, Outcome::Fail]);
+    // Never checked: the core rule fails (null is not true), the other does not apply.
+    assert_eq!(outcomes(None), [Outcome::Fail, Outcome::NotApplicable]);
+
+    let typo = PolicySet::load([(
+        "typo.rules",
+        "WHEN config.complaint == true THEN ASSERT node.name IS NOT NULL",
+    )]);
+    let message = match typo {
+        Ok((_, d)) => d.to_string(),
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("config.compliant"), "{message}");
+}

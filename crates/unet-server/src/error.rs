@@ -132,7 +132,9 @@ impl From<unet_tls::TlsError> for Error {
 
 fn store_problem(e: &StoreError) -> Problem {
     let (status, code) = match e {
-        StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        StoreError::NotFound { .. } | StoreError::NoRunningConfig { .. } => {
+            (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+        }
         StoreError::Invalid(_) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::ValidationFailed,

@@ -40,6 +40,9 @@ error_codes! {
     InvalidHeader => "invalid_header",
     /// 400: the body could not be read.
     UnreadableBody => "unreadable_body",
+    /// 400: a running-configuration version in the path that is neither a number from 1 nor
+    /// `latest`.
+    InvalidConfigVersion => "invalid_config_version",
     /// 401: no credentials, or a token or API key that is unknown, expired or revoked.
     Unauthenticated => "unauthenticated",
     /// 401: a login with a wrong user name or password (or a disabled account).
@@ -70,11 +73,17 @@ error_codes! {
     SnapshotExists => "snapshot_exists",
     /// 409: certificate rotation asked for while HTTPS is off.
     TlsDisabled => "tls_disabled",
+    /// 409: a config diff for a node without a stored running configuration.
+    NoRunningConfig => "no_running_config",
+    /// 409: a config diff for a node without templates assigned (nothing is intended).
+    NoTemplatesAssigned => "no_templates_assigned",
     /// 412: `If-Match` (or body `revision`) does not name the stored revision.
     StaleRevision => "stale_revision",
     /// 413: the body exceeds `server.max_body_bytes`.
     PayloadTooLarge => "payload_too_large",
-    /// 415: a body without a JSON content type.
+    /// 413: a running configuration larger than `configs.max_bytes`.
+    ConfigTooLarge => "config_too_large",
+    /// 415: a body without a JSON content type (a running configuration: without `text/plain`).
     UnsupportedMediaType => "unsupported_media_type",
     /// 422: the body has a field the record does not have.
     UnknownField => "unknown_field",
@@ -88,8 +97,17 @@ error_codes! {
     InvalidSnapshotName => "invalid_snapshot_name",
     /// 422: certificate files that do not hold a usable certificate and key.
     InvalidCertificate => "invalid_certificate",
+    /// 422: a running configuration that is not UTF-8 text, holds a NUL byte or is blank.
+    InvalidConfigText => "invalid_config_text",
     /// 422: policy rules that do not compile.
     InvalidRules => "invalid_rules",
+    /// 422: a node's templates do not render (a missing variable, an assigned template that
+    /// is not in the folder, a runaway loop).
+    RenderFailed => "render_failed",
+    /// 422: a config comparison asked for a node whose platform is `generic`.
+    NoConfigPlatform => "no_config_platform",
+    /// 422: a rendered or running configuration does not parse for the node's platform.
+    ConfigUnparsable => "config_unparsable",
     /// 429: too many failed logins or webhook signatures from this source.
     RateLimited => "rate_limited",
     /// Any other 4xx or 5xx produced below the handlers.
@@ -106,6 +124,8 @@ error_codes! {
     DatabaseBusy => "database_busy",
     /// 503: a policy evaluation stopped because the server shuts down.
     EvaluationInterrupted => "evaluation_interrupted",
+    /// 503: no templates revision loads (the folder is missing or has never compiled).
+    TemplatesUnavailable => "templates_unavailable",
 }
 
 impl fmt::Display for ErrorCode {

@@ -195,7 +195,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
-fn path_rejection(e: PathRejection) -> Error {
+pub(crate) fn path_rejection(e: PathRejection) -> Error {
     Error::Request {
         status: StatusCode::BAD_REQUEST,
         code: ErrorCode::InvalidUuid,

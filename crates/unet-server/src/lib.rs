@@ -19,6 +19,7 @@ mod routes;
 pub mod security_setup;
 pub mod serve;
 mod state;
+pub mod templates;
 
 /// Backup, restore, migration and snapshots, done by the `unet-ops` crate.
 pub use unet_ops::{backup, migrate};

@@ -12,7 +12,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{Notify, watch};
-use unet_compliance::{ComplianceError, EvaluateOptions, LoadedPolicies, evaluate};
+use unet_compliance::{ComplianceError, EvaluateOptions, IntendedError, LoadedPolicies, evaluate};
 use unet_core::Timestamp;
 use unet_policy::{Diagnostic, Diagnostics, Severity};
 use unet_store::Store;
@@ -20,6 +20,7 @@ use unet_store::Store;
 use crate::config::PoliciesSection;
 use crate::error::{Error, ErrorCode, FieldError};
 use crate::metrics::Metrics;
+use crate::templates::TemplateEngine;
 
 /// Route prefixes whose successful writes change what policies see.
 const INVENTORY_PATHS: &[&str] = &[
@@ -219,6 +220,7 @@ impl From<ComplianceError> for Error {
                 &diagnostics,
                 |d| format!("{}:{}:{}", d.file, d.line, d.column),
             ),
+            ComplianceError::Intended(e) => e.into(),
             // Only while the server shuts down.
             ComplianceError::Interrupted => Error::request(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -226,6 +228,20 @@ impl From<ComplianceError> for Error {
                 ComplianceError::Interrupted.to_string(),
             ),
         }
+    }
+}
+
+/// A node whose intended configuration cannot be rendered or compared (422).
+impl From<IntendedError> for Error {
+    fn from(e: IntendedError) -> Error {
+        let code = match &e {
+            IntendedError::MissingTemplate { .. } | IntendedError::Render { .. } => {
+                ErrorCode::RenderFailed
+            }
+            IntendedError::NoPlatform { .. } => ErrorCode::NoConfigPlatform,
+            IntendedError::Check { .. } => ErrorCode::ConfigUnparsable,
+        };
+        Error::request(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }
 }
 
@@ -256,6 +272,7 @@ pub(crate) fn invalid_rules(
 /// has ended, and uses no connection, when the caller closes the pool.
 pub async fn run_background(
     engine: Arc<PolicyEngine>,
+    templates: Arc<TemplateEngine>,
     store: Store,
     metrics: Arc<Metrics>,
     settings: PoliciesSection,
@@ -282,6 +299,17 @@ pub async fn run_background(
             _ = stop.wait_for(|s| *s) => return,
             () = tick => {}
             () = changed => {}
+        }
+        // Configurations first: rules read the recorded checks (`config.compliant`).
+        let checked = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            checked = templates.check(&store, None) => checked,
+        };
+        if let Err(e) = checked {
+            if e.is_database_failure() {
+                metrics.database_error();
+            }
+            tracing::error!(target: "unet::templates", event = "config_compliance", error = %e, "config compliance check failed");
         }
         let result = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,

@@ -63,6 +63,7 @@ pub async fn serve(
     let limits = Limits {
         max_body_bytes: config.server.max_body_bytes,
         request_timeout: config.server.request_timeout,
+        configs: config.configs,
     };
     let state = crate::security_setup::state(&config, store.clone(), limits).await?;
     state
@@ -86,6 +87,7 @@ pub async fn serve(
     let mut background = tokio::task::JoinSet::new();
     background.spawn(crate::policies::run_background(
         state.policies().clone(),
+        state.templates().clone(),
         state.store().clone(),
         state.operations().metrics().clone(),
         config.policies.clone(),

@@ -4,23 +4,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use unet_auth::Security;
+use unet_settings::ConfigsSection;
 use unet_store::Store;
 
 use crate::auth::{Anonymous, Authenticator, Guard, TokenAuthenticator};
 use crate::git_sync::{GitSync, Syncer};
 use crate::operations::Operations;
 use crate::policies::PolicyEngine;
+use crate::templates::TemplateEngine;
 
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
-/// Request limits the HTTP layer enforces (`[server]` section).
+/// Request limits the HTTP layer enforces (`[server]` section), and `[configs]`: the size
+/// limit of a running-configuration upload and the retention its push applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    pub configs: ConfigsSection,
 }
 
 impl Default for Limits {
@@ -28,6 +32,7 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            configs: ConfigsSection::default(),
         }
     }
 }
@@ -40,6 +45,7 @@ struct Inner {
     started: Instant,
     operations: Operations,
     policies: Arc<PolicyEngine>,
+    templates: Arc<TemplateEngine>,
     git: Arc<GitSync>,
 }
 
@@ -79,6 +85,7 @@ impl AppState {
                 started: Instant::now(),
                 operations: Operations::default(),
                 policies: Arc::default(),
+                templates: Arc::default(),
                 git: Arc::default(),
             }),
         }
@@ -107,6 +114,11 @@ impl AppState {
         &self.inner.policies
     }
 
+    /// The templates of `templates.dir` (or the templates repository), compiled.
+    pub fn templates(&self) -> &Arc<TemplateEngine> {
+        &self.inner.templates
+    }
+
     /// The `[git]` repositories and their sync status.
     pub fn git(&self) -> &GitSync {
         &self.inner.git
@@ -118,6 +130,7 @@ impl AppState {
         Syncer {
             git: self.inner.git.clone(),
             policies: self.inner.policies.clone(),
+            templates: self.inner.templates.clone(),
             security: self.inner.security.clone(),
         }
     }

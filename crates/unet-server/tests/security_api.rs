@@ -131,6 +131,8 @@ fn declared(path: &str, method: &str) -> Option<Role> {
         p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
         p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
         p if p.starts_with("/api/v1/resolve") => (Role::Viewer, Role::Operator),
+        // Running configurations: viewers read (masked), operators push.
+        p if p.starts_with("/api/v1/nodes/{id}/configs") => (Role::Viewer, Role::Operator),
         p if p.starts_with("/api/v1/locations")
             || p.starts_with("/api/v1/nodes")
             || p.starts_with("/api/v1/links")
@@ -143,6 +145,7 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             || p.starts_with("/api/v1/snapshots")
             || p.starts_with("/api/v1/policies")
             || p.starts_with("/api/v1/compliance")
+            || p.starts_with("/api/v1/templates")
             || p.starts_with("/api/v1/git/") =>
         {
             (Role::Viewer, Role::Operator)

@@ -4,10 +4,12 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
-use unet_core::{ChangeContext, ChangeSource, LinkDraft, LocationDraft, NodeDraft, NodeStatus};
+use unet_core::{
+    ChangeContext, ChangeSource, ConfigSource, LinkDraft, LocationDraft, NodeDraft, NodeStatus,
+};
 use unet_server::{AppState, Limits, app};
-use unet_store::Store;
 use unet_store::testing::TestDatabase;
+use unet_store::{Retention, Store};
 
 /// Statements run by one request.
 async fn statements(store: &Store, method: &str, uri: &str, body: Option<&str>) -> u64 {
@@ -90,6 +92,21 @@ async fn profile(n: usize) -> Vec<(String, u64)> {
     let db = TestDatabase::sqlite();
     let store = db.store().await;
     let (site, node, link) = seed(&store, n).await;
+    // As many stored running configurations for the first node.
+    let node_id = node.parse().unwrap();
+    for i in 0..n {
+        let text = format!("hostname sw-0000\n! change {i}\n");
+        store
+            .push_running_config(
+                node_id,
+                ConfigSource::Upload,
+                None,
+                &text,
+                &Retention::default(),
+            )
+            .await
+            .unwrap();
+    }
     let mut out = Vec::new();
     for (method, uri, body) in [
         ("GET", format!("/api/v1/nodes/{node}"), None),
@@ -110,6 +127,13 @@ async fn profile(n: usize) -> Vec<(String, u64)> {
         ("GET", format!("/api/v1/links/{link}"), None),
         ("GET", format!("/api/v1/nodes/{node}/history"), None),
         ("GET", "/api/v1/changes?limit=100".to_string(), None),
+        ("GET", format!("/api/v1/nodes/{node}/configs"), None),
+        ("GET", format!("/api/v1/nodes/{node}/configs/latest"), None),
+        (
+            "GET",
+            format!("/api/v1/nodes/{node}/configs/latest?masked=true"),
+            None,
+        ),
         (
             "PATCH",
             format!("/api/v1/nodes/{node}"),

@@ -32,6 +32,10 @@ pub fn check_environment(config: &Config) -> Vec<Problem> {
         "policies.dir",
         super::policies::readable_policies(&config.policies),
     );
+    check(
+        "templates.dir",
+        super::templates::readable_templates(&config.templates),
+    );
     if let Some(file) = &config.logging.file {
         check(
             "logging.file",

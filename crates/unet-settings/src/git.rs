@@ -70,6 +70,13 @@ impl GitSection {
             .iter()
             .find(|r| r.content == Content::Policies)
     }
+
+    /// The repository that holds templates, if one does (at most one may).
+    pub fn templates_repository(&self) -> Option<&GitRepository> {
+        self.repositories
+            .iter()
+            .find(|r| r.content == Content::Templates)
+    }
 }
 
 /// Takes `[[git.repositories]]` out of the document before the flat reader sees it.
@@ -114,12 +121,13 @@ pub(super) fn git_section(r: &mut Reader, repositories: Option<Value>) -> GitSec
                     &format!("{key}.name"),
                     format!("{:?} is used by another repository", repository.source.name),
                 );
-            } else if repository.content == Content::Policies
-                && out.iter().any(|o| o.content == Content::Policies)
-            {
+            } else if out.iter().any(|o| o.content == repository.content) {
                 r.problem(
                     &format!("{key}.content"),
-                    "only one repository may hold policies (the engine reads one folder)",
+                    format!(
+                        "only one repository may hold {} (the server reads one folder of them)",
+                        repository.content.as_str()
+                    ),
                 );
             } else {
                 out.push(repository);

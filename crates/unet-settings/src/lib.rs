@@ -4,9 +4,11 @@
 //! an operator the whole list at once.
 
 mod checks;
+mod configs;
 mod git;
 mod policies;
 mod reader;
+mod templates;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,10 +20,12 @@ use unet_store::DatabaseUrl;
 
 pub use checks::check_environment;
 pub use checks::{read_certificates, read_private_key};
+pub use configs::ConfigsSection;
 pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
+pub use templates::TemplatesSection;
 
 /// `url` with any password replaced by `***`, for logs and messages; a URL that does not
 /// parse is shown up to its last `@` only.
@@ -68,7 +72,9 @@ pub struct Config {
     pub auth: AuthSection,
     pub snapshots: SnapshotsSection,
     pub policies: PoliciesSection,
+    pub templates: TemplatesSection,
     pub git: GitSection,
+    pub configs: ConfigsSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -328,7 +334,9 @@ impl Config {
                     .unwrap_or(30),
             },
             policies: policies::policies_section(&mut r),
+            templates: templates::templates_section(&mut r),
             git: git::git_section(&mut r, git_repositories),
+            configs: configs::configs_section(&mut r),
             source,
         };
         Ok((config, r.finish()))

@@ -149,11 +149,19 @@ pub struct NodeCompliance {
 }
 
 /// A rule and how many nodes fail it or error on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleFailures {
     pub rule: String,
     pub fail: u64,
     pub error: u64,
+}
+
+/// How one node's template assignments changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssignmentChange {
+    pub node_id: Uuid,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 /// What a call to [`Store::record_policy_results`] wrote.
@@ -183,44 +191,70 @@ pub(crate) fn get_outcome(row: &AnyRow, column: &str) -> Result<PolicyOutcome> {
 }
 
 impl Store {
-    /// Adds templates to nodes in the given order, each once per node: templates a node
-    /// already has keep their position, new ones go after them. Returns, per node, the
-    /// templates newly assigned. One transaction; a constant number of statements per chunk.
-    pub async fn assign_templates(
+    /// Sets each node's templates to exactly the given list (rule order, each once): templates
+    /// no longer assigned disappear, a list that did not change is not rewritten. Returns the
+    /// nodes whose list changed with what was added and removed. One transaction; a constant
+    /// number of statements per chunk of nodes.
+    pub async fn replace_template_assignments(
         &self,
         assignments: &[(Uuid, Vec<String>)],
-    ) -> Result<Vec<(Uuid, Vec<String>)>> {
+    ) -> Result<Vec<AssignmentChange>> {
         let ids: Vec<Uuid> = assignments.iter().map(|(id, _)| *id).collect();
         let mut tx = self.begin_write().await?;
         let current = node_templates_in(self, &mut tx, &ids).await?;
-        let mut added = Vec::new();
+        let mut changes = Vec::new();
         let mut rows: Vec<[Arg; 3]> = Vec::new();
         for (node_id, templates) in assignments {
             let have = current.get(node_id).map_or(&[][..], Vec::as_slice);
-            let mut next = have.len();
-            let mut new = Vec::new();
+            let mut wanted: Vec<&String> = Vec::with_capacity(templates.len());
             for template in templates {
-                if have.contains(template) || new.contains(template) {
-                    continue;
+                if !wanted.contains(&template) {
+                    wanted.push(template);
                 }
+            }
+            if wanted.len() == have.len() && wanted.iter().zip(have).all(|(w, h)| *w == h) {
+                continue;
+            }
+            for (position, template) in wanted.iter().enumerate() {
                 rows.push([
                     (*node_id).into(),
                     template.as_str().into(),
-                    i64::try_from(next).unwrap_or(i64::MAX).into(),
+                    i64::try_from(position).unwrap_or(i64::MAX).into(),
                 ]);
-                new.push(template.clone());
-                next += 1;
             }
-            if !new.is_empty() {
-                added.push((*node_id, new));
-            }
+            changes.push(AssignmentChange {
+                node_id: *node_id,
+                added: wanted
+                    .iter()
+                    .filter(|t| !have.contains(t))
+                    .map(|t| (*t).clone())
+                    .collect(),
+                removed: have
+                    .iter()
+                    .filter(|t| !wanted.contains(t))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        let changed: Vec<Uuid> = changes.iter().map(|c| c.node_id).collect();
+        for chunk in chunks(&changed, 1) {
+            let mut sql = Sql::new("DELETE FROM node_templates WHERE node_id");
+            push_in(&mut sql, chunk);
+            self.db.execute(&mut tx, sql).await?;
         }
         let head = "INSERT INTO node_templates (node_id, template, position) VALUES ";
         for sql in multi_row(rows, head, "") {
             self.db.execute(&mut tx, sql).await?;
         }
         tx.commit().await?;
-        Ok(added)
+        Ok(changes)
+    }
+
+    /// The templates assigned to each of these nodes, in assignment order (nodes without
+    /// templates are absent). One statement per chunk of nodes.
+    pub async fn templates_of_nodes(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>> {
+        let mut conn = self.read_conn().await?;
+        node_templates_in(self, &mut conn, ids).await
     }
 
     /// The templates assigned to a node, in assignment order.

@@ -37,7 +37,7 @@ pub struct ResultFilter {
 }
 
 /// The fleet's compliance as of each node's last evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ComplianceSummary {
     /// Nodes with an evaluation on record.
     pub nodes_evaluated: u64,

@@ -7,6 +7,9 @@ use unet_core::{CoreError, EntityType, Uuid};
 pub enum StoreError {
     #[error("{entity} {ident:?} not found")]
     NotFound { entity: EntityType, ident: String },
+    /// A node that exists but has no stored running configuration (of this version).
+    #[error("{}", no_running_config(*node_id, *version))]
+    NoRunningConfig { node_id: Uuid, version: Option<u64> },
     #[error(transparent)]
     Invalid(#[from] CoreError),
     /// Duplicate name, (node, interface) already used by another link, and the like.
@@ -45,7 +48,7 @@ impl StoreError {
     /// Stable machine code for the error kind.
     pub fn code(&self) -> &'static str {
         match self {
-            StoreError::NotFound { .. } => "not_found",
+            StoreError::NotFound { .. } | StoreError::NoRunningConfig { .. } => "not_found",
             StoreError::Invalid(_) => "validation_failed",
             StoreError::Conflict { .. } => "conflict",
             StoreError::Referenced { .. } => "referenced",
@@ -85,6 +88,16 @@ impl StoreError {
         StoreError::Conflict {
             message: message.into(),
         }
+    }
+}
+
+fn no_running_config(node_id: Uuid, version: Option<u64>) -> String {
+    match version {
+        Some(v) => format!(
+            "node {node_id} has no running configuration version {v} (list the stored versions; \
+             older ones may have been removed by retention)"
+        ),
+        None => format!("node {node_id} has no running configuration stored yet; push one first"),
     }
 }
 

@@ -9,6 +9,7 @@ mod changes;
 mod compliance;
 mod compliance_queries;
 mod compliance_record;
+mod config_checks;
 mod cursor;
 mod database_url;
 mod db;
@@ -23,6 +24,7 @@ mod migrate;
 mod nodes;
 mod records;
 mod rules;
+mod running_configs;
 mod security;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -36,11 +38,15 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, Transaction};
 
 pub use compliance::{
-    ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome, RecordedResults,
-    RuleFailures, RuleResultRecord, StoredResult,
+    AssignmentChange, ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome,
+    RecordedResults, RuleFailures, RuleResultRecord, StoredResult,
 };
 pub use compliance_queries::{
     ComplianceSummary, ResultFilter, STORED_OUTCOMES, parse_stored_outcome,
+};
+pub use config_checks::{
+    ConfigCheckRecord, ConfigComplianceSummary, ConfigState, NodeConfigDrift, SliceRecord,
+    SliceVerdict,
 };
 pub use database_url::DatabaseUrl;
 pub use error::{Result, StoreError};
@@ -48,9 +54,12 @@ pub use exchange::{
     ImportBatch, ImportCounts, ImportFailure, ImportOptions, ImportReport, Inventory, Origin,
     ProgressFn, Sourced,
 };
+pub use links::NamedLink;
 pub use maintenance::{InventoryCounts, PoolStatus};
 pub use migrate::MigrationStatus;
+pub use running_configs::{DEFAULT_MAX_CONFIG_BYTES, Retention};
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
+pub use unet_core::Pushed;
 pub use users::{LoginFailure, SessionRecord, UserRecord};
 
 use db::Db;

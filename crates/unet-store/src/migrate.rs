@@ -43,6 +43,8 @@ migrations! {
     20261201000006 "host_name_case" "nodes: host names in lower case";
     20261206000004 "login_failures_per_source"
         "login failures: counted and locked per account name and source address";
+    20261207000005 "running_configs" "running configurations: versions per node";
+    20261207000006 "config_checks" "config compliance: per node and template slice";
 }
 
 /// The migration that lower-cases host names and keeps those that would collide.

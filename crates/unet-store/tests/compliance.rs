@@ -5,7 +5,8 @@ use serde_json::json;
 use unet_core::{Timestamp, Uuid};
 use unet_store::testing::for_each_backend;
 use unet_store::{
-    NodeRuleResults, PolicyOutcome, ResultFilter, RuleResultRecord, Store, StoredResult,
+    AssignmentChange, NodeRuleResults, PolicyOutcome, ResultFilter, RuleResultRecord, Store,
+    StoredResult,
 };
 
 fn result(rule: &str, outcome: PolicyOutcome, message: Option<&str>) -> RuleResultRecord {
@@ -295,7 +296,7 @@ async fn removed_rules_and_deleted_nodes_lose_their_results() {
         );
 
         store
-            .assign_templates(&[(a.id, vec!["base".into()])])
+            .replace_template_assignments(&[(a.id, vec!["base".into()])])
             .await
             .unwrap();
         store.delete_node(&ctx(), a.id, false).await.unwrap();
@@ -320,29 +321,46 @@ async fn removed_rules_and_deleted_nodes_lose_their_results() {
 }
 
 #[tokio::test]
-async fn templates_are_assigned_once_in_order() {
+async fn template_assignments_are_replaced_in_order_each_once() {
     for_each_backend(|store| async move {
         let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
-        let added = store
-            .assign_templates(&[(a.id, vec!["base".into(), "snmp".into(), "base".into()])])
+        let b = store.create_node(&ctx(), node("b", None)).await.unwrap();
+        let changed = store
+            .replace_template_assignments(&[
+                (a.id, vec!["base".into(), "snmp".into(), "base".into()]),
+                (b.id, vec!["base".into()]),
+            ])
             .await
             .unwrap();
-        assert_eq!(
-            added,
-            [(a.id, vec!["base".to_string(), "snmp".to_string()])]
-        );
+        assert_eq!(changed.len(), 2);
+        assert_eq!(changed[0].added, ["base", "snmp"]);
+        assert!(changed[0].removed.is_empty());
         let again = store
-            .assign_templates(&[(a.id, vec!["snmp".into(), "ntp".into()])])
+            .replace_template_assignments(&[
+                (a.id, vec!["snmp".into(), "ntp".into()]),
+                (b.id, vec!["base".into()]),
+            ])
             .await
             .unwrap();
-        assert_eq!(again, [(a.id, vec!["ntp".to_string()])]);
         assert_eq!(
-            store.node_templates(a.id).await.unwrap(),
-            ["base", "snmp", "ntp"]
+            again,
+            [AssignmentChange {
+                node_id: a.id,
+                added: vec!["ntp".into()],
+                removed: vec!["base".into()],
+            }]
         );
+        assert_eq!(store.node_templates(a.id).await.unwrap(), ["snmp", "ntp"]);
+        assert_eq!(store.node_templates(b.id).await.unwrap(), ["base"]);
+        let cleared = store
+            .replace_template_assignments(&[(a.id, Vec::new())])
+            .await
+            .unwrap();
+        assert_eq!(cleared[0].removed, ["snmp", "ntp"]);
+        assert!(store.node_templates(a.id).await.unwrap().is_empty());
         assert!(
             store
-                .assign_templates(&[(a.id, vec!["base".into()])])
+                .replace_template_assignments(&[(a.id, Vec::new())])
                 .await
                 .unwrap()
                 .is_empty()
@@ -377,6 +395,82 @@ async fn locations_come_with_their_ancestors() {
         let paths: Vec<_> = found.iter().map(|l| l.path.as_str()).collect();
         assert_eq!(paths, ["Campus", "Campus/B1", "Campus/B1/F1"]);
         assert!(!found.iter().any(|l| l.id == other.id));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn config_checks_are_replaced_read_back_and_go_with_the_node() {
+    use unet_store::{ConfigCheckRecord, ConfigState, SliceRecord, SliceVerdict};
+    for_each_backend(|store| async move {
+        let a = store.create_node(&ctx(), node("a", None)).await.unwrap();
+        let b = store.create_node(&ctx(), node("b", None)).await.unwrap();
+        let at = Timestamp::now();
+        let check = |id, state, slices: Vec<SliceRecord>| ConfigCheckRecord {
+            node_id: id,
+            checked_at: at,
+            running_version: Some(3),
+            state,
+            missing: slices.iter().map(|s| s.missing).sum(),
+            extra: slices.iter().map(|s| s.extra).sum(),
+            message: None,
+            slices,
+        };
+        let slice = |template: &str, verdict, missing, extra| SliceRecord {
+            template: template.into(),
+            owns: (template == "ntp.j2").then(|| "ntp server".to_string()),
+            verdict,
+            missing,
+            extra,
+        };
+        let first = [
+            check(
+                a.id,
+                ConfigState::NonCompliant,
+                vec![
+                    slice("base.j2", SliceVerdict::Compliant, 0, 0),
+                    slice("ntp.j2", SliceVerdict::Different, 1, 2),
+                ],
+            ),
+            check(b.id, ConfigState::NoRunningConfig, vec![]),
+        ];
+        assert_eq!(store.record_config_checks(&first, &[]).await.unwrap(), 2);
+        let read = store.config_check(a.id).await.unwrap().unwrap();
+        assert_eq!(read, first[0]);
+        let summary = store.config_compliance_summary(10).await.unwrap();
+        assert_eq!(
+            (
+                summary.nodes_checked,
+                summary.non_compliant,
+                summary.no_running_config
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(summary.worst_nodes[0].node, "a");
+        assert_eq!(summary.checked_at, Some(at));
+
+        // Replaced, and cleared for a node that no longer has templates.
+        let second = [check(
+            a.id,
+            ConfigState::Compliant,
+            vec![slice("base.j2", SliceVerdict::Compliant, 0, 0)],
+        )];
+        store.record_config_checks(&second, &[b.id]).await.unwrap();
+        assert_eq!(store.config_check(a.id).await.unwrap().unwrap(), second[0]);
+        assert!(store.config_check(b.id).await.unwrap().is_none());
+
+        store.delete_node(&ctx(), a.id, false).await.unwrap();
+        assert!(store.config_check(a.id).await.unwrap().is_none());
+        assert_eq!(
+            store
+                .config_compliance_summary(10)
+                .await
+                .unwrap()
+                .nodes_checked,
+            0
+        );
+        // A node deleted before recording is skipped.
+        assert_eq!(store.record_config_checks(&second, &[]).await.unwrap(), 0);
     })
     .await;
 }

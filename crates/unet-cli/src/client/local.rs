@@ -1,6 +1,7 @@
 //! Local mode: the database itself, through the store (and the security service for accounts).
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -9,19 +10,28 @@ use unet_auth::{
     ApiKey, AuditSummary, Client as Origin, CreatedApiKey, Role, Security, SecurityEvent, User,
     UserUpdate,
 };
-use unet_compliance::{Collect, EvaluateOptions, LoadedPolicies, evaluate};
-use unet_core::{
-    ChangeFilter, ChangeSource, ConfigurationChange, ImportBatch, ImportReport, Page, PageRequest,
-    Timestamp, Uuid,
+use unet_compliance::{
+    Collect, ConfigRunOptions, EvaluateOptions, FleetCompliance, LoadedPolicies, LoadedTemplates,
+    NodeComplianceReport, Rendering, TemplateInfo, check_configs, evaluate, render_node,
 };
-use unet_store::{ImportOptions, ResultFilter, Store, StoreOptions, StoredResult};
+use unet_core::{
+    ChangeFilter, ChangeSource, ConfigSource, ConfigurationChange, ImportBatch, ImportReport, Node,
+    Page, PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
+};
+use unet_store::{
+    DEFAULT_MAX_CONFIG_BYTES, ImportOptions, ResultFilter, Retention, Store, StoreOptions,
+    StoredResult,
+};
 
 use super::{
-    Accounts, Changes, Compliance, Entity, Evaluate, Evaluation, EventQuery, Exchange, Inventory,
-    NewApiKey, ResultQuery, Write, actor, context,
+    Accounts, Changes, Compliance, Configs, Entity, Evaluate, Evaluation, EventQuery, Exchange,
+    Inventory, NewApiKey, ResultQuery, ShownConfig, Templates, Write, actor, context,
 };
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::output::note;
+
+/// Worst nodes and rules listed in the fleet summary (as the server lists them).
+const FLEET_TOP: u32 = 10;
 
 /// The database, opened (created and migrated if new) on first use, so that a command that
 /// fails before it needs the inventory — an import file with a syntax error — leaves no trace,
@@ -146,6 +156,8 @@ impl Compliance for Local {
             },
             ..Default::default()
         };
+        // Configurations first, as the server does: rules read the recorded checks.
+        check_configs_in(store, &request.templates, node).await?;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(0);
             if let Ok(style) = ProgressStyle::with_template("evaluating {bar:40} {pos}/{len} nodes")
@@ -164,14 +176,29 @@ impl Compliance for Local {
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let added = report.templates.iter().map(|t| t.added.len()).sum();
+        let added: usize = report.templates.iter().map(|t| t.added.len()).sum();
+        let removed: usize = report.templates.iter().map(|t| t.removed.len()).sum();
+        if added + removed > 0 {
+            // New assignments: check again so the recorded checks follow them.
+            check_configs_in(store, &request.templates, node).await?;
+        }
         Ok(Evaluation {
             results: report.results,
             nodes: report.nodes,
             counts: report.counts,
             changes: report.changes,
-            templates_added: request.apply.then_some(added),
+            template_assignments: request.apply.then_some((added, removed)),
         })
+    }
+
+    async fn fleet_compliance(&self) -> Result<FleetCompliance> {
+        Ok(unet_compliance::fleet_compliance(self.store().await?, FLEET_TOP).await?)
+    }
+
+    async fn node_compliance(&self, node: &str) -> Result<NodeComplianceReport> {
+        let store = self.store().await?;
+        let node = store.resolve_node(node).await?;
+        Ok(unet_compliance::node_compliance(store, node).await?)
     }
 
     async fn policy_results(&self, query: &ResultQuery) -> Result<Vec<StoredResult>> {
@@ -186,6 +213,122 @@ impl Compliance for Local {
             rule: query.rule.clone(),
         };
         Ok(store.policy_results(&filter, query.limit).await?)
+    }
+}
+
+impl Templates for Local {
+    async fn templates(&self, dir: &Path) -> Result<Vec<TemplateInfo>> {
+        Ok(load_templates(dir)?.list())
+    }
+
+    async fn assigned_templates(&self, node: &str) -> Result<(Node, Vec<String>)> {
+        let store = self.store().await?;
+        let node = store.resolve_node(node).await?;
+        let templates = store.node_templates(node.id).await?;
+        Ok((node, templates))
+    }
+
+    async fn render(&self, node: &str, dir: &Path) -> Result<Rendering> {
+        let loaded = load_templates(dir)?;
+        let store = self.store().await?;
+        let node = store.resolve_node(node).await?;
+        Ok(render_node(store, &loaded, &node, None).await?)
+    }
+}
+
+/// Checks the configurations of the fleet (or one node) against the templates of `dir` and
+/// records the outcome, with a one-line summary on stderr. Nothing when the folder does not
+/// exist; a folder that does not compile is reported and skipped (the rules still run).
+async fn check_configs_in(store: &Store, dir: &Path, node: Option<Uuid>) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let loaded = match LoadedTemplates::load(dir) {
+        Ok(loaded) => loaded,
+        Err(problems) => {
+            for problem in &problems {
+                note!("{problem}");
+            }
+            note!(
+                "the templates in {} do not compile: configurations were not checked",
+                dir.display()
+            );
+            return Ok(());
+        }
+    };
+    let opts = ConfigRunOptions {
+        node,
+        ..Default::default()
+    };
+    let report = check_configs(store, &loaded, &opts, &mut |_, _| {}).await?;
+    for e in &report.render_errors {
+        note!("{e} (its recorded config check is kept)");
+    }
+    note!(
+        "configs: {} compliant, {} not compliant, {} without a running config, {} error, {} not rendered",
+        report.compliant,
+        report.non_compliant,
+        report.no_running_config,
+        report.error,
+        report.render_failed
+    );
+    Ok(())
+}
+
+/// The templates folder compiled; every problem of a refused folder on stderr.
+fn load_templates(dir: &Path) -> Result<LoadedTemplates> {
+    LoadedTemplates::load(dir).map_err(|problems| {
+        for problem in &problems {
+            note!("{problem}");
+        }
+        CliError::InvalidTemplates(format!(
+            "the templates in {} have {} problem(s): nothing was rendered",
+            dir.display(),
+            problems.len()
+        ))
+    })
+}
+
+impl Configs for Local {
+    /// The store's defaults: a configuration up to [`DEFAULT_MAX_CONFIG_BYTES`], the default
+    /// [`Retention`].
+    async fn push_config(
+        &self,
+        node: &Node,
+        content: &str,
+        taken_at: Option<Timestamp>,
+    ) -> Result<Pushed> {
+        let size = content.len() as u64;
+        if size > DEFAULT_MAX_CONFIG_BYTES {
+            return Err(CliError::Config(format!(
+                "the configuration is {size} bytes, more than the {DEFAULT_MAX_CONFIG_BYTES} \
+                 bytes μNet stores (a server's configs.max_bytes may allow more); nothing was \
+                 stored"
+            )));
+        }
+        let store = self.store().await?;
+        let retention = Retention::default();
+        Ok(store
+            .push_running_config(node.id, ConfigSource::Upload, taken_at, content, &retention)
+            .await?)
+    }
+
+    async fn configs(&self, node: &Node) -> Result<Vec<RunningConfigInfo>> {
+        Ok(self.store().await?.running_configs(node.id).await?)
+    }
+
+    async fn config(&self, node: &Node, version: Option<u64>, masked: bool) -> Result<ShownConfig> {
+        let config = self.store().await?.running_config(node.id, version).await?;
+        let content = if masked {
+            unet_config::mask_secrets(node.platform, &config.content).into_owned()
+        } else {
+            config.content
+        };
+        Ok(ShownConfig {
+            info: config.info,
+            content,
+            masked,
+        })
     }
 }
 

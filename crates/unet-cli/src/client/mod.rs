@@ -1,5 +1,6 @@
 //! What the commands talk to: one trait per domain (the inventory, its change history, bulk
-//! exchange, compliance, accounts), each implemented twice — by [`Local`], which opens the
+//! exchange, compliance, templates, accounts, running configurations), each implemented twice —
+//! by [`Local`], which opens the
 //! database through the store, and by [`Remote`], which speaks the HTTP API — so that every
 //! command is written once and behaves alike on either side. [`Backend`] is all of them.
 
@@ -10,13 +11,15 @@ pub mod pins;
 mod remote;
 mod transport;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use unet_auth::{ApiKey, AuditSummary, CreatedApiKey, Role, SecurityEvent, User, UserUpdate};
-use unet_compliance::{EvaluatedResult, PolicyChange};
+use unet_compliance::{
+    EvaluatedResult, FleetCompliance, NodeComplianceReport, PolicyChange, Rendering, TemplateInfo,
+};
 use unet_core::{
     ChangeContext, ChangeFilter, ChangeSource, ConfigurationChange, ImportBatch, ImportReport,
-    Page, PageRequest, Uuid,
+    Node, Page, PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
 use unet_store::{ComplianceCounts, ImportOptions, PolicyOutcome, StoredResult};
 
@@ -56,6 +59,19 @@ pub trait Exchange {
 pub trait Compliance {
     async fn evaluate(&self, request: &Evaluate) -> Result<Evaluation>;
     async fn policy_results(&self, query: &ResultQuery) -> Result<Vec<StoredResult>>;
+    /// The fleet's recorded policy and config compliance.
+    async fn fleet_compliance(&self) -> Result<FleetCompliance>;
+    /// One node's (UUID, name or FQDN) recorded verdicts.
+    async fn node_compliance(&self, node: &str) -> Result<NodeComplianceReport>;
+}
+
+/// Intended configurations: the templates, a node's assignments and its templates rendered.
+/// Locally the templates come from a folder (`dir`); a server uses its own templates folder.
+pub trait Templates {
+    async fn templates(&self, dir: &Path) -> Result<Vec<TemplateInfo>>;
+    /// The node (UUID, name or FQDN) and the templates assigned to it, in order.
+    async fn assigned_templates(&self, node: &str) -> Result<(Node, Vec<String>)>;
+    async fn render(&self, node: &str, dir: &Path) -> Result<Rendering>;
 }
 
 /// User accounts, API keys and the security trail. Locally the operator acts as an
@@ -72,16 +88,49 @@ pub trait Accounts {
     async fn audit_summary(&self, window_hours: u32) -> Result<AuditSummary>;
 }
 
-/// Everything a command may ask of either side.
-pub trait Backend: Inventory + Changes + Exchange + Compliance + Accounts {}
+/// Nodes' stored running configurations. Locally a push applies the store's default size
+/// limit and retention (the server's `[configs]` defaults); a server applies its own.
+pub trait Configs {
+    async fn push_config(
+        &self,
+        node: &Node,
+        content: &str,
+        taken_at: Option<Timestamp>,
+    ) -> Result<Pushed>;
+    /// The stored versions, newest first, without content.
+    async fn configs(&self, node: &Node) -> Result<Vec<RunningConfigInfo>>;
+    /// One version (`None`: the latest), its secrets masked when `masked` (a server also masks
+    /// for a caller without the operator role).
+    async fn config(&self, node: &Node, version: Option<u64>, masked: bool) -> Result<ShownConfig>;
+}
 
-impl<T: Inventory + Changes + Exchange + Compliance + Accounts> Backend for T {}
+/// Everything a command may ask of either side.
+pub trait Backend:
+    Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs
+{
+}
+
+impl<T: Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs> Backend
+    for T
+{
+}
+
+/// One stored running configuration as shown, and whether its secrets were masked.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShownConfig {
+    pub info: RunningConfigInfo,
+    pub content: String,
+    pub masked: bool,
+}
 
 /// An evaluation to run. Locally the rules come from `policies`; a server evaluates its own
 /// `policies.dir`.
 #[derive(Debug)]
 pub struct Evaluate {
     pub policies: PathBuf,
+    /// Locally, the templates folder the configurations are checked against before the rules
+    /// run (skipped when it does not exist); a server checks with its own.
+    pub templates: PathBuf,
     /// Only this node (name, FQDN or UUID).
     pub node: Option<String>,
     /// Keep only failures and errors in the answer (every result is still stored).
@@ -98,8 +147,8 @@ pub struct Evaluation {
     pub counts: ComplianceCounts,
     /// The `SET` changes rules proposed, applied or not (a server does not report them).
     pub changes: Vec<PolicyChange>,
-    /// Template assignments added by a local `--apply` (a server does not report them).
-    pub templates_added: Option<usize>,
+    /// Template assignments (added, removed) by a local `--apply` (a server does not report them).
+    pub template_assignments: Option<(usize, usize)>,
 }
 
 /// Which stored results to show.

@@ -4,16 +4,21 @@
 //! server's own documents the CLI shows as they come (Git status, the policy listing) stay
 //! JSON values.
 
+use std::path::Path;
+
 use reqwest::Method;
 use reqwest::header::{HeaderMap, LINK};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use unet_auth::{ApiKey, AuditSummary, CreatedApiKey, Role, SecurityEvent, User, UserUpdate};
-use unet_compliance::{EvaluatedResult, EvaluationSummary};
+use unet_compliance::{
+    EvaluatedResult, EvaluationSummary, FleetCompliance, NodeComplianceReport, Rendering,
+    TemplateInfo,
+};
 use unet_core::{
-    ChangeFilter, ConfigurationChange, ImportBatch, ImportDocument, ImportReport, Page,
-    PageRequest, Uuid,
+    ChangeFilter, ConfigurationChange, ImportBatch, ImportDocument, ImportReport, Node, Page,
+    PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
 use unet_store::{ComplianceCounts, ImportOptions, StoredResult};
 
@@ -22,8 +27,8 @@ use unet_trust::Trust;
 use super::entity::Query;
 use super::transport::{Api, Reply};
 use super::{
-    Accounts, Changes, Compliance, Endpoint, Entity, Evaluate, Evaluation, EventQuery, Exchange,
-    Inventory, NewApiKey, ResultQuery, Write,
+    Accounts, Changes, Compliance, Configs, Endpoint, Entity, Evaluate, Evaluation, EventQuery,
+    Exchange, Inventory, NewApiKey, ResultQuery, ShownConfig, Templates, Write,
 };
 use crate::error::{CliError, Result};
 
@@ -286,6 +291,16 @@ impl Compliance for Remote {
         })
     }
 
+    async fn fleet_compliance(&self) -> Result<FleetCompliance> {
+        self.get("api/v1/compliance", Query::default()).await
+    }
+
+    async fn node_compliance(&self, node: &str) -> Result<NodeComplianceReport> {
+        let node: Node = self.resolve(node).await?;
+        let path = format!("api/v1/nodes/{}/compliance", node.id);
+        self.get(&path, Query::default()).await
+    }
+
     async fn policy_results(&self, q: &ResultQuery) -> Result<Vec<StoredResult>> {
         let query = Query::default()
             .opt("node", q.node.as_deref())
@@ -293,6 +308,54 @@ impl Compliance for Remote {
             .opt("rule", q.rule.as_deref())
             .opt("limit", Some(q.limit));
         self.get("api/v1/policies/results", query).await
+    }
+}
+
+impl Templates for Remote {
+    /// The server's own templates folder (`dir` is a local folder, not used here).
+    async fn templates(&self, _dir: &Path) -> Result<Vec<TemplateInfo>> {
+        self.get("api/v1/templates", Query::default()).await
+    }
+
+    async fn assigned_templates(&self, node: &str) -> Result<(Node, Vec<String>)> {
+        let node: Node = self.resolve(node).await?;
+        let path = format!("api/v1/nodes/{}/compliance", node.id);
+        let report: NodeComplianceReport = self.get(&path, Query::default()).await?;
+        Ok((node, report.templates))
+    }
+
+    async fn render(&self, node: &str, _dir: &Path) -> Result<Rendering> {
+        let node: Node = self.resolve(node).await?;
+        let path = format!("api/v1/nodes/{}/intended", node.id);
+        self.get(&path, Query::default()).await
+    }
+}
+
+impl Configs for Remote {
+    async fn push_config(
+        &self,
+        node: &Node,
+        content: &str,
+        taken_at: Option<Timestamp>,
+    ) -> Result<Pushed> {
+        let path = format!("api/v1/nodes/{}/configs", node.id);
+        let query = Query::default().opt("taken_at", taken_at);
+        Ok(self.api.post_text(&path, &query.0, content).await?.body)
+    }
+
+    async fn configs(&self, node: &Node) -> Result<Vec<RunningConfigInfo>> {
+        let path = format!("api/v1/nodes/{}/configs", node.id);
+        self.get(&path, Query::default()).await
+    }
+
+    async fn config(&self, node: &Node, version: Option<u64>, masked: bool) -> Result<ShownConfig> {
+        let version = version.map_or_else(|| "latest".to_string(), |v| v.to_string());
+        let path = format!("api/v1/nodes/{}/configs/{version}", node.id);
+        self.get(
+            &path,
+            Query::default().opt("masked", masked.then_some(true)),
+        )
+        .await
     }
 }
 

@@ -25,6 +25,15 @@ const SMALLEST_BODY_LIMIT: usize = 1024;
 /// Where the server says how large a body it accepts.
 const LIMITS_PATH: &str = "api/v1/limits";
 
+/// What `GET /api/v1/limits` says the server accepts.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+struct ServerLimits {
+    max_body_bytes: u64,
+    /// Absent from a server that stores no running configurations.
+    #[serde(default)]
+    max_config_bytes: Option<u64>,
+}
+
 /// A JSON response: the decoded body and the headers (paging, ETag).
 pub struct Reply<T> {
     pub body: T,
@@ -37,9 +46,9 @@ pub struct Api {
     client: reqwest::Client,
     /// Checks the server's certificate and remembers why it refused one.
     trust: Trust,
-    /// The server's `max_body_bytes`, asked once when a body needs it; `None` when the server
-    /// does not say (it then answers for itself).
-    body_limit: OnceCell<Option<u64>>,
+    /// The server's limits, asked once when a body needs them; `None` when the server does not
+    /// say (it then answers for itself).
+    limits: OnceCell<Option<ServerLimits>>,
 }
 
 impl Api {
@@ -68,7 +77,7 @@ impl Api {
             token,
             client,
             trust,
-            body_limit: OnceCell::new(),
+            limits: OnceCell::new(),
         })
     }
 
@@ -114,6 +123,32 @@ impl Api {
         self.send(Method::DELETE, path, query, None::<&()>, HeaderMap::new())
             .await
             .map(drop)
+    }
+
+    /// POST of a `text/plain` body (a running configuration), refused before sending when it
+    /// is larger than the server's `configs.max_bytes`; a JSON answer.
+    pub async fn post_text<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        text: &str,
+    ) -> Result<Reply<T>> {
+        self.check_config_size(text.len()).await?;
+        let mut request = self
+            .client
+            .post(self.url(path)?)
+            .query(query)
+            .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(text.to_string());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = self.dispatch(request).await?;
+        let headers = response.headers().clone();
+        let bytes = self.read_body(response, MAX_RESPONSE_BYTES).await?;
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| self.error(format!("unexpected response to {path}: {e}")))?;
+        Ok(Reply { body, headers })
     }
 
     /// Any method (PATCH takes a JSON merge patch) with an optional JSON body, `If-Match` for
@@ -177,11 +212,8 @@ impl Api {
         if len <= SMALLEST_BODY_LIMIT {
             return Ok(());
         }
-        let limit = self
-            .body_limit
-            .get_or_try_init(|| self.server_body_limit())
-            .await?;
-        match *limit {
+        let limit = self.limits().await?.map(|l| l.max_body_bytes);
+        match limit {
             Some(limit) if len as u64 > limit => Err(CliError::Server {
                 status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
                 code: "payload_too_large".to_string(),
@@ -195,12 +227,32 @@ impl Api {
         }
     }
 
-    /// `GET /api/v1/limits` (public); `None` from a server without it.
-    async fn server_body_limit(&self) -> Result<Option<u64>> {
-        #[derive(serde::Deserialize)]
-        struct Limits {
-            max_body_bytes: u64,
+    /// Refuses, before sending it, a configuration larger than the server's
+    /// `configs.max_bytes` (which the server applies instead of `server.max_body_bytes`).
+    async fn check_config_size(&self, len: usize) -> Result<()> {
+        if len <= SMALLEST_BODY_LIMIT {
+            return Ok(());
         }
+        match self.limits().await?.and_then(|l| l.max_config_bytes) {
+            Some(limit) if len as u64 > limit => Err(CliError::Server {
+                status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                code: "config_too_large".to_string(),
+                detail: format!(
+                    "the configuration is {len} bytes, more than the server accepts \
+                     (configs.max_bytes = {limit}); nothing was sent"
+                ),
+                errors: Vec::new(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn limits(&self) -> Result<Option<ServerLimits>> {
+        Ok(*self.limits.get_or_try_init(|| self.server_limits()).await?)
+    }
+
+    /// `GET /api/v1/limits` (public); `None` from a server without it.
+    async fn server_limits(&self) -> Result<Option<ServerLimits>> {
         let request = self.client.get(self.url(LIMITS_PATH)?);
         let response = match self.dispatch(request).await {
             Ok(response) => response,
@@ -208,9 +260,9 @@ impl Api {
             Err(e) => return Err(e),
         };
         let bytes = self.read_body(response, MAX_PROBLEM_BYTES).await?;
-        let limits: Limits = serde_json::from_slice(&bytes)
+        let limits: ServerLimits = serde_json::from_slice(&bytes)
             .map_err(|e| self.error(format!("unexpected response to {LIMITS_PATH}: {e}")))?;
-        Ok(Some(limits.max_body_bytes))
+        Ok(Some(limits))
     }
 
     /// The body, refused once it grows past `limit` bytes.

@@ -1,5 +1,6 @@
 //! `unet config`: offline parse, slice, diff and remediation of device configurations.
-//! Exit codes follow `diff(1)`: 0 equal, 1 different, 2 trouble.
+//! Exit codes follow `diff(1)`: 0 equal, 1 different, 2 trouble. The diff output is shared
+//! with `unet configs diff` (two stored versions).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -68,7 +69,7 @@ pub struct SliceArgs {
 }
 
 /// A failure worth exit status 2, already phrased for the operator.
-struct Trouble(String);
+pub(crate) struct Trouble(pub(crate) String);
 
 pub fn run(cmd: ConfigCommand, output: OutputFormat) -> ExitCode {
     let result = match cmd {
@@ -86,11 +87,7 @@ pub fn run(cmd: ConfigCommand, output: OutputFormat) -> ExitCode {
 }
 
 fn diff(args: &DiffArgs, output: OutputFormat) -> Result<ExitCode, Trouble> {
-    if matches!(output, OutputFormat::Yaml | OutputFormat::Csv) {
-        return Err(Trouble(
-            "`config diff` prints text, json or unified output".into(),
-        ));
-    }
+    check_diff_output(output)?;
     let platform = platform(&args.platform)?;
     check_stdin_once(&args.running, &args.intended)?;
     let mut running = load(platform, &args.running)?;
@@ -100,29 +97,61 @@ fn diff(args: &DiffArgs, output: OutputFormat) -> Result<ExitCode, Trouble> {
         running = expr.apply(&running);
         intended = expr.apply(&intended);
     }
-    let diff = unet_config::diff(&running, &intended);
-    let text = match output {
-        OutputFormat::Json => json(&diff)?,
-        OutputFormat::Unified => {
-            let old = unet_config::render_aligned(&running, &intended);
-            let new = intended.render();
-            similar::TextDiff::configure()
-                .timeout(UNIFIED_TIMEOUT)
-                .diff_lines(&old, &new)
-                .unified_diff()
-                .header(
-                    &args.running.display().to_string(),
-                    &args.intended.display().to_string(),
-                )
-                .to_string()
-        }
-        _ => diff.to_text(),
-    };
+    let names = (
+        args.running.display().to_string(),
+        args.intended.display().to_string(),
+    );
+    print_diff(&running, &intended, (&names.0, &names.1), output)
+}
+
+/// Refuses, before any work, a format a diff cannot be printed in.
+pub(crate) fn check_diff_output(output: OutputFormat) -> Result<(), Trouble> {
+    if matches!(output, OutputFormat::Yaml | OutputFormat::Csv) {
+        return Err(Trouble("a diff prints text, json or unified output".into()));
+    }
+    Ok(())
+}
+
+/// Prints the diff from `running` to `intended` as text, JSON or a unified diff headed with
+/// `names`; exit status 0 when they are the same, 1 when they differ.
+pub(crate) fn print_diff(
+    running: &ConfigTree,
+    intended: &ConfigTree,
+    names: (&str, &str),
+    output: OutputFormat,
+) -> Result<ExitCode, Trouble> {
+    let diff = unet_config::diff(running, intended);
+    let text = diff_text(&diff, running, intended, names, output)?;
     emit(&text)?;
     Ok(if diff.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// A diff as `-o` asks: text (`+`/`-` with context), JSON, or a unified diff of the running
+/// config aligned to the intended one, headed by `labels` (running, intended).
+pub(crate) fn diff_text(
+    diff: &unet_config::Diff,
+    running: &ConfigTree,
+    intended: &ConfigTree,
+    labels: (&str, &str),
+    output: OutputFormat,
+) -> Result<String, Trouble> {
+    Ok(match output {
+        OutputFormat::Json => json(diff)?,
+        OutputFormat::Unified => {
+            let old = unet_config::render_aligned(running, intended);
+            let new = intended.render();
+            similar::TextDiff::configure()
+                .timeout(UNIFIED_TIMEOUT)
+                .diff_lines(&old, &new)
+                .unified_diff()
+                .header(labels.0, labels.1)
+                .to_string()
+        }
+        _ => diff.to_text(),
     })
 }
 
@@ -210,6 +239,12 @@ fn check_stdin_once(a: &Path, b: &Path) -> Result<(), Trouble> {
 
 /// Read and parse one config; errors name the file.
 fn load(platform: Platform, path: &Path) -> Result<ConfigTree, Trouble> {
+    let (name, text) = read_text(path)?;
+    unet_config::parse(platform, &text).map_err(|e| Trouble(format!("{name}: {e}")))
+}
+
+/// A config file (`-` for stdin) as text, with the name errors use for it.
+pub(crate) fn read_text(path: &Path) -> Result<(String, String), Trouble> {
     let name = if path == Path::new("-") {
         "<stdin>".to_string()
     } else {
@@ -222,18 +257,33 @@ fn load(platform: Platform, path: &Path) -> Result<ConfigTree, Trouble> {
         std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
     };
     read.map_err(|e| Trouble(format!("{name}: cannot read: {e}")))?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let text = utf8_text(&name, &bytes)?.to_string();
+    Ok((name, text))
+}
+
+/// Parses one config's bytes; errors name it (`name`) and where the text went wrong.
+pub(crate) fn parse_named(
+    platform: Platform,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ConfigTree, Trouble> {
+    let text = utf8_text(name, bytes)?;
+    unet_config::parse(platform, text).map_err(|e| Trouble(format!("{name}: {e}")))
+}
+
+/// The bytes as text, or where they stop being UTF-8.
+fn utf8_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, Trouble> {
+    std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
         Trouble(format!(
             "{name}: line {line}, column {column}: not UTF-8 text (is this a config file?)"
         ))
-    })?;
-    unet_config::parse(platform, text).map_err(|e| Trouble(format!("{name}: {e}")))
+    })
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, Trouble> {
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<String, Trouble> {
     serde_json::to_string_pretty(value)
         .map(|mut s| {
             s.push('\n');
@@ -242,7 +292,7 @@ fn json<T: Serialize>(value: &T) -> Result<String, Trouble> {
         .map_err(|e| Trouble(format!("cannot encode JSON: {e}")))
 }
 
-fn emit(text: &str) -> Result<(), Trouble> {
+pub(crate) fn emit(text: &str) -> Result<(), Trouble> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

@@ -2,7 +2,9 @@
 
 pub mod api_keys;
 pub mod changes;
+pub mod compliance;
 pub mod config;
+pub mod configs;
 mod entity;
 pub mod export;
 pub mod git;
@@ -13,6 +15,7 @@ pub mod login;
 pub mod nodes;
 pub mod policies;
 pub mod security;
+pub mod templates;
 pub mod tls;
 pub mod users;
 

@@ -52,6 +52,10 @@ pub struct EvalArgs {
     /// Apply SET changes (recorded with source `policy`) and APPLY template assignments.
     #[arg(long)]
     pub apply: bool,
+    /// Templates whose output the nodes' running configs are checked against first, when the
+    /// folder exists (local mode; a server checks with its own).
+    #[command(flatten)]
+    pub templates: super::templates::Folder,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +214,7 @@ pub async fn eval<B: Backend>(
     require_tabular(format)?;
     let request = Evaluate {
         policies: args.policies.path,
+        templates: args.templates.dir,
         node: args.node,
         failures_only: args.failures_only,
         apply: args.apply,
@@ -236,8 +241,8 @@ pub async fn eval<B: Backend>(
             change.rule
         );
     }
-    if let Some(added) = evaluation.templates_added {
-        note!("{added} template assignment(s) added");
+    if let Some((added, removed)) = evaluation.template_assignments {
+        note!("{added} template assignment(s) added, {removed} removed");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -58,6 +58,7 @@ pub fn outcomes(text: &str, node: &Value, config: Option<&str>) -> Vec<Outcome> 
         location: Some(&location),
         status: None,
         running_config: config,
+        config_check: None,
     };
     set.evaluate(&facts)
         .results

@@ -1,6 +1,7 @@
 //! The server's side of Git sync: the configured repositories and their status, one sync at a
 //! time (interval, `POST /api/v1/git/sync`, webhook, reload), the validators a revision must
-//! pass, the hand-over of a new rules revision to the policy engine, and a security event when
+//! pass, the hand-over of a new rules revision to the policy engine and of a new templates
+//! revision to the template engine, and a security event when
 //! an ssh server's host key is refused.
 
 mod validate;
@@ -20,6 +21,7 @@ use unet_git::{Limits, Outcome, Status, SyncResult};
 use crate::config::{Config, Content, GitRepository, GitSection, WebhookSecret};
 use crate::error::Error;
 use crate::policies::PolicyEngine;
+use crate::templates::TemplateEngine;
 
 /// One repository as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -30,12 +32,14 @@ pub struct RepositoryStatus {
     pub status: Status,
 }
 
-/// What sync runs act on: the repositories, the policy engine that reads the rules of a
-/// policies repository, and the security events a refused host key is recorded in.
+/// What sync runs act on: the repositories, the engines that read the rules of a policies
+/// repository and the templates of a templates repository, and the security events a refused
+/// host key is recorded in.
 #[derive(Clone)]
 pub struct Syncer {
     pub git: Arc<GitSync>,
     pub policies: Arc<PolicyEngine>,
+    pub templates: Arc<TemplateEngine>,
     pub security: Arc<Security>,
 }
 
@@ -78,7 +82,8 @@ pub fn root(data_dir: &Path) -> PathBuf {
 
 /// Applies `[git]` of `config` (start-up and SIGHUP): the repositories, the interval, the
 /// webhook secret; points the policy engine at the live rules revision when a repository
-/// holds policies (else at `policies.dir`), and asks the background job for a sync.
+/// holds policies (else at `policies.dir`), the template engine likewise (else at
+/// `templates.dir`), and asks the background job for a sync.
 pub fn configure(state: &Syncer, config: &Config) {
     let git = &state.git;
     let root = root(&config.data.dir);
@@ -109,6 +114,15 @@ pub fn configure(state: &Syncer, config: &Config) {
             state.policies.set_dir(&dir);
         }
         None => state.policies.set_dir(&config.policies.dir),
+    }
+    match config.git.templates_repository() {
+        Some(repository) => {
+            let source_dir = root.join(&repository.source.name);
+            let dir =
+                unet_git::live(&source_dir).map_or_else(|| source_dir.join("live"), |l| l.dir);
+            state.templates.set_dir(&dir);
+        }
+        None => state.templates.set_dir(&config.templates.dir),
     }
     *git.settings.write().unwrap_or_else(|e| e.into_inner()) = Settings {
         root,
@@ -283,6 +297,17 @@ fn run(state: &Syncer, only: Option<&str>) -> Vec<(String, String, serde_json::V
             &validator,
         );
         log_result(repository, &result, started.elapsed());
+        if content == Content::Templates {
+            match &result {
+                Ok(Outcome::Updated { live, .. }) => {
+                    state.templates.set_dir(&live.dir);
+                    // A new revision: check the fleet's configurations (and then the rules).
+                    state.policies.notify_changed();
+                }
+                Ok(Outcome::Unchanged(live)) => state.templates.set_dir(&live.dir),
+                Err(_) => {}
+            }
+        }
         if content == Content::Policies {
             match &result {
                 Ok(Outcome::Updated { live, .. }) => {

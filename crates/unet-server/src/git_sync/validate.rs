@@ -3,14 +3,9 @@
 
 use std::path::Path;
 
-use unet_compliance::LoadedPolicies;
+use unet_compliance::{LoadedPolicies, LoadedTemplates};
 
 use crate::config::Content;
-
-/// File endings of template files.
-const TEMPLATE_EXTENSIONS: &[&str] = &["j2", "jinja", "jinja2"];
-/// Template files larger than this are refused rather than compiled.
-const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 pub(super) fn validate(content: Content, dir: &Path) -> Result<(), Vec<String>> {
     let problems = match content {
@@ -50,80 +45,9 @@ fn policy_problems(dir: &Path) -> Vec<String> {
     }
 }
 
+/// The folder must load as a whole: the same loader renders it once it is live.
 fn template_problems(dir: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    collect_templates(dir, dir, &mut files, &mut problems);
-    files.sort();
-    for file in files {
-        let name = relative(dir, &file.display().to_string());
-        match std::fs::metadata(&file) {
-            Ok(meta) if meta.len() > MAX_TEMPLATE_BYTES => {
-                problems.push(format!(
-                    "{name}:1:1: {} bytes, more than the {MAX_TEMPLATE_BYTES} a template may hold",
-                    meta.len()
-                ));
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                problems.push(format!("{name}:1:1: cannot read: {e}"));
-                continue;
-            }
-        }
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                problems.push(format!("{name}:1:1: cannot read as UTF-8 text: {e}"));
-                continue;
-            }
-        };
-        if let Err(e) = compile_template(&name, &text) {
-            problems.push(e);
-        }
-    }
-    problems
-}
-
-/// Compiles `text` with MiniJinja (syntax only: nothing is rendered).
-fn compile_template(name: &str, text: &str) -> Result<(), String> {
-    let mut env = minijinja::Environment::new();
-    env.add_template(name, text).map_err(|e| {
-        let line = e.line().unwrap_or(1);
-        let detail = e.detail().unwrap_or("invalid template");
-        format!("{name}:{line}:1: {}: {detail}", e.kind())
-    })
-}
-
-fn collect_templates(
-    root: &Path,
-    dir: &Path,
-    files: &mut Vec<std::path::PathBuf>,
-    problems: &mut Vec<String>,
-) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            problems.push(format!(
-                "{}: cannot read: {e}",
-                relative(root, &dir.display().to_string())
-            ));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        // The checkout holds no links out of itself and none to folders (unet-git checks).
-        if path.is_dir() {
-            collect_templates(root, &path, files, problems);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| TEMPLATE_EXTENSIONS.contains(&e))
-        {
-            files.push(path);
-        }
-    }
+    LoadedTemplates::load(dir).err().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ use crate::state::AppState;
 pub struct ServerLimits {
     /// The largest request body accepted, in bytes (`server.max_body_bytes`).
     pub max_body_bytes: u64,
+    /// The largest running configuration accepted by `POST /api/v1/nodes/{id}/configs`, in
+    /// bytes (`configs.max_bytes`).
+    pub max_config_bytes: u64,
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -33,5 +36,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 async fn limits(State(state): State<AppState>) -> Json<ServerLimits> {
     Json(ServerLimits {
         max_body_bytes: state.limits().max_body_bytes as u64,
+        max_config_bytes: state.limits().configs.max_bytes,
     })
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod auth_api;
 mod certificates;
 mod changes;
+mod configs;
 mod entity;
 mod exchange;
 mod git;
@@ -22,6 +23,7 @@ mod record;
 mod security;
 mod security_schemas;
 mod system;
+mod templates;
 
 use std::time::Instant;
 
@@ -53,6 +55,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(limits::router())
         .merge(locations::router(state))
         .merge(nodes::router(state))
+        .merge(configs::router(state))
         .merge(links::router(state))
         .merge(changes::router(state))
         .merge(exchange::router(state))
@@ -63,6 +66,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(policies::router(state))
         .merge(certificates::router(state))
         .merge(git::router(state))
+        .merge(templates::router(state))
         .split_for_parts()
 }
 

@@ -31,6 +31,7 @@ use crate::extract::IF_MATCH_PATTERN;
         (name = "auth", description = "Login sessions and API keys"),
         (name = "users", description = "User accounts and roles"),
         (name = "security", description = "Security events, audit summary, security policy"),
+        (name = "templates", description = "Templates and the intended configuration of each node"),
     )
 )]
 struct ApiDoc;

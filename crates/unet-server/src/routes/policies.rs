@@ -9,13 +9,12 @@ use axum::extract::State;
 use axum::middleware::from_fn_with_state;
 use serde::{Deserialize, Serialize};
 use unet_compliance::{
-    Collect, EvaluateOptions, EvaluatedResult, EvaluationSummary, LoadedPolicies, evaluate,
+    Collect, EvaluateOptions, EvaluatedResult, EvaluationSummary, FleetCompliance, LoadedPolicies,
+    NodeComplianceReport, evaluate,
 };
 use unet_core::{CoreError, NodeFilter, Uuid};
 use unet_policy::Diagnostics;
-use unet_store::{
-    ComplianceSummary, NodeCompliance, ResultFilter, StoredResult, parse_stored_outcome,
-};
+use unet_store::{ResultFilter, StoredResult, parse_stored_outcome};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,8 +31,6 @@ use crate::state::AppState;
 const INLINE_SOURCE: &str = "inline.rules";
 /// Nodes and rules listed in the fleet summary.
 const SUMMARY_TOP: u32 = 10;
-/// Stored results listed for one node (a node has one row per rule).
-const NODE_RESULTS_LIMIT: u32 = 10_000;
 /// Stored results listed when the caller gives no `limit`.
 const DEFAULT_RESULTS_LIMIT: u32 = 1000;
 /// Most stored results one request lists.
@@ -293,22 +290,10 @@ fn parse_field<T: std::str::FromStr<Err = CoreError>>(
 /// nodes and the ten rules failing on most nodes.
 #[utoipa::path(get, path = "/api/v1/compliance", tag = "policies",
     responses((status = 200, description = "Fleet summary", body = Object)))]
-async fn fleet_compliance(State(state): State<AppState>) -> Result<Json<ComplianceSummary>> {
-    let summary = state
-        .store()
-        .compliance_summary(SUMMARY_TOP, SUMMARY_TOP)
-        .await?;
-    Ok(Json(summary))
-}
-
-#[derive(Debug, Serialize)]
-struct NodeComplianceReport {
-    node_id: Uuid,
-    node: String,
-    /// Null until the node has been evaluated.
-    compliance: Option<NodeCompliance>,
-    results: Vec<StoredResult>,
-    templates: Vec<String>,
+async fn fleet_compliance(State(state): State<AppState>) -> Result<Json<FleetCompliance>> {
+    Ok(Json(
+        unet_compliance::fleet_compliance(state.store(), SUMMARY_TOP).await?,
+    ))
 }
 
 /// One node's stored results and the templates policies assigned to it.
@@ -324,16 +309,5 @@ async fn node_compliance(
 ) -> Result<Json<NodeComplianceReport>> {
     let store = state.store();
     let node = store.get_node(id).await?;
-    let filter = ResultFilter {
-        node_id: Some(id),
-        ..Default::default()
-    };
-    let report = NodeComplianceReport {
-        node_id: node.id,
-        node: node.name,
-        compliance: store.node_compliance(id).await?,
-        results: store.policy_results(&filter, NODE_RESULTS_LIMIT).await?,
-        templates: store.node_templates(id).await?,
-    };
-    Ok(Json(report))
+    Ok(Json(unet_compliance::node_compliance(store, node).await?))
 }

@@ -289,6 +289,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             absent("scheduler"),
             absent("snmp_poller"),
             policy_component(&state),
+            templates_component(&state),
             git_component(&state),
         ],
     }))
@@ -297,6 +298,11 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
 fn policy_component(state: &AppState) -> Component {
     let (policy_state, last_run, detail) = state.policies().component();
     component("policy_engine", policy_state, last_run, detail)
+}
+
+fn templates_component(state: &AppState) -> Component {
+    let (templates_state, loaded_at, detail) = state.templates().component();
+    component("templates", templates_state, loaded_at, detail)
 }
 
 fn git_component(state: &AppState) -> Component {

@@ -1,0 +1,240 @@
+//! The configuration loop against the real binary, on every backend available here, in the
+//! order an operator runs it: import the small-office fixture, evaluate the rules with
+//! `apply` (template assignments), render, push a running configuration, read the recorded
+//! config check, diff, remediate — and the remediated configuration, pushed back, is compliant.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use unet_compliance::Rendering;
+
+fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
+fn small_office() -> Value {
+    let read = |file: &str| -> Value {
+        let path = repo_path("fixtures/small-office").join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
+    };
+    json!({
+        "locations": read("locations.json"),
+        "nodes": read("nodes.json"),
+        "links": read("links.json"),
+    })
+}
+
+fn start(db: &TestDatabase, templates: &std::path::Path) -> Server {
+    let extra = format!(
+        "policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.evaluate_on_change = false\n\
+         templates.dir = {:?}\n",
+        repo_path("policies").display().to_string(),
+        templates.display().to_string(),
+    );
+    Server::start_with(db.url(), &extra)
+}
+
+fn push(server: &Server, node: &str, text: &str) -> (u16, Value) {
+    let response = server
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/nodes/{node}/configs"),
+        )
+        .header("content-type", "text/plain")
+        .body(text.to_string())
+        .send()
+        .expect("push");
+    let (status, _, body) = json_of(response);
+    (status, body)
+}
+
+fn node_id(server: &Server, name: &str) -> String {
+    let (status, _, nodes) = json_of(server.get(&format!("/api/v1/nodes?q={name}")));
+    assert_eq!(status, 200, "{nodes}");
+    let node = nodes
+        .as_array()
+        .and_then(|all| all.iter().find(|n| n["name"] == name))
+        .unwrap_or_else(|| panic!("no node {name}: {nodes}"));
+    node["id"].as_str().expect("id").to_string()
+}
+
+#[test]
+fn import_evaluate_render_push_diff_remediate_until_compliant() {
+    let templates = repo_path("templates");
+    let running = std::fs::read_to_string(repo_path("fixtures/running-configs/access-sw-01.cfg"))
+        .expect("fixture running config");
+    for db in TestDatabase::all_blocking() {
+        let server = start(&db, &templates);
+        let (status, _, report) = json_of(server.post_json("/api/v1/import", &small_office()));
+        assert_eq!(status, 200, "{report}");
+        let id = node_id(&server, "access-sw-01");
+
+        // Before any assignment there is nothing intended to compare with.
+        assert_problem(
+            server.get(&format!("/api/v1/nodes/{id}/config-diff")),
+            409,
+            "no_templates_assigned",
+        );
+        let (status, _, _) = json_of(server.post_json(
+            "/api/v1/policies/evaluate",
+            &json!({"apply": true, "summary": true}),
+        ));
+        assert_eq!(status, 200);
+
+        let (status, _, listed) = json_of(server.get("/api/v1/templates"));
+        assert_eq!(status, 200, "{listed}");
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "cisco-ios/base.j2" && t["owns"].is_null())
+        );
+
+        let (status, _, rendered) = json_of(server.get(&format!("/api/v1/nodes/{id}/intended")));
+        assert_eq!(status, 200, "{rendered}");
+        let rendering: Rendering = serde_json::from_value(rendered).expect("a rendering");
+        let names: Vec<&str> = rendering
+            .templates
+            .iter()
+            .map(|t| t.template.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "cisco-ios/base.j2",
+                "cisco-ios/access-ports.j2",
+                "common/management.j2"
+            ]
+        );
+        assert!(rendering.intended.starts_with("hostname access-sw-01\n"));
+        assert!(rendering.intended.contains(
+            "interface GigabitEthernet1/1/1\n description core-sw-01 GigabitEthernet1/1/1\n"
+        ));
+
+        assert_problem(
+            server.get(&format!("/api/v1/nodes/{id}/config-diff")),
+            409,
+            "no_running_config",
+        );
+
+        // A push stores a version and records the node's check at once.
+        let (status, pushed) = push(&server, &id, &running);
+        assert_eq!(status, 201, "{pushed}");
+        let (_, _, compliance) = json_of(server.get(&format!("/api/v1/nodes/{id}/compliance")));
+        let check = &compliance["config"];
+        assert_eq!(check["state"], "non_compliant", "{compliance}");
+        assert_eq!(check["running_version"], 1);
+        assert_eq!(check["slices"].as_array().unwrap().len(), 3);
+
+        let (status, _, diff) = json_of(server.get(&format!("/api/v1/nodes/{id}/config-diff")));
+        assert_eq!(status, 200, "{diff}");
+        assert_eq!(diff["compliant"], false);
+        let remediation = diff["remediation"]["text"].as_str().unwrap();
+        // Unowned lines (crypto, banner, users, the access ports) are never proposed.
+        for unowned in [
+            "crypto",
+            "banner",
+            "username",
+            "GigabitEthernet1/0/1",
+            "line vty",
+        ] {
+            assert!(!remediation.contains(unowned), "{unowned}: {remediation}");
+        }
+        assert!(
+            remediation.contains("no ntp server 192.168.1.254"),
+            "{remediation}"
+        );
+        assert!(remediation.contains("no ip http server"), "{remediation}");
+
+        // The same engine locally gives the same commands; applied, they make the node
+        // compliant, as the server then confirms.
+        let local = unet_compliance::compare(&rendering, &running).expect("comparable");
+        assert_eq!(local.remediation.to_text(), remediation);
+        let tree = unet_config::parse(rendering.platform, &running).unwrap();
+        let remediated = unet_config::apply(&tree, &local.remediation).render();
+        let (status, pushed) = push(&server, &id, &remediated);
+        assert_eq!(status, 201, "{pushed}");
+        let (_, _, diff) = json_of(server.get(&format!("/api/v1/nodes/{id}/config-diff")));
+        assert_eq!(diff["compliant"], true, "{diff}");
+        assert_eq!(diff["running_version"], 2);
+        let (_, _, fleet) = json_of(server.get("/api/v1/compliance"));
+        assert_eq!(fleet["config"]["compliant"], 1, "{fleet}");
+
+        server.terminate();
+    }
+}
+
+#[test]
+fn a_broken_template_keeps_the_last_good_set_and_a_missing_variable_names_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path();
+    std::fs::create_dir_all(templates.join("cisco-ios")).unwrap();
+    for name in [
+        "cisco-ios/base.j2",
+        "cisco-ios/access-ports.j2",
+        "cisco-ios/core-ospf.j2",
+    ] {
+        std::fs::copy(repo_path("templates").join(name), templates.join(name)).unwrap();
+    }
+    std::fs::create_dir_all(templates.join("common")).unwrap();
+    for db in TestDatabase::all_blocking() {
+        std::fs::write(
+            templates.join("common/management.j2"),
+            "ntp server {{ node.custom_data.ntp_servers[0] }}\n",
+        )
+        .unwrap();
+        let server = start(&db, templates);
+        let (status, _, _) = json_of(server.post_json("/api/v1/import", &small_office()));
+        assert_eq!(status, 200);
+        json_of(server.post_json(
+            "/api/v1/policies/evaluate",
+            &json!({"apply": true, "summary": true}),
+        ));
+        let id = node_id(&server, "access-sw-01");
+        let (status, _, rendered) = json_of(server.get(&format!("/api/v1/nodes/{id}/intended")));
+        assert_eq!(status, 200, "{rendered}");
+
+        // A syntax error: refused with file:line:column, the last good set still renders.
+        std::fs::write(templates.join("common/broken.j2"), "ok\n{% for %}\n").unwrap();
+        let (status, _, rendered) = json_of(server.get(&format!("/api/v1/nodes/{id}/intended")));
+        assert_eq!(status, 200, "{rendered}");
+        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
+        let component = system["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "templates")
+            .cloned()
+            .unwrap();
+        assert_eq!(component["state"], "error", "{component}");
+        assert!(
+            component["detail"]
+                .as_str()
+                .unwrap()
+                .contains("common/broken.j2:2:"),
+            "{component}"
+        );
+        std::fs::remove_file(templates.join("common/broken.j2")).unwrap();
+
+        // An undefined variable fails that node's render, naming template and line.
+        std::fs::write(
+            templates.join("common/management.j2"),
+            "ntp server {{ node.custom_data.ntp_servers[0] }}\nlogging host {{ node.custom_data.syslog_host }}\n",
+        )
+        .unwrap();
+        let problem = assert_problem(
+            server.get(&format!("/api/v1/nodes/{id}/intended")),
+            422,
+            "render_failed",
+        );
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("common/management.j2:2"), "{detail}");
+        assert!(detail.contains("undefined"), "{detail}");
+        server.terminate();
+    }
+}

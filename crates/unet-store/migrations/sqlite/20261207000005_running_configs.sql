@@ -1,0 +1,20 @@
+-- Running configurations: per node, one row per distinct content (the store compares the
+-- SHA-256 with the node's latest version before it writes), numbered 1, 2, 3… per node.
+-- Rows are written one at a time, by a push that holds the database's write lock, so the
+-- foreign key costs one index lookup per push (unlike policy_results, written in bulk) and
+-- deletes a node's configurations with the node.
+CREATE TABLE running_configs (
+    node_id    TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    -- SHA-256 of content, lower-case hex.
+    sha256     TEXT NOT NULL,
+    taken_at   TEXT NOT NULL,
+    stored_at  TEXT NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('upload', 'collected')),
+    size_bytes INTEGER NOT NULL,
+    line_count INTEGER NOT NULL,
+    content    TEXT NOT NULL,
+    -- Also the index behind a node's latest version (MAX(version) per node), its history
+    -- (newest first) and retention.
+    PRIMARY KEY (node_id, version)
+);

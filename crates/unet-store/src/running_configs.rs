@@ -1,0 +1,282 @@
+//! Running configurations: per node, a new version only when the content changes (its SHA-256
+//! differs from the node's latest), numbered 1, 2, 3… per node, with retention applied by the
+//! push that stores a version, in its transaction. Listing reads metadata only; the content
+//! column is read for one version, or for the latest of a page of nodes.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use unet_core::{
+    ConfigSource, EntityType, Pushed, RunningConfig, RunningConfigInfo, Timestamp, Uuid,
+    config_text, line_count,
+};
+
+use crate::db::{Arg, MAX_BINDS, Sql, get_parsed, get_timestamp, get_uuid, push_in};
+use crate::{Backend, Conn, Result, Store, StoreError};
+
+/// The largest configuration accepted unless configured otherwise (`configs.max_bytes` of the
+/// server starts from it; local CLI mode uses it as it is).
+pub const DEFAULT_MAX_CONFIG_BYTES: u64 = 32 << 20;
+
+/// How much history a node keeps. Applied whenever a new version is stored; the latest
+/// version is never deleted. The default (100 versions, no age limit) is the default of the
+/// server's `[configs]` settings and what local CLI mode applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Versions kept per node, the latest included (0 counts as 1).
+    pub keep_versions: u32,
+    /// Older versions taken more than this many days ago are deleted; 0 = no age limit.
+    pub keep_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_versions: 100,
+            keep_days: 0,
+        }
+    }
+}
+
+const INFO_COLUMNS: &str =
+    "r.node_id, r.version, r.sha256, r.taken_at, r.stored_at, r.source, r.size_bytes, r.line_count";
+
+fn as_u64(row: &AnyRow, column: &str) -> Result<u64> {
+    let n: i64 = row.try_get(column)?;
+    u64::try_from(n).map_err(|e| crate::db::decode_error(column, e))
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A row selected with [`INFO_COLUMNS`], or `None` for the NULL half of a left join.
+fn read_info(row: &AnyRow) -> Result<Option<RunningConfigInfo>> {
+    let version: Option<i64> = row.try_get("version")?;
+    if version.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(RunningConfigInfo {
+        node_id: get_uuid(row, "node_id")?,
+        version: as_u64(row, "version")?,
+        sha256: row.try_get("sha256")?,
+        taken_at: get_timestamp(row, "taken_at")?,
+        stored_at: get_timestamp(row, "stored_at")?,
+        source: get_parsed(row, "source")?,
+        size_bytes: as_u64(row, "size_bytes")?,
+        line_count: as_u64(row, "line_count")?,
+    }))
+}
+
+fn read_config(row: &AnyRow) -> Result<Option<RunningConfig>> {
+    let Some(info) = read_info(row)? else {
+        return Ok(None);
+    };
+    Ok(Some(RunningConfig {
+        info,
+        content: row.try_get("content")?,
+    }))
+}
+
+fn sha256_hex(content: &str) -> String {
+    hex::encode(Sha256::digest(content.as_bytes()))
+}
+
+/// `SELECT … FROM nodes n LEFT JOIN running_configs r ON r.node_id = n.id`, for the caller to
+/// add its join condition and end with [`for_node`]: a node without the wanted version still
+/// gives a row (with NULL config columns), so one statement tells an unknown node from a
+/// missing version.
+fn node_with_configs(columns: &str) -> Sql {
+    Sql::new(format!(
+        "SELECT n.id AS known_node, {columns} FROM nodes n \
+         LEFT JOIN running_configs r ON r.node_id = n.id"
+    ))
+}
+
+fn for_node(sql: &mut Sql, node_id: Uuid) -> &mut Sql {
+    sql.push(" WHERE n.id = ").bind(node_id)
+}
+
+fn missing_node(node_id: Uuid) -> StoreError {
+    StoreError::not_found(EntityType::Node, node_id)
+}
+
+impl Store {
+    /// Stores `content` as the node's newest running configuration unless it is the same
+    /// (same SHA-256) as the latest stored one, which is then returned with `created: false`.
+    /// A new version is the latest plus one; `retention` then deletes older versions in the
+    /// same transaction. The node row is locked first (PostgreSQL; SQLite has one writer), so
+    /// concurrent pushes for a node queue and never pick the same version.
+    pub async fn push_running_config(
+        &self,
+        node_id: Uuid,
+        source: ConfigSource,
+        taken_at: Option<Timestamp>,
+        content: &str,
+        retention: &Retention,
+    ) -> Result<Pushed> {
+        config_text(content.as_bytes())?;
+        let sha256 = sha256_hex(content);
+        let mut tx = self.begin_write().await?;
+        // FOR NO KEY UPDATE: pushes for this node queue behind each other, while the policy
+        // recorder's FOR KEY SHARE on the same node is not held up.
+        let mut lock = Sql::new("SELECT id FROM nodes WHERE id = ");
+        lock.bind(node_id);
+        if self.db.backend == Backend::Postgres {
+            lock.push(" FOR NO KEY UPDATE");
+        }
+        if self.db.fetch_optional(&mut tx, lock).await?.is_none() {
+            return Err(missing_node(node_id));
+        }
+        let latest = latest_info(self, &mut tx, node_id).await?;
+        let version = match latest {
+            Some(latest) if latest.sha256 == sha256 => {
+                return Ok(Pushed {
+                    info: latest,
+                    created: false,
+                    removed: 0,
+                });
+            }
+            Some(latest) => latest.version + 1,
+            None => 1,
+        };
+        let stored_at = Timestamp::now();
+        let info = RunningConfigInfo {
+            node_id,
+            version,
+            sha256,
+            taken_at: taken_at.unwrap_or(stored_at),
+            stored_at,
+            source,
+            size_bytes: content.len() as u64,
+            line_count: line_count(content),
+        };
+        let mut insert = Sql::new(
+            "INSERT INTO running_configs (node_id, version, sha256, taken_at, stored_at, \
+             source, size_bytes, line_count, content) VALUES ",
+        );
+        insert.bind_tuple([
+            Arg::from(node_id),
+            Arg::from(as_i64(info.version)),
+            Arg::from(info.sha256.as_str()),
+            Arg::from(info.taken_at),
+            Arg::from(info.stored_at),
+            Arg::from(source.as_str()),
+            Arg::from(as_i64(info.size_bytes)),
+            Arg::from(as_i64(info.line_count)),
+            Arg::from(content),
+        ]);
+        self.db.execute(&mut tx, insert).await?;
+        let removed = self
+            .db
+            .execute(&mut tx, retention_sql(&info, retention))
+            .await?;
+        tx.commit().await?;
+        Ok(Pushed {
+            info,
+            created: true,
+            removed,
+        })
+    }
+
+    /// The node's stored versions, newest first, without their content. One statement.
+    pub async fn running_configs(&self, node_id: Uuid) -> Result<Vec<RunningConfigInfo>> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = node_with_configs(INFO_COLUMNS);
+        for_node(&mut sql, node_id).push(" ORDER BY r.version DESC");
+        let rows = self.db.fetch_all(&mut conn, sql).await?;
+        if rows.is_empty() {
+            return Err(missing_node(node_id));
+        }
+        rows.iter()
+            .filter_map(|r| read_info(r).transpose())
+            .collect()
+    }
+
+    /// One stored version with its content; `None` is the latest. One statement.
+    pub async fn running_config(
+        &self,
+        node_id: Uuid,
+        version: Option<u64>,
+    ) -> Result<RunningConfig> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = node_with_configs(&format!("{INFO_COLUMNS}, r.content"));
+        match version {
+            Some(v) => sql.push(" AND r.version = ").bind(as_i64(v)),
+            None => sql.push(
+                " AND r.version = \
+                 (SELECT MAX(m.version) FROM running_configs m WHERE m.node_id = n.id)",
+            ),
+        };
+        for_node(&mut sql, node_id);
+        let row = self
+            .db
+            .fetch_optional(&mut conn, sql)
+            .await?
+            .ok_or_else(|| missing_node(node_id))?;
+        read_config(&row)?.ok_or(StoreError::NoRunningConfig { node_id, version })
+    }
+
+    /// The latest stored configuration of each of `node_ids` that has one, in one statement
+    /// (per 30,000 ids): what the fleet pipeline reads per page of nodes.
+    pub async fn latest_running_configs(
+        &self,
+        node_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, RunningConfig>> {
+        let mut out = HashMap::with_capacity(node_ids.len());
+        let mut conn = self.read_conn().await?;
+        for chunk in node_ids.chunks(MAX_BINDS) {
+            let mut sql = Sql::new(format!(
+                "SELECT {INFO_COLUMNS}, r.content FROM running_configs r \
+                 JOIN (SELECT node_id, MAX(version) AS latest FROM running_configs \
+                 WHERE node_id"
+            ));
+            push_in(&mut sql, chunk);
+            sql.push(" GROUP BY node_id) l ON l.node_id = r.node_id AND l.latest = r.version");
+            for row in self.db.fetch_all(&mut conn, sql).await? {
+                if let Some(config) = read_config(&row)? {
+                    out.insert(config.info.node_id, config);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The node's latest version's metadata, read in the push's transaction.
+async fn latest_info(
+    store: &Store,
+    conn: &mut Conn,
+    node_id: Uuid,
+) -> Result<Option<RunningConfigInfo>> {
+    let mut sql = Sql::new(format!(
+        "SELECT {INFO_COLUMNS} FROM running_configs r WHERE r.node_id = "
+    ));
+    sql.bind(node_id).push(" ORDER BY r.version DESC LIMIT 1");
+    match store.db.fetch_optional(conn, sql).await? {
+        Some(row) => read_info(&row),
+        None => Ok(None),
+    }
+}
+
+/// Deletes the versions before `newest` that retention no longer keeps: beyond the newest
+/// `keep_versions`, or (with `keep_days`) taken more than that many days before it was stored.
+fn retention_sql(newest: &RunningConfigInfo, retention: &Retention) -> Sql {
+    let keep = u64::from(retention.keep_versions.max(1));
+    let mut sql = Sql::new("DELETE FROM running_configs WHERE node_id = ");
+    sql.bind(newest.node_id)
+        .push(" AND version < ")
+        .bind(as_i64(newest.version))
+        .push(" AND (version <= ")
+        .bind(as_i64(newest.version.saturating_sub(keep)));
+    if retention.keep_days > 0 {
+        let age = i64::from(retention.keep_days) * 86_400;
+        let cutoff = Timestamp::from_unix_seconds(newest.stored_at.unix_seconds() - age)
+            .unwrap_or(Timestamp::EPOCH);
+        sql.push(" OR taken_at < ").bind(cutoff);
+    }
+    sql.push(")");
+    sql
+}
