@@ -6,10 +6,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use common::server::LiveServer;
+use common::side::Side;
 use serde_json::Value;
 use unet_store::testing::TestDatabase;
 
@@ -19,83 +17,6 @@ const V1: &str = "hostname edge-1\n!\nenable secret 9 $9$abcdefgh$ijklmnop\n\
 const V2: &str = "hostname edge-1\n!\nenable secret 9 $9$abcdefgh$ijklmnop\n\
                   snmp-server community Sup3rS3cret RO\n\
                   interface Ethernet1\n description uplink to core\n!\nntp server 10.0.0.1\nend\n";
-
-/// One way of reaching the inventory: `--database-url` or `--server` with a token.
-struct Side {
-    flag: &'static str,
-    target: String,
-    token: Option<String>,
-    home: tempfile::TempDir,
-    scratch: tempfile::TempDir,
-}
-
-impl Side {
-    fn new(flag: &'static str, target: &str) -> Side {
-        Side {
-            flag,
-            target: target.to_string(),
-            token: None,
-            home: tempfile::tempdir().unwrap(),
-            scratch: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run_with(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
-        cmd.arg(self.flag)
-            .arg(&self.target)
-            .args(args)
-            .env("USER", "tester")
-            .env("XDG_CONFIG_HOME", self.home.path())
-            .env_remove("UNET_DATABASE_URL")
-            .env_remove("UNET_SERVER")
-            .env_remove("UNET_TOKEN")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(token) = &self.token {
-            cmd.env("UNET_TOKEN", token);
-        }
-        let mut child = cmd.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Exit status, stdout, stderr.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.run_with(args, b"");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, stdout, stderr) = self.run(args);
-        assert_eq!(code, 0, "unet {} {args:?}:\n{stdout}{stderr}", self.flag);
-        stdout
-    }
-
-    /// The command must exit with `code`; stdout and stderr together.
-    fn fails(&self, code: i32, args: &[&str]) -> String {
-        let (got, stdout, stderr) = self.run(args);
-        assert_eq!(got, code, "unet {} {args:?}:\n{stdout}{stderr}", self.flag);
-        format!("{stdout}{stderr}")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["-o", "json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.scratch.path().join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path.display().to_string()
-    }
-}
 
 fn versions(side: &Side, node: &str) -> Vec<u64> {
     side.json(&["configs", "list", node])

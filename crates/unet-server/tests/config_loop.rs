@@ -131,6 +131,44 @@ fn import_evaluate_render_push_diff_remediate_until_compliant() {
         assert_eq!(check["running_version"], 1);
         assert_eq!(check["slices"].as_array().unwrap().len(), 3);
 
+        // The fleet listing filters by state, template and slice verdict.
+        let (status, _, listed) =
+            json_of(server.get("/api/v1/compliance/configs?state=non_compliant"));
+        assert_eq!(status, 200, "{listed}");
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["node"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["access-sw-01"], "{listed}");
+        assert_eq!(listed[0]["slices"].as_array().unwrap().len(), 3);
+        let slice = &listed[0]["slices"][0];
+        let (template, verdict) = (
+            slice["template"].as_str().unwrap(),
+            slice["verdict"].as_str().unwrap(),
+        );
+        let other = if verdict == "compliant" {
+            "missing"
+        } else {
+            "compliant"
+        };
+        let (_, _, hit) = json_of(server.get(&format!(
+            "/api/v1/compliance/configs?template={template}&verdict={verdict}&limit=5"
+        )));
+        assert_eq!(hit.as_array().unwrap().len(), 1, "{hit}");
+        let (_, _, miss) = json_of(server.get(&format!(
+            "/api/v1/compliance/configs?template={template}&verdict={other}"
+        )));
+        assert_eq!(miss, json!([]), "{template} {verdict}");
+        let (_, _, listed) = json_of(server.get("/api/v1/compliance/configs?state=compliant"));
+        assert_eq!(listed, json!([]));
+        assert_problem(
+            server.get("/api/v1/compliance/configs?state=broken"),
+            400,
+            "invalid_query",
+        );
+
         let (status, _, diff) = json_of(server.get(&format!("/api/v1/nodes/{id}/config-diff")));
         assert_eq!(status, 200, "{diff}");
         assert_eq!(diff["compliant"], false);
@@ -164,6 +202,9 @@ fn import_evaluate_render_push_diff_remediate_until_compliant() {
         assert_eq!(diff["running_version"], 2);
         let (_, _, fleet) = json_of(server.get("/api/v1/compliance"));
         assert_eq!(fleet["config"]["compliant"], 1, "{fleet}");
+        let (_, _, listed) = json_of(server.get("/api/v1/compliance/configs?state=compliant"));
+        assert_eq!(listed[0]["node"], "access-sw-01", "{listed}");
+        assert_eq!(listed[0]["running_version"], 2, "{listed}");
 
         server.terminate();
     }

@@ -104,6 +104,24 @@ pub struct ConfigComplianceSummary {
     pub worst_nodes: Vec<NodeConfigDrift>,
 }
 
+/// Which recorded config checks to list; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigCheckFilter {
+    pub state: Option<ConfigState>,
+    /// Nodes that have this template assigned…
+    pub template: Option<String>,
+    /// …(or any template) with a slice of this verdict.
+    pub verdict: Option<SliceVerdict>,
+}
+
+/// A recorded check with its node's name, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedConfigCheck {
+    pub node: String,
+    #[serde(flatten)]
+    pub check: ConfigCheckRecord,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfigDrift {
     pub node_id: Uuid,
@@ -266,6 +284,54 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The recorded checks matching `filter`, by node name, at most `limit`, each with all its
+    /// slices: a constant number of statements (three per chunk of nodes).
+    pub async fn list_config_checks(
+        &self,
+        filter: &ConfigCheckFilter,
+        limit: u32,
+    ) -> Result<Vec<NamedConfigCheck>> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new(
+            "SELECT c.node_id, n.name FROM config_checks c JOIN nodes n ON n.id = c.node_id \
+             WHERE 1 = 1",
+        );
+        if let Some(state) = filter.state {
+            sql.push(" AND c.state = ").bind(state.as_str());
+        }
+        if filter.template.is_some() || filter.verdict.is_some() {
+            sql.push(" AND c.node_id IN (SELECT s.node_id FROM config_slices s WHERE 1 = 1");
+            if let Some(template) = &filter.template {
+                sql.push(" AND s.template = ").bind(template.as_str());
+            }
+            if let Some(verdict) = filter.verdict {
+                sql.push(" AND s.verdict = ").bind(verdict.as_str());
+            }
+            sql.push(")");
+        }
+        sql.push(" ORDER BY n.name, n.fqdn LIMIT ")
+            .bind(i64::from(limit));
+        let mut named = Vec::new();
+        for row in self.db.fetch_all(&mut conn, sql).await? {
+            named.push((
+                get_uuid(&row, "node_id")?,
+                row.try_get::<String, _>("name")?,
+            ));
+        }
+        drop(conn);
+        let ids: Vec<Uuid> = named.iter().map(|(id, _)| *id).collect();
+        let mut checks = self.config_checks(&ids).await?;
+        // A node deleted between the two reads is left out.
+        Ok(named
+            .into_iter()
+            .filter_map(|(id, node)| {
+                checks
+                    .remove(&id)
+                    .map(|check| NamedConfigCheck { node, check })
+            })
+            .collect())
     }
 
     /// The fleet's recorded config compliance: counts by state and the `worst` non-compliant

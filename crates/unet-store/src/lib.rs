@@ -45,8 +45,8 @@ pub use compliance_queries::{
     ComplianceSummary, ResultFilter, STORED_OUTCOMES, parse_stored_outcome,
 };
 pub use config_checks::{
-    ConfigCheckRecord, ConfigComplianceSummary, ConfigState, NodeConfigDrift, SliceRecord,
-    SliceVerdict,
+    ConfigCheckFilter, ConfigCheckRecord, ConfigComplianceSummary, ConfigState, NamedConfigCheck,
+    NodeConfigDrift, SliceRecord, SliceVerdict,
 };
 pub use database_url::DatabaseUrl;
 pub use error::{Result, StoreError};

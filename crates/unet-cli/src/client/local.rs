@@ -19,8 +19,8 @@ use unet_core::{
     Page, PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
 use unet_store::{
-    DEFAULT_MAX_CONFIG_BYTES, ImportOptions, ResultFilter, Retention, Store, StoreOptions,
-    StoredResult,
+    ConfigCheckFilter, DEFAULT_MAX_CONFIG_BYTES, ImportOptions, NamedConfigCheck, ResultFilter,
+    Retention, Store, StoreOptions, StoredResult,
 };
 
 use super::{
@@ -199,6 +199,18 @@ impl Compliance for Local {
         let store = self.store().await?;
         let node = store.resolve_node(node).await?;
         Ok(unet_compliance::node_compliance(store, node).await?)
+    }
+
+    async fn config_checks(
+        &self,
+        filter: &ConfigCheckFilter,
+        limit: u32,
+    ) -> Result<Vec<NamedConfigCheck>> {
+        Ok(self
+            .store()
+            .await?
+            .list_config_checks(filter, limit)
+            .await?)
     }
 
     async fn policy_results(&self, query: &ResultQuery) -> Result<Vec<StoredResult>> {

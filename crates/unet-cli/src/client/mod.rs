@@ -21,7 +21,10 @@ use unet_core::{
     ChangeContext, ChangeFilter, ChangeSource, ConfigurationChange, ImportBatch, ImportReport,
     Node, Page, PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
-use unet_store::{ComplianceCounts, ImportOptions, PolicyOutcome, StoredResult};
+use unet_store::{
+    ComplianceCounts, ConfigCheckFilter, ImportOptions, NamedConfigCheck, PolicyOutcome,
+    StoredResult,
+};
 
 use crate::error::Result;
 
@@ -63,6 +66,12 @@ pub trait Compliance {
     async fn fleet_compliance(&self) -> Result<FleetCompliance>;
     /// One node's (UUID, name or FQDN) recorded verdicts.
     async fn node_compliance(&self, node: &str) -> Result<NodeComplianceReport>;
+    /// The recorded config checks matching `filter`, by node name.
+    async fn config_checks(
+        &self,
+        filter: &ConfigCheckFilter,
+        limit: u32,
+    ) -> Result<Vec<NamedConfigCheck>>;
 }
 
 /// Intended configurations: the templates, a node's assignments and its templates rendered.

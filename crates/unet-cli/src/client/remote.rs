@@ -20,7 +20,10 @@ use unet_core::{
     ChangeFilter, ConfigurationChange, ImportBatch, ImportDocument, ImportReport, Node, Page,
     PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
-use unet_store::{ComplianceCounts, ImportOptions, StoredResult};
+use unet_store::{
+    ComplianceCounts, ConfigCheckFilter, ConfigState, ImportOptions, NamedConfigCheck,
+    SliceVerdict, StoredResult,
+};
 
 use unet_trust::Trust;
 
@@ -299,6 +302,19 @@ impl Compliance for Remote {
         let node: Node = self.resolve(node).await?;
         let path = format!("api/v1/nodes/{}/compliance", node.id);
         self.get(&path, Query::default()).await
+    }
+
+    async fn config_checks(
+        &self,
+        filter: &ConfigCheckFilter,
+        limit: u32,
+    ) -> Result<Vec<NamedConfigCheck>> {
+        let query = Query::default()
+            .opt("state", filter.state.map(ConfigState::as_str))
+            .opt("template", filter.template.as_deref())
+            .opt("verdict", filter.verdict.map(SliceVerdict::as_str))
+            .opt("limit", Some(limit));
+        self.get("api/v1/compliance/configs", query).await
     }
 
     async fn policy_results(&self, q: &ResultQuery) -> Result<Vec<StoredResult>> {

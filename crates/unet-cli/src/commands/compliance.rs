@@ -1,11 +1,13 @@
 //! `unet compliance [NODE]`: the recorded verdicts — for the fleet, policy compliance and config
 //! compliance side by side; for one node, its policy results, templates and config check with
-//! each template slice.
+//! each template slice; with `--state`, `--template` or `--verdict`, the nodes whose recorded
+//! config check matches.
 
 use std::process::ExitCode;
 
 use clap::Args;
 use unet_compliance::{FleetCompliance, NodeComplianceReport};
+use unet_store::{ConfigCheckFilter, ConfigState, NamedConfigCheck, SliceVerdict};
 
 use crate::client::Backend;
 use crate::error::Result;
@@ -14,7 +16,26 @@ use crate::output::{OutputFormat, note, print_rows, print_structured};
 #[derive(Debug, Args)]
 pub struct ComplianceArgs {
     /// A node (name, FQDN or UUID): its verdicts instead of the fleet's.
+    #[arg(conflicts_with_all = ["state", "template", "verdict"])]
     pub node: Option<String>,
+    /// List the nodes whose config check has this state: compliant, non_compliant,
+    /// no_running_config or error.
+    #[arg(long, value_parser = parse_text::<ConfigState>)]
+    pub state: Option<ConfigState>,
+    /// List the nodes that have this template assigned (with --verdict: its slice's verdict).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// List the nodes with a template slice of this verdict: compliant, missing, extra or
+    /// different.
+    #[arg(long, value_parser = parse_text::<SliceVerdict>)]
+    pub verdict: Option<SliceVerdict>,
+    /// Most nodes listed.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+}
+
+fn parse_text<T: std::str::FromStr<Err = String>>(text: &str) -> std::result::Result<T, String> {
+    text.parse()
 }
 
 pub async fn run<B: Backend>(
@@ -22,11 +43,59 @@ pub async fn run<B: Backend>(
     args: ComplianceArgs,
     format: OutputFormat,
 ) -> Result<ExitCode> {
+    let filter = ConfigCheckFilter {
+        state: args.state,
+        template: args.template,
+        verdict: args.verdict,
+    };
     match &args.node {
-        None => fleet(&backend.fleet_compliance().await?, format)?,
         Some(node) => one_node(&backend.node_compliance(node).await?, format)?,
+        None if filter != ConfigCheckFilter::default() => {
+            listed(&backend.config_checks(&filter, args.limit).await?, format)?;
+        }
+        None => fleet(&backend.fleet_compliance().await?, format)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn listed(checks: &[NamedConfigCheck], format: OutputFormat) -> Result<()> {
+    if structured(format) {
+        return print_structured(&mut std::io::stdout().lock(), &checks, format);
+    }
+    let rows = checks
+        .iter()
+        .map(|c| {
+            let check = &c.check;
+            let slices: Vec<String> = check
+                .slices
+                .iter()
+                .filter(|s| s.verdict != SliceVerdict::Compliant)
+                .map(|s| format!("{} {}", s.template, s.verdict.as_str()))
+                .collect();
+            vec![
+                c.node.clone(),
+                check.state.as_str().to_string(),
+                display_version(check.running_version),
+                check.missing.to_string(),
+                check.extra.to_string(),
+                check.message.clone().unwrap_or_else(|| slices.join(", ")),
+                check.checked_at.to_string(),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &[
+            "node",
+            "state",
+            "running",
+            "missing",
+            "extra",
+            "detail",
+            "checked at",
+        ],
+        rows,
+    )
 }
 
 fn structured(format: OutputFormat) -> bool {

@@ -14,7 +14,10 @@ use unet_compliance::{
 };
 use unet_core::{CoreError, NodeFilter, Uuid};
 use unet_policy::Diagnostics;
-use unet_store::{ResultFilter, StoredResult, parse_stored_outcome};
+use unet_store::{
+    ConfigCheckFilter, ConfigState, NamedConfigCheck, ResultFilter, SliceVerdict, StoredResult,
+    parse_stored_outcome,
+};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,6 +46,7 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(evaluate_policies))
         .routes(routes!(list_results))
         .routes(routes!(fleet_compliance))
+        .routes(routes!(list_config_checks))
         .routes(routes!(node_compliance))
         .route_layer(from_fn_with_state(
             (state.clone(), Access::INVENTORY),
@@ -130,20 +134,91 @@ async fn list_results(
         .map(parse_stored_outcome)
         .transpose()
         .map_err(bad_query)?;
-    let limit = match query.limit.as_deref() {
-        None => DEFAULT_RESULTS_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_RESULTS_LIMIT).contains(n))
-            .ok_or_else(|| bad_query(CoreError::invalid("limit", "1 to 100000", text)))?,
-    };
+    let limit = results_limit(query.limit.as_deref())?;
     let filter = ResultFilter {
         node_id,
         outcome,
         rule: query.rule,
     };
     Ok(Json(store.policy_results(&filter, limit).await?))
+}
+
+fn results_limit(text: Option<&str>) -> Result<u32> {
+    match text {
+        None => Ok(DEFAULT_RESULTS_LIMIT),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_RESULTS_LIMIT).contains(n))
+            .ok_or_else(|| bad_query(CoreError::invalid("limit", "1 to 100000", text))),
+    }
+}
+
+/// Which recorded config checks to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ConfigCheckQuery {
+    /// `compliant`, `non_compliant`, `no_running_config` or `error`.
+    #[param(value_type = Option<String>,
+        pattern = "^(compliant|non_compliant|no_running_config|error)$")]
+    #[serde(default)]
+    state: Option<String>,
+    /// Nodes with this template assigned (combined with `verdict`: that template's slice).
+    #[serde(default)]
+    template: Option<String>,
+    /// Nodes with a slice of this verdict: `compliant`, `missing`, `extra` or `different`.
+    #[param(value_type = Option<String>, pattern = "^(compliant|missing|extra|different)$")]
+    #[serde(default)]
+    verdict: Option<String>,
+    /// Most nodes returned, 1 to 100,000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    #[serde(default)]
+    limit: Option<String>,
+}
+
+fn parse_query<T: std::str::FromStr<Err = String>>(
+    field: &'static str,
+    expected: &'static str,
+    text: Option<&str>,
+) -> Result<Option<T>> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| bad_query(CoreError::invalid(field, expected, t)))
+    })
+    .transpose()
+}
+
+/// The recorded config checks, by node name, each with its template slices: which nodes are
+/// non-compliant, which miss lines of a template, and so on.
+#[utoipa::path(get, path = "/api/v1/compliance/configs", tag = "policies",
+    params(ConfigCheckQuery),
+    responses((status = 200,
+        description = "`[{node_id, node, checked_at, running_version, state, missing, extra, message, slices: [{template, owns, verdict, missing, extra}]}]`",
+        body = [Object]),
+        (status = 400, description = "A filter value that is not one of those listed", body = Problem,
+            content_type = "application/problem+json")))]
+async fn list_config_checks(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<ConfigCheckQuery>,
+) -> Result<Json<Vec<NamedConfigCheck>>> {
+    let filter = ConfigCheckFilter {
+        state: parse_query::<ConfigState>(
+            "state",
+            "compliant, non_compliant, no_running_config or error",
+            query.state.as_deref(),
+        )?,
+        template: query.template,
+        verdict: parse_query::<SliceVerdict>(
+            "verdict",
+            "compliant, missing, extra or different",
+            query.verdict.as_deref(),
+        )?,
+    };
+    let limit = results_limit(query.limit.as_deref())?;
+    Ok(Json(
+        state.store().list_config_checks(&filter, limit).await?,
+    ))
 }
 
 /// Which nodes to evaluate; the fields filter like those of `GET /api/v1/nodes`.

@@ -30,6 +30,8 @@ CREATE TABLE config_slices (
     PRIMARY KEY (node_id, position)
 );
 CREATE INDEX config_slices_template ON config_slices (template, verdict);
+-- A verdict filter alone ("which nodes miss lines in any slice").
+CREATE INDEX config_slices_verdict ON config_slices (verdict, node_id);
 
 CREATE TRIGGER config_checks_node_deleted AFTER DELETE ON nodes
 BEGIN
