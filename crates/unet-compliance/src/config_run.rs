@@ -4,17 +4,16 @@
 //! the error): a broken variable must not turn a known verdict into noise.
 
 use serde::Serialize;
-use unet_core::{Node, NodeFilter, PageRequest, RunningConfig, Timestamp, Uuid};
+use unet_core::{Node, NodeFilter, RunningConfig, Timestamp, Uuid};
 use unet_store::{ConfigCheckRecord, ConfigState, SliceRecord, SliceVerdict, Store};
 use unet_template::Verdict;
 
 use crate::context::PageContexts;
 use crate::error::Result;
 use crate::intended::{IntendedError, compare, render_templates};
+use crate::pages::NodePages;
 use crate::templates::LoadedTemplates;
 
-/// Nodes checked (and recorded) per page.
-const PAGE_SIZE: u32 = 1000;
 /// Render errors listed in a report; the count covers them all.
 const LISTED_ERRORS: usize = 100;
 
@@ -128,15 +127,8 @@ pub async fn check_configs(
         checked_at: Some(checked_at),
         ..Default::default()
     };
-    let mut page = PageRequest::new(PAGE_SIZE, None).map_err(unet_store::StoreError::from)?;
-    loop {
-        let (nodes, next, total) = match opts.node {
-            Some(id) => (vec![store.get_node(id).await?], None, 1),
-            None => {
-                let listed = store.list_nodes(&opts.filter, &page).await?;
-                (listed.items, listed.next_cursor, listed.total)
-            }
-        };
+    let mut pages = NodePages::new(&opts.filter, opts.node)?;
+    while let Some((nodes, total)) = pages.next(store).await? {
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
         let contexts = PageContexts::fetch(store, &nodes).await?;
         let assigned = store.templates_of_nodes(&ids).await?;
@@ -178,10 +170,6 @@ pub async fn check_configs(
         store.record_config_checks(&checks, &cleared).await?;
         report.nodes += nodes.len() as u64;
         progress(report.nodes, total);
-        match next {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => break,
-        }
     }
     Ok(report)
 }

@@ -12,6 +12,7 @@ mod error;
 mod facts;
 mod intended;
 mod load;
+mod pages;
 mod record;
 mod run;
 mod stored;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use unet_core::{ChangeContext, ChangeSource, Node, NodeFilter, PageRequest, Timestamp, Uuid};
+use unet_core::{ChangeContext, ChangeSource, Node, NodeFilter, Timestamp, Uuid};
 use unet_policy::{NodeEvaluation, NodeFacts, Outcome, RuleResult};
 use unet_store::{
     ComplianceCounts, ConfigCheckRecord, ConfigState, NodeCompliance, NodeRuleResults,
@@ -17,11 +17,9 @@ use crate::apply::{PolicyChange, TemplateAssignment, apply_changes, proposed, re
 use crate::error::{ComplianceError, Result};
 use crate::facts::{PageLocations, to_json};
 use crate::load::LoadedPolicies;
+use crate::pages::NodePages;
 use crate::record::Recorder;
 use crate::summary::{RuleCompliance, Tally};
-
-/// Nodes evaluated (and recorded) per page.
-const PAGE_SIZE: u32 = 1000;
 
 /// Which results an evaluation hands back (all are recorded when recording is on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,15 +115,8 @@ pub async fn evaluate(
         evaluated_at: Some(evaluated_at),
         ..Default::default()
     };
-    let mut page = PageRequest::new(PAGE_SIZE, None).map_err(unet_store::StoreError::from)?;
-    loop {
-        let (nodes, next, total) = match opts.node {
-            Some(id) => (vec![store.get_node(id).await?], None, 1),
-            None => {
-                let listed = store.list_nodes(&opts.filter, &page).await?;
-                (listed.items, listed.next_cursor, listed.total)
-            }
-        };
+    let mut pages = NodePages::new(&opts.filter, opts.node)?;
+    while let Some((nodes, total)) = pages.next(store).await? {
         let locations = PageLocations::fetch(store, &nodes).await?;
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
         // What the rules read of the nodes' configurations, and only that.
@@ -195,10 +186,6 @@ pub async fn evaluate(
         }
         report.nodes += nodes.len() as u64;
         progress(report.nodes, total);
-        match next {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => break,
-        }
     }
     if let Some(recorder) = &mut recorder {
         recorder.finish().await?;

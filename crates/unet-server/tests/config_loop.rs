@@ -5,28 +5,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 use unet_compliance::Rendering;
-
-fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
-}
-
-fn small_office() -> Value {
-    let read = |file: &str| -> Value {
-        let path = repo_path("fixtures/small-office").join(file);
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
-    };
-    json!({
-        "locations": read("locations.json"),
-        "nodes": read("nodes.json"),
-        "links": read("links.json"),
-    })
-}
 
 fn start(db: &TestDatabase, templates: &std::path::Path) -> Server {
     let extra = format!(

@@ -5,29 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
-}
-
-/// The small-office fixture as one import document.
-fn small_office() -> Value {
-    let read = |file: &str| -> Value {
-        let path = repo_path("fixtures/small-office").join(file);
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
-    };
-    json!({
-        "locations": read("locations.json"),
-        "nodes": read("nodes.json"),
-        "links": read("links.json"),
-    })
-}
 
 fn array(value: &Value) -> &Vec<Value> {
     value

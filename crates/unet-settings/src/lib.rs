@@ -271,6 +271,7 @@ impl Config {
         let git_repositories = git::detach_repositories(&mut doc);
         let mut r = Reader::new(doc);
         r.apply_env(env);
+        let data_dir = r.path("data.dir", "./data");
         let config = Config {
             server: ServerSection {
                 listen: r.socket_addr("server.listen", "127.0.0.1:8080"),
@@ -319,9 +320,8 @@ impl Config {
                 },
                 file: r.opt_path("logging.file"),
             },
-            data: DataSection {
-                dir: r.path("data.dir", "./data"),
-            },
+            templates: templates::templates_section(&mut r, &data_dir),
+            data: DataSection { dir: data_dir },
             metrics: MetricsSection {
                 public: r.bool("metrics.public", false),
             },
@@ -334,7 +334,6 @@ impl Config {
                     .unwrap_or(30),
             },
             policies: policies::policies_section(&mut r),
-            templates: templates::templates_section(&mut r),
             git: git::git_section(&mut r, git_repositories),
             configs: configs::configs_section(&mut r),
             source,

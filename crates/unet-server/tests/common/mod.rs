@@ -30,6 +30,26 @@ pub struct Server {
 
 /// A config file for `db_url` with `extra` TOML appended (dotted keys such as
 /// `database.auto_migrate = true`), in a fresh temporary directory.
+/// A file or folder of the repository (fixtures, policies, templates).
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
+/// The small-office fixture as one import document.
+pub fn small_office() -> Value {
+    let read = |file: &str| -> Value {
+        let path = repo_path("fixtures/small-office").join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("JSON")
+    };
+    json!({
+        "locations": read("locations.json"),
+        "nodes": read("nodes.json"),
+        "links": read("links.json"),
+    })
+}
+
 pub fn write_config(db_url: &str, extra: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("unet.toml");
