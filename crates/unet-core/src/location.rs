@@ -4,7 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::entity::{New, draft, entity};
-use crate::names::validate_slug;
+use crate::names::{slug_input, validate_slug};
 use crate::node::{clean, custom_data};
 use crate::{CoreError, Result, Timestamp};
 
@@ -74,7 +74,8 @@ impl LocationDraft {
                 &name,
             ));
         }
-        let kind = self.kind.trim().to_string();
+        let kind = slug_input("kind", &self.kind)?.unwrap_or_default();
+        // The kind is required: a blank one is refused like any other non-slug.
         validate_slug("kind", &kind)?;
         if self.id.is_some() && self.id == self.parent_id {
             return Err(CoreError::invalid(

@@ -40,8 +40,6 @@ pub const LOCATION_NAME_PATTERN: &str =
 /// A slug is lower-case ASCII letters and digits joined by single `-` or `_`
 /// (`cisco`, `core`, `wireless-controller`): stable keys for filters and policies.
 pub fn validate_slug(field: &'static str, value: &str) -> Result<()> {
-    let expected =
-        "a slug: lower-case letters, digits, single '-' or '_' between them, at most 64 characters";
     let mut prev_sep = true;
     let ok = !value.is_empty()
         && value.len() <= MAX_SLUG
@@ -55,8 +53,14 @@ pub fn validate_slug(field: &'static str, value: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(CoreError::invalid(field, expected, value))
+        Err(slug_error(field, value))
     }
+}
+
+fn slug_error(field: &'static str, value: &str) -> CoreError {
+    let expected =
+        "a slug: lower-case letters, digits, single '-' or '_' between them, at most 64 characters";
+    CoreError::invalid(field, expected, value)
 }
 
 /// Turns a display value such as `WirelessController`, `Data Center` or `Cisco Systems` into a
@@ -110,6 +114,21 @@ pub fn validate_hostname(field: &'static str, value: &str) -> Result<()> {
 }
 
 /// A DNS domain: dot-separated hostname labels, at most 253 characters.
+/// A slug as sent: at most [`MAX_SLUG`] characters including surrounding whitespace (the
+/// input schema's `maxLength`), then trimmed and checked; `None` when blank.
+pub(crate) fn slug_input(field: &'static str, raw: &str) -> Result<Option<String>> {
+    if raw.chars().count() > MAX_SLUG {
+        // Refused as what it is: too long for a slug, whatever it trims to.
+        return Err(slug_error(field, raw));
+    }
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    validate_slug(field, value)?;
+    Ok(Some(value.to_string()))
+}
+
 pub fn validate_domain(field: &'static str, value: &str) -> Result<()> {
     let ok = value.len() <= MAX_DOMAIN && value.split('.').all(is_hostname_label);
     if ok {
@@ -175,5 +194,19 @@ mod tests {
         validate_domain("domain", "dc1.example.net").unwrap();
         assert!(validate_domain("domain", "bad..example").is_err());
         assert!(validate_domain("domain", "").is_err());
+    }
+
+    #[test]
+    fn a_slug_input_is_bounded_as_sent_then_trimmed() {
+        assert_eq!(
+            slug_input("vendor", " cisco ").unwrap(),
+            Some("cisco".into())
+        );
+        assert_eq!(slug_input("vendor", "   ").unwrap(), None);
+        // 65 characters as sent: refused even though they trim to nothing.
+        let err = slug_input("vendor", &" ".repeat(65)).unwrap_err();
+        assert_eq!(err.field(), "vendor");
+        assert!(slug_input("vendor", &format!(" {} ", "a".repeat(62))).is_ok());
+        assert!(slug_input("vendor", &format!(" {} ", "a".repeat(63))).is_err());
     }
 }

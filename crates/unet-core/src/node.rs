@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::entity::{New, draft, entity};
-use crate::names::{validate_domain, validate_hostname, validate_slug};
+use crate::names::{slug_input, validate_domain, validate_hostname};
 use crate::platform::Platform;
 use crate::text_enum::text_enum;
 use crate::{CoreError, Result, Timestamp};
@@ -117,14 +117,8 @@ impl NodeDraft {
         if let Some(domain) = &domain {
             validate_domain("domain", domain)?;
         }
-        let vendor = clean(self.vendor);
-        if let Some(vendor) = &vendor {
-            validate_slug("vendor", vendor)?;
-        }
-        let role = clean(self.role);
-        if let Some(role) = &role {
-            validate_slug("role", role)?;
-        }
+        let vendor = slug_input("vendor", self.vendor.as_deref().unwrap_or_default())?;
+        let role = slug_input("role", self.role.as_deref().unwrap_or_default())?;
         let management_ip = match clean(self.management_ip) {
             Some(ip) => Some(canonical_ip(&ip)?),
             None => None,
