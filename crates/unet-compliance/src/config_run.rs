@@ -10,7 +10,7 @@ use unet_template::Verdict;
 
 use crate::context::PageContexts;
 use crate::error::Result;
-use crate::intended::{IntendedError, compare, render_templates};
+use crate::intended::{IntendedError, compare_verdicts, render_templates};
 use crate::pages::NodePages;
 use crate::templates::LoadedTemplates;
 
@@ -81,7 +81,7 @@ pub fn check_node(
     let Some(running) = running else {
         return NodeOutcome::Checked(record(ConfigState::NoRunningConfig, None));
     };
-    match compare(&rendering, &running.content) {
+    match compare_verdicts(&rendering, &running.content) {
         Err(e) => NodeOutcome::Checked(record(ConfigState::Error, Some(e.to_string()))),
         Ok(check) => {
             let slices: Vec<SliceRecord> = check
@@ -135,7 +135,7 @@ pub async fn check_configs(
         let running = store.latest_running_configs(&ids).await?;
         let mut checks = Vec::with_capacity(nodes.len());
         let mut cleared = Vec::new();
-        for node in &nodes {
+        let check = |node: &Node| {
             let templates = assigned.get(&node.id).map_or(&[][..], Vec::as_slice);
             let outcome = check_node(
                 loaded,
@@ -145,10 +145,13 @@ pub async fn check_configs(
                 running.get(&node.id),
                 checked_at,
             );
+            (node.id, outcome)
+        };
+        for (node_id, outcome) in on_every_core(&nodes, check) {
             match outcome {
                 NodeOutcome::NoTemplates => {
                     report.without_templates += 1;
-                    cleared.push(node.id);
+                    cleared.push(node_id);
                 }
                 NodeOutcome::RenderFailed(e) => {
                     report.render_failed += 1;
@@ -172,4 +175,27 @@ pub async fn check_configs(
         progress(report.nodes, total);
     }
     Ok(report)
+}
+
+/// `f` over `items` on every core, results in order: rendering and comparing a page of nodes is
+/// pure CPU work, and a fleet run otherwise leaves all but one core idle.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores == 1 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(cores))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }

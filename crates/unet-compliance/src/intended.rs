@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use unet_core::{Node, Platform, Uuid};
 use unet_store::Store;
-use unet_template::{CheckError, ConfigCheck, Rendered, TemplateError};
+use unet_template::{CheckError, ConfigCheck, Rendered, TemplateError, Verdicts};
 
 use crate::context::PageContexts;
 use crate::error::Result;
@@ -94,15 +94,30 @@ pub async fn render_node(
 
 /// Compares a rendering with the node's `running` configuration, slice by slice.
 pub fn compare(rendering: &Rendering, running: &str) -> Result<ConfigCheck, IntendedError> {
-    if rendering.platform == Platform::Generic {
-        return Err(IntendedError::NoPlatform {
-            node: rendering.node.clone(),
-        });
-    }
-    unet_template::check(rendering.platform, &rendering.templates, running).map_err(|source| {
-        IntendedError::Check {
-            node: rendering.node.clone(),
-            source,
+    comparing(rendering, unet_template::check)(running)
+}
+
+/// [`compare`] without remediation and rollback: what a fleet run records.
+pub fn compare_verdicts(rendering: &Rendering, running: &str) -> Result<Verdicts, IntendedError> {
+    comparing(rendering, unet_template::verdicts)(running)
+}
+
+/// `how` applied to the rendering, refused for a node without a platform.
+fn comparing<'a, T>(
+    rendering: &'a Rendering,
+    how: impl Fn(Platform, &[Rendered], &str) -> Result<T, CheckError> + 'a,
+) -> impl Fn(&str) -> Result<T, IntendedError> + 'a {
+    move |running| {
+        if rendering.platform == Platform::Generic {
+            return Err(IntendedError::NoPlatform {
+                node: rendering.node.clone(),
+            });
         }
-    })
+        how(rendering.platform, &rendering.templates, running).map_err(|source| {
+            IntendedError::Check {
+                node: rendering.node.clone(),
+                source,
+            }
+        })
+    }
 }

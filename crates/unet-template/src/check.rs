@@ -3,6 +3,10 @@
 //! one, the top-level sections it renders); lines that no template owns are never compared, so
 //! a crypto key or a banner that no template manages is never proposed for removal.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use serde::Serialize;
 use unet_config::{
     ChangeKind, ConfigError, ConfigTree, Diff, Platform, Remediation, SliceExpr, diff, parse,
@@ -114,6 +118,52 @@ pub fn check(
     rendered: &[Rendered],
     running: &str,
 ) -> Result<ConfigCheck, CheckError> {
+    let Owned {
+        slices,
+        running: owned_running,
+        intended,
+    } = owned(platform, rendered, running)?;
+    let whole = diff(&owned_running, &intended);
+    Ok(ConfigCheck {
+        compliant: whole.is_empty(),
+        slices,
+        remediation: remediate(&owned_running, &intended),
+        rollback: rollback(&owned_running, &intended),
+        diff: whole,
+        owned_running,
+        intended,
+    })
+}
+
+/// What a fleet run records of a comparison: whether the node complies and each slice's
+/// verdict, without the commands [`check`] also works out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdicts {
+    pub compliant: bool,
+    pub slices: Vec<SliceCheck>,
+}
+
+/// [`check`] without remediation and rollback.
+pub fn verdicts(
+    platform: Platform,
+    rendered: &[Rendered],
+    running: &str,
+) -> Result<Verdicts, CheckError> {
+    let owned = owned(platform, rendered, running)?;
+    Ok(Verdicts {
+        compliant: diff(&owned.running, &owned.intended).is_empty(),
+        slices: owned.slices,
+    })
+}
+
+/// The owned part of the running configuration and the intended one, with each slice's verdict.
+struct Owned {
+    slices: Vec<SliceCheck>,
+    running: ConfigTree,
+    intended: ConfigTree,
+}
+
+fn owned(platform: Platform, rendered: &[Rendered], running: &str) -> Result<Owned, CheckError> {
     let running = parse(platform, running).map_err(CheckError::Running)?;
     let mut owned_running = ConfigTree::new(platform);
     let mut intended = ConfigTree::new(platform);
@@ -123,19 +173,17 @@ pub fn check(
             template: r.template.clone(),
             source,
         })?;
-        let owns = match &r.owns {
+        let running_slice = match &r.owns {
             Some(expr) => {
-                // The header was checked when the template compiled.
-                let slice = SliceExpr::parse(expr).map_err(|source| CheckError::Intended {
+                let slice = compiled(expr).map_err(|source| CheckError::Intended {
                     template: r.template.clone(),
                     source,
                 })?;
                 outside_slice(&slice, &output, r, expr)?;
-                slice
+                slice.apply(&running)
             }
-            None => SliceExpr::sections_of(&output),
+            None => SliceExpr::sections_of(&output).apply(&running),
         };
-        let running_slice = owns.apply(&running);
         let (missing, extra) = count(&diff(&running_slice, &output));
         slices.push(SliceCheck {
             template: r.template.clone(),
@@ -147,16 +195,38 @@ pub fn check(
         owned_running.merge(&running_slice);
         intended.merge(&output);
     }
-    let whole = diff(&owned_running, &intended);
-    Ok(ConfigCheck {
-        compliant: whole.is_empty(),
+    Ok(Owned {
         slices,
-        remediation: remediate(&owned_running, &intended),
-        rollback: rollback(&owned_running, &intended),
-        diff: whole,
-        owned_running,
+        running: owned_running,
         intended,
     })
+}
+
+/// Compiled `template-match` expressions held per thread.
+const COMPILED_SLICES: usize = 256;
+
+thread_local! {
+    static SLICES: RefCell<HashMap<String, Rc<SliceExpr>>> = RefCell::new(HashMap::new());
+}
+
+/// The compiled slice of a `template-match` expression. A fleet run compares every node with
+/// the same few templates, and compiling their regexes again for each node was a fifth of its
+/// work; the cache is bounded and starts over when full.
+fn compiled(expr: &str) -> Result<Rc<SliceExpr>, ConfigError> {
+    if let Some(slice) = SLICES.with(|cache| cache.borrow().get(expr).cloned()) {
+        return Ok(slice);
+    }
+    // The header was checked when the template compiled; a rendering read back from JSON
+    // was not, hence the error.
+    let slice = Rc::new(SliceExpr::parse(expr)?);
+    SLICES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= COMPILED_SLICES {
+            cache.clear();
+        }
+        cache.insert(expr.to_string(), Rc::clone(&slice));
+    });
+    Ok(slice)
 }
 
 /// Refuses output lines the template's own slice would not select: they would be compared

@@ -11,7 +11,9 @@ mod check;
 pub mod filters;
 mod render;
 
-pub use check::{CheckError, ConfigCheck, SliceCheck, Verdict, check, intended_text};
+pub use check::{
+    CheckError, ConfigCheck, SliceCheck, Verdict, Verdicts, check, intended_text, verdicts,
+};
 pub use minijinja::Value;
 pub use render::{Limits, Rendered, TemplateError, TemplateSet};
 
