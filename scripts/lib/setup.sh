@@ -26,8 +26,8 @@ ensure_packages() {
     fi
 }
 
-# A venv at .venv with the reference tools the differential tests compare against, and
-# schemathesis, which fuzzes the live API from its OpenAPI document.
+# A venv at .venv with the reference tools the differential tests and benchmarks compare
+# against, and schemathesis, which fuzzes the live API from its OpenAPI document.
 ensure_python_tools() {
     local venv=.venv
     if [ ! -x "$venv/bin/python" ]; then
@@ -35,6 +35,10 @@ ensure_python_tools() {
     fi
     if ! "$venv/bin/python" -c 'import hier_config' 2>/dev/null; then
         "$venv/bin/pip" install -q --disable-pip-version-check 'hier_config==3.7.1'
+    fi
+    # The configuration-loop benchmark's peer renders with Jinja2.
+    if ! "$venv/bin/python" -c 'import jinja2' 2>/dev/null; then
+        "$venv/bin/pip" install -q --disable-pip-version-check 'jinja2==3.1.6'
     fi
     if [ ! -x "$venv/bin/schemathesis" ]; then
         "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
