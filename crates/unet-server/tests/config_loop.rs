@@ -9,13 +9,35 @@ use common::*;
 use unet_compliance::Rendering;
 
 fn start(db: &TestDatabase, templates: &std::path::Path) -> Server {
+    start_with_policies(db, templates, &repo_path("policies"))
+}
+
+fn start_with_policies(
+    db: &TestDatabase,
+    templates: &std::path::Path,
+    policies: &std::path::Path,
+) -> Server {
     let extra = format!(
         "policies.dir = {:?}\npolicies.interval = \"0s\"\npolicies.evaluate_on_change = false\n\
          templates.dir = {:?}\n",
-        repo_path("policies").display().to_string(),
+        policies.display().to_string(),
         templates.display().to_string(),
     );
     Server::start_with(db.url(), &extra)
+}
+
+/// A copy of a folder of the repository, to change files in.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 fn push(server: &Server, node: &str, text: &str) -> (u16, Value) {
@@ -256,6 +278,98 @@ fn a_broken_template_keeps_the_last_good_set_and_a_missing_variable_names_itself
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains("common/management.j2:2"), "{detail}");
         assert!(detail.contains("undefined"), "{detail}");
+        server.terminate();
+    }
+}
+
+#[test]
+fn a_node_without_platform_is_named_and_a_failed_render_keeps_the_recorded_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    copy_tree(&repo_path("templates"), &templates);
+    // The example assignments, and the shared snippet for lab nodes whatever their platform.
+    let rules = dir.path().join("assign.rules");
+    let mut text = std::fs::read_to_string(repo_path("policies/50-templates.rules")).unwrap();
+    text.push_str("\nWHEN node.role == \"lab\" THEN APPLY \"common/management.j2\"\n");
+    std::fs::write(&rules, text).unwrap();
+    let running =
+        std::fs::read_to_string(repo_path("fixtures/running-configs/access-sw-01.cfg")).unwrap();
+    for db in TestDatabase::all_blocking() {
+        std::fs::copy(
+            repo_path("templates/common/management.j2"),
+            templates.join("common/management.j2"),
+        )
+        .unwrap();
+        let server = start_with_policies(&db, &templates, &rules);
+        let (status, _, _) = json_of(server.post_json("/api/v1/import", &small_office()));
+        assert_eq!(status, 200);
+        let lab = server.create(
+            "/api/v1/nodes",
+            json!({"name": "lab-1", "role": "lab",
+                   "custom_data": {"ntp_servers": ["10.0.0.1"], "syslog_server": "10.0.0.2"}}),
+        );
+        assert_eq!(lab["platform"], "generic", "{lab}");
+        let lab = lab["id"].as_str().unwrap().to_string();
+        let (status, _, report) = json_of(server.post_json(
+            "/api/v1/policies/evaluate",
+            &json!({"apply": true, "summary": true}),
+        ));
+        assert_eq!(status, 200, "{report}");
+
+        // Generic platform: no diff that pretends, the error says what to set.
+        let (status, pushed) = push(&server, &lab, &running);
+        assert_eq!(status, 201, "{pushed}");
+        let problem = assert_problem(
+            server.get(&format!("/api/v1/nodes/{lab}/config-diff")),
+            422,
+            "no_config_platform",
+        );
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("set its platform"),
+            "{problem}"
+        );
+        let (_, _, compliance) = json_of(server.get(&format!("/api/v1/nodes/{lab}/compliance")));
+        assert_eq!(compliance["config"]["state"], "error", "{compliance}");
+        assert!(
+            compliance["config"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("platform generic"),
+            "{compliance}"
+        );
+
+        // A recorded check survives a template that stops rendering.
+        let id = node_id(&server, "access-sw-01");
+        let (status, _) = push(&server, &id, &running);
+        assert_eq!(status, 201);
+        let (_, _, before) = json_of(server.get(&format!("/api/v1/nodes/{id}/compliance")));
+        assert_eq!(before["config"]["state"], "non_compliant", "{before}");
+        std::fs::write(
+            templates.join("common/management.j2"),
+            "ntp server {{ node.custom_data.no_such_key }}\n",
+        )
+        .unwrap();
+        let (status, pushed) = push(&server, &id, &format!("{running}!\n"));
+        assert_eq!(status, 201, "{pushed}");
+        assert_eq!(pushed["info"]["version"], 2, "{pushed}");
+        let (_, _, after) = json_of(server.get(&format!("/api/v1/nodes/{id}/compliance")));
+        assert_eq!(
+            after["config"], before["config"],
+            "the recorded check changed"
+        );
+        let problem = assert_problem(
+            server.get(&format!("/api/v1/nodes/{id}/config-diff")),
+            422,
+            "render_failed",
+        );
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("common/management.j2:1") && detail.contains("no_such_key"),
+            "{detail}"
+        );
         server.terminate();
     }
 }
