@@ -1,5 +1,6 @@
-//! Running configurations: per node, a new version only when the content changes (its SHA-256
-//! differs from the node's latest), numbered 1, 2, 3… per node, with retention applied by the
+//! Running configurations: per node, a new version only when the content changes (its lines
+//! other than the platform's volatile ones — timestamps of the last change — differ from the
+//! node's latest), numbered 1, 2, 3… per node, with retention applied by the
 //! push that stores a version, in its transaction. Listing reads metadata only; the content
 //! column is read for one version, or for the latest of a page of nodes.
 
@@ -9,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{
-    ConfigSource, EntityType, Pushed, RunningConfig, RunningConfigInfo, Timestamp, Uuid,
+    ConfigSource, EntityType, Platform, Pushed, RunningConfig, RunningConfigInfo, Timestamp, Uuid,
     config_text, line_count,
 };
 
@@ -84,6 +85,17 @@ fn sha256_hex(content: &str) -> String {
     hex::encode(Sha256::digest(content.as_bytes()))
 }
 
+/// SHA-256 of the lines that are not volatile on `platform`, each with its newline: equal for
+/// two configurations that differ only in a timestamp of the last change.
+fn content_key(platform: Platform, content: &str) -> String {
+    let mut hash = Sha256::new();
+    for line in content.lines().filter(|l| !platform.is_volatile_line(l)) {
+        hash.update(line.trim_end_matches('\r').as_bytes());
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
+}
+
 /// `SELECT … FROM nodes n LEFT JOIN running_configs r ON r.node_id = n.id`, for the caller to
 /// add its join condition and end with [`for_node`]: a node without the wanted version still
 /// gives a row (with NULL config columns), so one statement tells an unknown node from a
@@ -122,24 +134,25 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // FOR NO KEY UPDATE: pushes for this node queue behind each other, while the policy
         // recorder's FOR KEY SHARE on the same node is not held up.
-        let mut lock = Sql::new("SELECT id FROM nodes WHERE id = ");
+        let mut lock = Sql::new("SELECT platform FROM nodes WHERE id = ");
         lock.bind(node_id);
         if self.db.backend == Backend::Postgres {
             lock.push(" FOR NO KEY UPDATE");
         }
-        if self.db.fetch_optional(&mut tx, lock).await?.is_none() {
+        let Some(node) = self.db.fetch_optional(&mut tx, lock).await? else {
             return Err(missing_node(node_id));
-        }
+        };
+        let key = content_key(get_parsed(&node, "platform")?, content);
         let latest = latest_info(self, &mut tx, node_id).await?;
         let version = match latest {
-            Some(latest) if latest.sha256 == sha256 => {
+            Some((latest, latest_key)) if latest_key == key => {
                 return Ok(Pushed {
                     info: latest,
                     created: false,
                     removed: 0,
                 });
             }
-            Some(latest) => latest.version + 1,
+            Some((latest, _)) => latest.version + 1,
             None => 1,
         };
         let stored_at = Timestamp::now();
@@ -154,13 +167,14 @@ impl Store {
             line_count: line_count(content),
         };
         let mut insert = Sql::new(
-            "INSERT INTO running_configs (node_id, version, sha256, taken_at, stored_at, \
-             source, size_bytes, line_count, content) VALUES ",
+            "INSERT INTO running_configs (node_id, version, sha256, content_key, taken_at, \
+             stored_at, source, size_bytes, line_count, content) VALUES ",
         );
         insert.bind_tuple([
             Arg::from(node_id),
             Arg::from(as_i64(info.version)),
             Arg::from(info.sha256.as_str()),
+            Arg::from(key.as_str()),
             Arg::from(info.taken_at),
             Arg::from(info.stored_at),
             Arg::from(source.as_str()),
@@ -245,18 +259,21 @@ impl Store {
     }
 }
 
-/// The node's latest version's metadata, read in the push's transaction.
+/// The node's latest version's metadata and content key, read in the push's transaction.
 async fn latest_info(
     store: &Store,
     conn: &mut Conn,
     node_id: Uuid,
-) -> Result<Option<RunningConfigInfo>> {
+) -> Result<Option<(RunningConfigInfo, String)>> {
     let mut sql = Sql::new(format!(
-        "SELECT {INFO_COLUMNS} FROM running_configs r WHERE r.node_id = "
+        "SELECT {INFO_COLUMNS}, r.content_key FROM running_configs r WHERE r.node_id = "
     ));
     sql.bind(node_id).push(" ORDER BY r.version DESC LIMIT 1");
     match store.db.fetch_optional(conn, sql).await? {
-        Some(row) => read_info(&row),
+        Some(row) => {
+            let key: String = row.try_get("content_key")?;
+            Ok(read_info(&row)?.map(|info| (info, key)))
+        }
         None => Ok(None),
     }
 }

@@ -77,6 +77,34 @@ async fn a_version_is_stored_only_when_the_content_changes() {
 }
 
 #[tokio::test]
+async fn a_change_of_timestamps_alone_is_no_new_version() {
+    for_each_backend(|store| async move {
+        // vendor cisco: platform cisco_ios.
+        let r1 = store.create_node(&ctx(), node("r1", None)).await.unwrap();
+        let config = |stamp: &str, ntp: &str| {
+            format!(
+                "Building configuration...\n\nCurrent configuration : 1234 bytes\n!\n\
+                 ! Last configuration change at {stamp} UTC Mon Dec 7 2026 by netadmin\n\
+                 ! NVRAM config last updated at {stamp} UTC Mon Dec 7 2026 by netadmin\n!\n\
+                 hostname r1\nntp clock-period 1717{stamp}\nntp server {ntp}\nend\n"
+            )
+        };
+        let first = push(&store, r1.id, &config("09:14:02", "10.0.0.1")).await;
+        assert!(first.created);
+        // Saved again, the clock drifted: the same configuration, nothing stored.
+        let again = push(&store, r1.id, &config("11:02:55", "10.0.0.1")).await;
+        assert!(!again.created);
+        assert_eq!(again.info, first.info);
+        // A change of a line that matters: a new version, as taken.
+        let changed = push(&store, r1.id, &config("11:05:10", "10.0.0.2")).await;
+        assert_eq!((changed.created, changed.info.version), (true, 2));
+        let latest = store.running_config(r1.id, None).await.unwrap();
+        assert!(latest.content.contains("11:05:10"), "{}", latest.content);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn unknown_nodes_and_versions_are_not_found_by_name() {
     for_each_backend(|store| async move {
         let ghost = Uuid::new_v4();

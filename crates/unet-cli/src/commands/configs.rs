@@ -160,7 +160,7 @@ fn pushed_line(node: &Node, pushed: &Pushed) -> String {
     let info = &pushed.info;
     if !pushed.created {
         return format!(
-            "unchanged: {} version {} already has this text; nothing stored",
+            "unchanged: {} version {} already has this configuration (timestamps aside); nothing stored",
             node.name, info.version
         );
     }
