@@ -4,6 +4,7 @@
 //! one in, so the store, the server and the CLI all agree on what "valid" means.
 
 mod change;
+mod collection;
 pub mod entity;
 mod error;
 mod import;
@@ -19,6 +20,7 @@ mod text_enum;
 mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
+pub use collection::{Begins, CliRecipe, CollectionResult};
 pub use entity::{Given, New, Record, Validate};
 pub use error::{CoreError, IoFailure, Result};
 pub use import::{

@@ -6,6 +6,7 @@
 //! slow, so list calls can be shown to run a constant number of statements.
 
 mod changes;
+mod collection;
 mod compliance;
 mod compliance_queries;
 mod compliance_record;
@@ -37,6 +38,9 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, Transaction};
 
+pub use collection::{
+    CollectionAttempt, CollectionFilter, CollectionStatus, CollectionSummary, CollectionTarget,
+};
 pub use compliance::{
     AssignmentChange, ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome,
     RecordedResults, RuleFailures, RuleResultRecord, StoredResult,

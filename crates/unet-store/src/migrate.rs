@@ -45,6 +45,7 @@ migrations! {
         "login failures: counted and locked per account name and source address";
     20261207000005 "running_configs" "running configurations: versions per node";
     20261207000006 "config_checks" "config compliance: per node and template slice";
+    20261207000007 "collection" "collection: status per node, pinned SSH host keys";
 }
 
 /// The migration that lower-cases host names and keeps those that would collide.
