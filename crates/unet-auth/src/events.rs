@@ -51,6 +51,10 @@ pub enum EventType {
     CertificateRotation,
     /// A Git sync over ssh refused because the server's host key is unknown or changed.
     GitHostKeyRejected,
+    /// A collection refused because a device presented another SSH host key than its own.
+    SshHostKeyRejected,
+    /// An operator forgot a node's pinned SSH host key (the next contact pins a new one).
+    SshHostKeyForgotten,
 }
 
 impl EventType {
@@ -67,6 +71,8 @@ impl EventType {
             EventType::PolicyChange => "policy_change",
             EventType::CertificateRotation => "certificate_rotation",
             EventType::GitHostKeyRejected => "git_host_key_rejected",
+            EventType::SshHostKeyRejected => "ssh_host_key_rejected",
+            EventType::SshHostKeyForgotten => "ssh_host_key_forgotten",
         }
     }
 }
@@ -126,6 +132,9 @@ pub(crate) fn log(event: &SecurityEventRecord) {
         }
         "git_host_key_rejected" => {
             tracing::warn!(target: "unet::security", event = kind, %detail, "security git host key rejected")
+        }
+        "ssh_host_key_rejected" => {
+            tracing::warn!(target: "unet::security", event = kind, %detail, "security device host key rejected")
         }
         "lockout" | "rate_limited" => {
             tracing::warn!(target: "unet::security", event = kind, username, source_ip, %detail, "security blocked")

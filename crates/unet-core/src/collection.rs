@@ -28,12 +28,16 @@ pub enum CollectionResult {
     OutputNotRecognised,
     /// The configured program failed.
     CommandFailed,
+    /// μNet cannot collect the node as configured: no credential profile applies, or a
+    /// `custom_data.collect` value is wrong.
+    NotConfigured,
 }
 
 text_enum!(CollectionResult, "result", [
     Stored => "stored", Unchanged => "unchanged", Unreachable => "unreachable",
     Timeout => "timeout", AuthFailed => "auth_failed", HostKeyMismatch => "host_key_mismatch",
     OutputNotRecognised => "output_not_recognised", CommandFailed => "command_failed",
+    NotConfigured => "not_configured",
 ]);
 
 impl CollectionResult {
@@ -62,6 +66,8 @@ pub struct CliRecipe {
     pub errors: &'static [&'static str],
     /// The pager prompts printed when paging could not be turned off.
     pub pagers: &'static [&'static str],
+    /// The syslog message tags this platform logs when its configuration changed.
+    pub change_messages: &'static [&'static str],
 }
 
 /// Where a configuration begins in a show command's output.
@@ -93,6 +99,7 @@ const CISCO_IOS: CliRecipe = CliRecipe {
     ends_with: Some("end"),
     errors: IOS_ERRORS,
     pagers: MORE,
+    change_messages: &["%SYS-5-CONFIG_I"],
 };
 
 const CISCO_NXOS: CliRecipe = CliRecipe {
@@ -103,6 +110,7 @@ const CISCO_NXOS: CliRecipe = CliRecipe {
     ends_with: None,
     errors: IOS_ERRORS,
     pagers: MORE,
+    change_messages: &["%VSHD-5-VSHD_SYSLOG_CONFIG_I"],
 };
 
 const CISCO_IOSXR: CliRecipe = CliRecipe {
@@ -113,6 +121,7 @@ const CISCO_IOSXR: CliRecipe = CliRecipe {
     ends_with: Some("end"),
     errors: IOS_ERRORS,
     pagers: MORE,
+    change_messages: &["%MGBL-CONFIG-6-DB_COMMIT"],
 };
 
 const ARISTA_EOS: CliRecipe = CliRecipe {
@@ -123,6 +132,7 @@ const ARISTA_EOS: CliRecipe = CliRecipe {
     ends_with: Some("end"),
     errors: IOS_ERRORS,
     pagers: MORE,
+    change_messages: &["%SYS-5-CONFIG_E", "%SYS-5-CONFIG_I"],
 };
 
 const JUNIPER_JUNOS: CliRecipe = CliRecipe {
@@ -136,6 +146,7 @@ const JUNIPER_JUNOS: CliRecipe = CliRecipe {
     ends_with: None,
     errors: &["syntax error", "error:", "unknown command"],
     pagers: &["---(more", "---(more)---"],
+    change_messages: &["UI_COMMIT", "UI_COMMIT_COMPLETED"],
 };
 
 const GENERIC: CliRecipe = CliRecipe {
@@ -146,6 +157,7 @@ const GENERIC: CliRecipe = CliRecipe {
     ends_with: None,
     errors: &["% ", "unknown command", "error:"],
     pagers: MORE,
+    change_messages: &[],
 };
 
 impl Platform {
@@ -160,6 +172,22 @@ impl Platform {
             Platform::Generic => &GENERIC,
         }
     }
+}
+
+/// Whether a syslog message says a device's configuration changed: it carries one of the
+/// platforms' change tags as a whole word (`UI_COMMIT` does not match `UI_COMMIT_PROGRESS`).
+pub fn is_config_change_message(message: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    Platform::ALL
+        .iter()
+        .flat_map(|p| p.cli().change_messages)
+        .any(|tag| {
+            message.match_indices(tag).any(|(at, _)| {
+                let before = message[..at].chars().next_back();
+                let after = message[at + tag.len()..].chars().next();
+                !before.is_some_and(word) && !after.is_some_and(word)
+            })
+        })
 }
 
 impl CliRecipe {
@@ -185,6 +213,26 @@ impl CliRecipe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_change_messages_by_their_tags() {
+        for message in [
+            "<189>42: *Dec  7 10:00:01.123: %SYS-5-CONFIG_I: Configured from console by admin on vty0",
+            "<189>2026 Dec  7 10:00:01 nx1 %VSHD-5-VSHD_SYSLOG_CONFIG_I: Configured from vty by admin",
+            "<189>Dec  7 10:00:01 eos1 ConfigAgent: %SYS-5-CONFIG_E: Enter configuration mode",
+            "<189>Dec  7 10:00:01 mx1 mgd[123]: UI_COMMIT: User 'admin' requested 'commit' operation",
+            "<189>Dec  7 10:00:01 mx1 mgd[123]: UI_COMMIT_COMPLETED: commit complete",
+        ] {
+            assert!(is_config_change_message(message), "{message}");
+        }
+        for message in [
+            "<189>Dec  7 10:00:01 mx1 mgd[123]: UI_COMMIT_PROGRESS: Commit operation in progress",
+            "<189>%LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+            "%SYS-5-CONFIG_IX",
+        ] {
+            assert!(!is_config_change_message(message), "{message}");
+        }
+    }
 
     #[test]
     fn every_platform_prints_its_configuration_with_a_command() {

@@ -20,7 +20,7 @@ mod text_enum;
 mod timestamp;
 
 pub use change::{ChangeAction, ChangeContext, ChangeSource, ConfigurationChange, EntityType};
-pub use collection::{Begins, CliRecipe, CollectionResult};
+pub use collection::{Begins, CliRecipe, CollectionResult, is_config_change_message};
 pub use entity::{Given, New, Record, Validate};
 pub use error::{CoreError, IoFailure, Result};
 pub use import::{

@@ -65,6 +65,8 @@ error_codes! {
     RequestTimeout => "request_timeout",
     /// 409: duplicate name, an interface already used by another link.
     Conflict => "conflict",
+    /// 409: the node is being collected now.
+    CollectionInProgress => "collection_in_progress",
     /// 409: delete refused while other records point here.
     Referenced => "referenced",
     /// 409: a name matches several records.
@@ -104,6 +106,9 @@ error_codes! {
     /// 422: a node's templates do not render (a missing variable, an assigned template that
     /// is not in the folder, a runaway loop).
     RenderFailed => "render_failed",
+    /// 422: a collection asked for a node that is not collected (not active or staged, or
+    /// no management_ip).
+    NodeNotCollectable => "node_not_collectable",
     /// 422: a config comparison asked for a node whose platform is `generic`.
     NoConfigPlatform => "no_config_platform",
     /// 422: a rendered or running configuration does not parse for the node's platform.

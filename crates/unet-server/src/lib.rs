@@ -5,6 +5,7 @@
 //! same application ([`app`]) around their own store.
 
 pub mod auth;
+pub mod collector;
 mod error;
 mod error_code;
 mod extract;

@@ -46,11 +46,24 @@ impl Series {
     }
 }
 
+/// Collection duration bounds, seconds: devices answer in tenths of seconds to minutes.
+const COLLECTION_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
+
+/// Collections by result, and one duration histogram over all of them.
+#[derive(Debug, Default, Clone)]
+struct Collections {
+    by_result: BTreeMap<&'static str, u64>,
+    count: u64,
+    sum_seconds: f64,
+    buckets: [u64; COLLECTION_BUCKETS.len()],
+}
+
 /// The registry shared by the middleware and the metrics endpoints.
 #[derive(Debug, Default)]
 pub struct Metrics {
     series: Mutex<BTreeMap<SeriesKey, Series>>,
     database_errors: AtomicU64,
+    collections: Mutex<Collections>,
 }
 
 /// Marks a response as the answer to a database failure (set where an error becomes a
@@ -104,6 +117,56 @@ impl Metrics {
     /// Database failures met since the start.
     pub fn database_errors(&self) -> u64 {
         self.database_errors.load(Ordering::Relaxed)
+    }
+
+    /// Counts one collection attempt ending in `result` (a fixed word) after `seconds`.
+    pub fn collection(&self, result: &'static str, seconds: f64) {
+        let mut c = self
+            .collections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *c.by_result.entry(result).or_default() += 1;
+        c.count += 1;
+        c.sum_seconds += seconds;
+        if let Some(i) = COLLECTION_BUCKETS.iter().position(|b| seconds <= *b) {
+            c.buckets[i] += 1;
+        }
+    }
+
+    fn collections_text(&self, out: &mut String) {
+        let c = self
+            .collections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        out.push_str(
+            "# HELP unet_collections_total Running-configuration collections, by result.\n",
+        );
+        out.push_str("# TYPE unet_collections_total counter\n");
+        for (result, n) in &c.by_result {
+            let _ = writeln!(out, "unet_collections_total{{result=\"{result}\"}} {n}");
+        }
+        out.push_str("# HELP unet_collection_duration_seconds Time to collect one device's running configuration.\n");
+        out.push_str("# TYPE unet_collection_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (bound, n) in COLLECTION_BUCKETS.iter().zip(c.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "unet_collection_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "unet_collection_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+            c.count
+        );
+        let _ = writeln!(
+            out,
+            "unet_collection_duration_seconds_sum {}",
+            c.sum_seconds
+        );
+        let _ = writeln!(out, "unet_collection_duration_seconds_count {}", c.count);
     }
 
     fn copy(&self) -> BTreeMap<SeriesKey, Series> {
@@ -178,6 +241,7 @@ impl Metrics {
                 s.count
             );
         }
+        self.collections_text(&mut out);
         for (name, help, kind, value) in extra {
             let _ = writeln!(
                 out,

@@ -50,6 +50,13 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
         logging::set_level(&new.logging.level)?;
     }
     state.operations().configure(OpsSettings::from_config(&new));
+    if new.collect != current.collect {
+        // Profiles (and the secret files they name) are read again; the upload limit and
+        // retention stay those the server started with, like the uploads'.
+        state
+            .collector()
+            .configure(&new.collect, &state.limits().configs);
+    }
     if new.git != current.git {
         crate::git_sync::configure(&state.syncer(), &new);
     }
@@ -98,6 +105,17 @@ fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static s
     note(old.metrics != new.metrics, "metrics", true);
     note(old.snapshots != new.snapshots, "snapshots", true);
     note(old.git != new.git, "git", true);
+    let syslog = |c: &crate::config::Config| c.collect.syslog;
+    note(
+        old.collect != new.collect && syslog(old) == syslog(new),
+        "collect",
+        true,
+    );
+    note(
+        syslog(old) != syslog(new),
+        "collect.syslog_listen/syslog_debounce",
+        false,
+    );
     note(old.server != new.server, "server", false);
     note(old.database != new.database, "database", false);
     note(old.data != new.data, "data", false);

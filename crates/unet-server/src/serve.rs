@@ -80,6 +80,9 @@ pub async fn serve(
     }
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    state
+        .collector()
+        .configure(&config.collect, &config.configs);
     // Points the policy engine at policies.dir or at the policies repository's live revision.
     crate::git_sync::configure(&state.syncer(), &config);
     // Every task that may use the database; each ends when `stop` turns true, and they are
@@ -97,6 +100,19 @@ pub async fn serve(
         state.syncer(),
         stop_rx.clone(),
     ));
+    background.spawn(crate::collector::run_background(
+        state.collector().clone(),
+        stop_rx.clone(),
+    ));
+    // The syslog trigger listens only when configured; its address cannot change on reload.
+    if let Some(listener) = config.collect.syslog {
+        let task =
+            crate::collector::run_syslog(state.collector().clone(), listener, stop_rx.clone())
+                .await?;
+        background.spawn(async move {
+            let _ = task.await;
+        });
+    }
     if config.auth.required {
         background.spawn(crate::security_setup::record_key_uses(
             state.security().clone(),

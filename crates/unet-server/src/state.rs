@@ -8,6 +8,7 @@ use unet_settings::ConfigsSection;
 use unet_store::Store;
 
 use crate::auth::{Anonymous, Authenticator, Guard, TokenAuthenticator};
+use crate::collector::Collector;
 use crate::git_sync::{GitSync, Syncer};
 use crate::operations::Operations;
 use crate::policies::PolicyEngine;
@@ -47,6 +48,7 @@ struct Inner {
     policies: Arc<PolicyEngine>,
     templates: Arc<TemplateEngine>,
     git: Arc<GitSync>,
+    collector: Arc<Collector>,
 }
 
 impl AppState {
@@ -76,6 +78,15 @@ impl AppState {
         authenticator: Box<dyn Authenticator>,
         security: Arc<Security>,
     ) -> AppState {
+        let operations = Operations::default();
+        let templates: Arc<TemplateEngine> = Arc::default();
+        let collector = Arc::new(Collector::new(
+            store.clone(),
+            templates.clone(),
+            security.clone(),
+            operations.metrics().clone(),
+        ));
+        collector.configure(&Default::default(), &limits.configs);
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -83,10 +94,11 @@ impl AppState {
                 authenticator,
                 security,
                 started: Instant::now(),
-                operations: Operations::default(),
+                operations,
                 policies: Arc::default(),
-                templates: Arc::default(),
+                templates,
                 git: Arc::default(),
+                collector,
             }),
         }
     }
@@ -117,6 +129,11 @@ impl AppState {
     /// The templates of `templates.dir` (or the templates repository), compiled.
     pub fn templates(&self) -> &Arc<TemplateEngine> {
         &self.inner.templates
+    }
+
+    /// Collection of running configurations from the devices.
+    pub fn collector(&self) -> &Arc<Collector> {
+        &self.inner.collector
     }
 
     /// The `[git]` repositories and their sync status.

@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use unet_compliance::{
     ConfigRunOptions, ConfigRunReport, Fingerprint, LoadedTemplates, check_configs,
 };
-use unet_core::{Timestamp, Uuid};
-use unet_store::Store;
+use unet_core::{ConfigSource, Pushed, Timestamp, Uuid};
+use unet_store::{Retention, Store};
 
 use crate::config::TemplatesSection;
 use crate::error::{Error, ErrorCode};
@@ -151,6 +151,14 @@ impl TemplateEngine {
         Ok(Some(report))
     }
 
+    /// The node's config compliance follows a new running configuration at once; a failure
+    /// there is the check's, not the push's (it is logged and retried by the background checks).
+    async fn check_pushed(&self, store: &Store, node: Uuid) {
+        if let Err(e) = self.check(store, Some(node)).await {
+            tracing::warn!(target: "unet::templates", node_id = %node, error = %e, "config compliance check after a new running configuration failed");
+        }
+    }
+
     /// The `templates` component of the system status: `ok` with the live set, `error` when
     /// the folder does not compile now (the last good set, if any, still renders), `idle`
     /// before anything was loaded.
@@ -222,4 +230,25 @@ mod tests {
         };
         assert!(err.to_string().contains("a.j2:1:"), "{err}");
     }
+}
+
+/// Stores a node's running configuration (a new version only when its content changed) and,
+/// when a version was stored, checks the node's config compliance at once. The one path of
+/// uploads and collections.
+pub async fn push_and_check(
+    templates: &TemplateEngine,
+    store: &Store,
+    node: Uuid,
+    source: ConfigSource,
+    taken_at: Option<Timestamp>,
+    content: &str,
+    retention: &Retention,
+) -> Result<Pushed, Error> {
+    let pushed = store
+        .push_running_config(node, source, taken_at, content, retention)
+        .await?;
+    if pushed.created {
+        templates.check_pushed(store, node).await;
+    }
+    Ok(pushed)
 }

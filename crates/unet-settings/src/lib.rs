@@ -4,6 +4,7 @@
 //! an operator the whole list at once.
 
 mod checks;
+mod collect;
 mod configs;
 mod git;
 mod policies;
@@ -20,6 +21,7 @@ use unet_store::DatabaseUrl;
 
 pub use checks::check_environment;
 pub use checks::{read_certificates, read_private_key};
+pub use collect::{CollectSection, CredentialProfile, HostKeyTrust, ProfileSource, SyslogListener};
 pub use configs::ConfigsSection;
 pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
@@ -75,6 +77,7 @@ pub struct Config {
     pub templates: TemplatesSection,
     pub git: GitSection,
     pub configs: ConfigsSection,
+    pub collect: CollectSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -269,6 +272,7 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| syntax_problem(text, &e))?;
         let git_repositories = git::detach_repositories(&mut doc);
+        let collect_profiles = collect::detach_profiles(&mut doc);
         let mut r = Reader::new(doc);
         r.apply_env(env);
         let data_dir = r.path("data.dir", "./data");
@@ -336,6 +340,7 @@ impl Config {
             policies: policies::policies_section(&mut r),
             git: git::git_section(&mut r, git_repositories),
             configs: configs::configs_section(&mut r),
+            collect: collect::collect_section(&mut r, collect_profiles),
             source,
         };
         Ok((config, r.finish()))

@@ -70,19 +70,16 @@ async fn push_config(
     let content = unet_core::config_text(&bytes).map_err(|e| {
         Error::invalid_field(ErrorCode::InvalidConfigText, e.field(), e.to_string())
     })?;
-    let retention = state.limits().configs.retention();
-    let pushed = state
-        .store()
-        .push_running_config(id, ConfigSource::Upload, taken_at, content, &retention)
-        .await?;
-    if pushed.created {
-        // The node's config compliance follows its new running configuration at once; a
-        // failure there is the check's, not the push's (it is logged and retried by the
-        // background checks).
-        if let Err(e) = state.templates().check(state.store(), Some(id)).await {
-            tracing::warn!(target: "unet::templates", node_id = %id, error = %e, "config compliance check after a push failed");
-        }
-    }
+    let pushed = crate::templates::push_and_check(
+        state.templates(),
+        state.store(),
+        id,
+        ConfigSource::Upload,
+        taken_at,
+        content,
+        &state.limits().configs.retention(),
+    )
+    .await?;
     let mut response = axum::Json(&pushed).into_response();
     if pushed.created {
         *response.status_mut() = StatusCode::CREATED;

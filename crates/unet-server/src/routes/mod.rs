@@ -6,6 +6,7 @@ mod accounts;
 mod auth_api;
 mod certificates;
 mod changes;
+mod collection;
 mod configs;
 mod entity;
 mod exchange;
@@ -56,6 +57,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(locations::router(state))
         .merge(nodes::router(state))
         .merge(configs::router(state))
+        .merge(collection::router(state))
         .merge(links::router(state))
         .merge(changes::router(state))
         .merge(exchange::router(state))

@@ -52,7 +52,7 @@ fn bounded(field: &'static str, text: Option<&str>, default: u32, max: u32) -> R
 pub(super) struct EventQuery {
     /// Event type: auth_success, auth_failure, lockout, rate_limited, permission_denied,
     /// logout, user_change, api_key_change, policy_change, certificate_rotation,
-    /// git_host_key_rejected.
+    /// git_host_key_rejected, ssh_host_key_rejected, ssh_host_key_forgotten.
     #[serde(default, rename = "type")]
     #[param(rename = "type")]
     event_type: Option<String>,

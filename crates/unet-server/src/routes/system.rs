@@ -187,6 +187,38 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
             p.db_pool_idle as f64,
         ),
     ];
+    // The collection gauges; the counters and durations are the registry's own.
+    let summary = state
+        .store()
+        .collection_summary(Timestamp::now())
+        .await
+        .unwrap_or_default();
+    extra.extend([
+        (
+            "unet_collection_nodes_managed",
+            "Nodes whose running configuration is collected.",
+            "gauge",
+            summary.managed as f64,
+        ),
+        (
+            "unet_collection_nodes_failing",
+            "Managed nodes whose last collection failed.",
+            "gauge",
+            summary.failing as f64,
+        ),
+        (
+            "unet_collection_nodes_due",
+            "Managed nodes due for collection now.",
+            "gauge",
+            summary.due as f64,
+        ),
+        (
+            "unet_collections_in_progress",
+            "Collections running now.",
+            "gauge",
+            state.collector().in_progress().len() as f64,
+        ),
+    ]);
     if let Some(rss) = host.memory_rss_bytes {
         extra.push((
             "unet_process_resident_memory_bytes",
@@ -286,13 +318,46 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             database,
             component("snapshots", "idle", ops.snapshots().last(), None),
             component("tls", tls, None, None),
-            absent("scheduler"),
+            collector_component(&state).await,
             absent("snmp_poller"),
             policy_component(&state),
             templates_component(&state),
             git_component(&state),
         ],
     }))
+}
+
+/// The collection schedule: `disabled`, `running` (collections in progress), `failing` (some
+/// managed nodes' last attempt failed) or `idle`, with the fleet's figures.
+async fn collector_component(state: &AppState) -> Component {
+    let collector = state.collector();
+    let in_progress = collector.in_progress().len();
+    let summary = match state.store().collection_summary(Timestamp::now()).await {
+        Ok(summary) => summary,
+        Err(e) => {
+            let detail = format!("the collection figures are not readable: {e}");
+            return component("scheduler", "error", collector.last_run(), Some(detail));
+        }
+    };
+    let figure_state = if in_progress > 0 {
+        "running"
+    } else if !collector.enabled() {
+        "disabled"
+    } else if summary.failing > 0 {
+        "failing"
+    } else {
+        "idle"
+    };
+    let detail = format!(
+        "config collection: {} managed nodes, {} due, {in_progress} in progress, {} failing, {} never collected",
+        summary.managed, summary.due, summary.failing, summary.never_collected
+    );
+    component(
+        "scheduler",
+        figure_state,
+        collector.last_run(),
+        Some(detail),
+    )
 }
 
 fn policy_component(state: &AppState) -> Component {

@@ -8,7 +8,7 @@ CREATE TABLE collection_status (
     duration_ms     INTEGER NOT NULL,
     result          TEXT NOT NULL CHECK (result IN ('stored', 'unchanged', 'unreachable',
         'timeout', 'auth_failed', 'host_key_mismatch', 'output_not_recognised',
-        'command_failed')),
+        'command_failed', 'not_configured')),
     -- What went wrong (never a secret nor configuration text); NULL on success.
     message         TEXT,
     failures        INTEGER NOT NULL,
