@@ -1,0 +1,406 @@
+//! Collection from devices against the real binary and real SSH servers (OpenSSH sshd whose
+//! login shell plays each platform's CLI), on every backend, in the order an operator meets
+//! it: nodes created, collected on request, unchanged when only timestamps moved, a real change
+//! stored as one new version, a refused password, a replaced device's host key, a device that
+//! hangs or cuts its output, the syslog trigger, a fleet-wide run — and no secret anywhere in
+//! the answers or the log.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+use common::*;
+use unet_collect::testing::Fleet;
+
+/// Secrets whose appearance anywhere in an answer or the log fails the test.
+const ENABLE_SECRET: &str = "en-4f1d-secret";
+const WRONG_PASSWORD: &str = "wrong-9c2e-password";
+
+struct Lab {
+    _dir: tempfile::TempDir,
+    fleet: Fleet,
+    syslog_port: u16,
+    password: Option<String>,
+}
+
+fn lab() -> Lab {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(
+        dir.path(),
+        &[
+            "cisco_ios",
+            "cisco_nxos",
+            "juniper_junos",
+            "cisco_ios",
+            "cisco_ios",
+            "cisco_ios",
+        ],
+    );
+    let syslog_port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let password = fleet.password().map(str::to_string);
+    Lab {
+        _dir: dir,
+        fleet,
+        syslog_port,
+        password,
+    }
+}
+
+/// The server's `[collect]`: schedule off (collections on request, by syslog, by a run), the
+/// fleet's key as the default profile, an enable profile and a wrong-password profile.
+fn collect_settings(lab: &Lab, dir: &std::path::Path) -> String {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let enable = write("enable.secret", &format!("{ENABLE_SECRET}\n"));
+    let wrong = write("wrong.pass", &format!("{WRONG_PASSWORD}\n"));
+    let key = lab.fleet.key_file().display().to_string();
+    let user = lab.fleet.user();
+    let mut text = format!(
+        "collect.port = {}\ncollect.timeout = \"3s\"\ncollect.connect_timeout = \"2s\"\n\
+         collect.default_profile = \"lab\"\ncollect.syslog_listen = \"127.0.0.1:{}\"\n\
+         collect.syslog_debounce = \"300ms\"\n\
+         [[collect.profiles]]\nname = \"lab\"\nusername = \"{user}\"\nkey_file = {key:?}\n\
+         [[collect.profiles]]\nname = \"privileged\"\nusername = \"{user}\"\nkey_file = {key:?}\n\
+         enable_secret_file = {enable:?}\n\
+         [[collect.profiles]]\nname = \"wrong\"\nusername = \"{user}\"\npassword_file = {wrong:?}\n",
+        lab.fleet.port(),
+        lab.syslog_port,
+    );
+    if let Some(password) = &lab.password {
+        let file = write("right.pass", &format!("{password}\n"));
+        text.push_str(&format!(
+            "[[collect.profiles]]\nname = \"password\"\nusername = \"{user}\"\npassword_file = {file:?}\n"
+        ));
+    }
+    text
+}
+
+fn create_node(server: &Server, lab: &Lab, device: usize, extra: Value) -> String {
+    let d = &lab.fleet.devices()[device];
+    let mut body = json!({
+        "name": d.hostname, "vendor": "cisco", "platform": d.platform,
+        "management_ip": d.address.to_string(),
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    server.create("/api/v1/nodes", body)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn collect(server: &Server, id: &str) -> Value {
+    let (status, _, report) =
+        json_of(server.post_json(&format!("/api/v1/nodes/{id}/collect"), &json!({})));
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+fn versions(server: &Server, id: &str) -> Vec<u64> {
+    let (_, _, list) = json_of(server.get(&format!("/api/v1/nodes/{id}/configs")));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_u64().unwrap())
+        .collect()
+}
+
+fn content(server: &Server, id: &str, version: u64) -> String {
+    let (status, _, config) = json_of(server.get(&format!("/api/v1/nodes/{id}/configs/{version}")));
+    assert_eq!(status, 200, "{config}");
+    config["content"].as_str().unwrap().to_string()
+}
+
+fn status(server: &Server, id: &str) -> Value {
+    let (code, _, status) = json_of(server.get(&format!("/api/v1/nodes/{id}/collection")));
+    assert_eq!(code, 200, "{status}");
+    status
+}
+
+#[test]
+fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
+    for db in TestDatabase::all_blocking() {
+        let mut lab = lab();
+        let settings_dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start_with(db.url(), &collect_settings(&lab, settings_dir.path()));
+        let mut answers = Vec::new();
+
+        let ios = create_node(&server, &lab, 0, json!({}));
+        let nxos = create_node(&server, &lab, 1, json!({}));
+        let junos = create_node(&server, &lab, 2, json!({"vendor": "juniper"}));
+        let enable = create_node(
+            &server,
+            &lab,
+            3,
+            json!({"custom_data": {"collect": {"profile": "privileged"}}}),
+        );
+        let wrong = create_node(
+            &server,
+            &lab,
+            4,
+            json!({"custom_data": {"collect": {"profile": "wrong"}}}),
+        );
+        let planned = create_node(&server, &lab, 5, json!({"status": "planned"}));
+        lab.fleet
+            .set_behaviour(3, &format!("enable {ENABLE_SECRET}\n"));
+
+        // First contact: every managed node's configuration stored as version 1, its host key
+        // pinned.
+        for id in [&ios, &nxos, &junos, &enable] {
+            let report = collect(&server, id);
+            assert_eq!(report["result"], "stored", "{report}");
+            assert_eq!(report["version"], 1, "{report}");
+            answers.push(report.to_string());
+            let s = status(&server, id);
+            assert!(
+                s["host_key"].as_str().unwrap().starts_with("SHA256:"),
+                "{s}"
+            );
+            assert_eq!(
+                (s["failures"].as_u64(), s["in_progress"].as_bool()),
+                (Some(0), Some(false))
+            );
+        }
+        let (_, _, list) = json_of(server.get(&format!("/api/v1/nodes/{ios}/configs")));
+        assert_eq!(list[0]["source"], "collected", "{list}");
+        assert!(content(&server, &junos, 1).starts_with("set system host-name dev2"));
+        assert_problem(
+            server.post_json(&format!("/api/v1/nodes/{planned}/collect"), &json!({})),
+            422,
+            "node_not_collectable",
+        );
+
+        // NX-OS prints the time in its configuration: collected again, nothing new.
+        let again = collect(&server, &nxos);
+        assert_eq!(
+            (again["result"].as_str(), again["version"].as_u64()),
+            (Some("unchanged"), Some(1)),
+            "{again}"
+        );
+
+        // A real change on the device: one new version, the change in it and not before.
+        lab.fleet.set_config(
+            0,
+            "hostname dev0\n!\ninterface Loopback9\n description added\n!\n",
+        );
+        let changed = collect(&server, &ios);
+        assert_eq!(
+            (changed["result"].as_str(), changed["version"].as_u64()),
+            (Some("stored"), Some(2))
+        );
+        assert_eq!(versions(&server, &ios), [2, 1]);
+        assert!(content(&server, &ios, 2).contains("interface Loopback9"));
+        assert!(!content(&server, &ios, 1).contains("interface Loopback9"));
+
+        // A refused password: classified, counted, nothing stored, retried later.
+        let refused = collect(&server, &wrong);
+        assert_eq!(refused["result"], "auth_failed", "{refused}");
+        answers.push(refused.to_string());
+        assert!(versions(&server, &wrong).is_empty());
+        let s = status(&server, &wrong);
+        assert_eq!(s["failures"], 1, "{s}");
+        assert!(
+            s["next_due_at"].as_str().unwrap() > s["last_attempt_at"].as_str().unwrap(),
+            "{s}"
+        );
+        let again = collect(&server, &wrong);
+        assert_eq!(status(&server, &wrong)["failures"], 2, "{again}");
+
+        // The device behind `ios` is replaced: its new host key is refused, recorded as a
+        // security event, until an operator forgets the pinned one.
+        let device_ios = 0;
+        lab.fleet.replace_host_key(device_ios);
+        let mismatch = collect(&server, &ios);
+        assert_eq!(mismatch["result"], "host_key_mismatch", "{mismatch}");
+        assert_eq!(versions(&server, &ios), [2, 1]);
+        let (_, _, events) =
+            json_of(server.get("/api/v1/security/events?type=ssh_host_key_rejected"));
+        let event = &events.as_array().unwrap()[0];
+        assert_eq!(event["detail"]["node"], "dev0", "{event}");
+        assert!(
+            event["detail"]["presented"]
+                .as_str()
+                .unwrap()
+                .starts_with("SHA256:")
+        );
+        let (code, _, forgotten) = json_of(
+            server
+                .request(
+                    reqwest::Method::DELETE,
+                    &format!("/api/v1/nodes/{ios}/host-key"),
+                )
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(code, 200, "{forgotten}");
+        assert!(
+            forgotten["forgotten"]
+                .as_str()
+                .unwrap()
+                .starts_with("SHA256:")
+        );
+        assert_eq!(collect(&server, &ios)["result"], "unchanged");
+        // The simulated devices share one SSH server, so its new key is every one's: forgotten
+        // for the others too.
+        for id in [&nxos, &junos, &enable] {
+            let forget = format!("/api/v1/nodes/{id}/host-key");
+            assert_eq!(
+                server
+                    .request(reqwest::Method::DELETE, &forget)
+                    .send()
+                    .unwrap()
+                    .status(),
+                200
+            );
+        }
+
+        // A device that stops answering mid-output, and one that cuts its output short:
+        // nothing stored, the previous version kept.
+        lab.fleet.set_behaviour(0, "hang-after 4\n");
+        let hung = collect(&server, &ios);
+        assert_eq!(hung["result"], "timeout", "{hung}");
+        lab.fleet.set_behaviour(0, "truncate-after 4\n");
+        let cut = collect(&server, &ios);
+        assert_eq!(cut["result"], "output_not_recognised", "{cut}");
+        assert_eq!(versions(&server, &ios), [2, 1]);
+        lab.fleet.set_behaviour(0, "");
+
+        // The syslog trigger: the device logs a configuration change; the new version is
+        // stored within seconds, without any request.
+        lab.fleet.set_config(
+            0,
+            "hostname dev0\n!\ninterface Loopback9\n description changed by hand\n!\n",
+        );
+        let sender = UdpSocket::bind((lab.fleet.devices()[0].address, 0)).unwrap();
+        let sent = Instant::now();
+        sender
+            .send_to(
+                b"<189>101: *Dec  7 10:00:01.123: %SYS-5-CONFIG_I: Configured from console by admin on vty0",
+                ("127.0.0.1", lab.syslog_port),
+            )
+            .unwrap();
+        while versions(&server, &ios) != [3, 2, 1] {
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "no new version after the syslog message"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(content(&server, &ios, 3).contains("changed by hand"));
+        // Another message that is not a configuration change changes nothing.
+        sender
+            .send_to(
+                b"<189>%LINK-3-UPDOWN: Interface Gi0/1, changed state to up",
+                ("127.0.0.1", lab.syslog_port),
+            )
+            .unwrap();
+
+        // A fleet-wide run collects every managed node, the schedule being off.
+        let before = status(&server, &junos)["last_attempt_at"].clone();
+        let (code, _, run) = json_of(server.post_json("/api/v1/collection/run", &json!({})));
+        assert_eq!((code, run["managed"].as_u64()), (202, Some(5)), "{run}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, _, fleet) = json_of(server.get("/api/v1/collection"));
+            let summary = &fleet["summary"];
+            if summary["due"] == 0 && summary["in_progress"] == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the run did not finish: {fleet}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_ne!(status(&server, &junos)["last_attempt_at"], before);
+        let (_, _, fleet) = json_of(server.get("/api/v1/collection?failing=true"));
+        let failing: Vec<&str> = fleet["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["node"].as_str().unwrap())
+            .collect();
+        assert_eq!(failing, ["dev4"], "{fleet}");
+        assert_eq!(fleet["summary"]["managed"], 5, "{fleet}");
+        assert_eq!(fleet["summary"]["failing"], 1, "{fleet}");
+        answers.push(fleet.to_string());
+        assert_problem(
+            server.get("/api/v1/collection?result=nope"),
+            400,
+            "invalid_query",
+        );
+
+        let (_, _, system) = json_of(server.get("/api/v1/system/status"));
+        let scheduler = system["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "scheduler")
+            .unwrap();
+        assert!(
+            scheduler["detail"]
+                .as_str()
+                .unwrap()
+                .contains("5 managed nodes"),
+            "{scheduler}"
+        );
+        let metrics = server.get("/metrics").text().unwrap();
+        assert!(
+            metrics.contains("unet_collections_total{result=\"stored\"}"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("unet_collection_nodes_failing 1"),
+            "{metrics}"
+        );
+
+        // No secret in any answer or log line.
+        let log = server.drain_log().join("\n");
+        for text in answers.iter().chain([&log]) {
+            for secret in [ENABLE_SECRET, WRONG_PASSWORD] {
+                assert!(!text.contains(secret), "{secret} leaked: {text}");
+            }
+        }
+        assert!(
+            log.contains("collection failed: the device refused user"),
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn password_login_through_the_server() {
+    let lab = lab();
+    let Some(_) = &lab.password else {
+        eprintln!("password login needs root (the fleet creates its user); skipped");
+        return;
+    };
+    let db = TestDatabase::sqlite();
+    let settings_dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(db.url(), &collect_settings(&lab, settings_dir.path()));
+    let id = create_node(
+        &server,
+        &lab,
+        0,
+        json!({"custom_data": {"collect": {"profile": "password"}}}),
+    );
+    assert_eq!(collect(&server, &id)["result"], "stored");
+    let bad = create_node(
+        &server,
+        &lab,
+        1,
+        json!({"custom_data": {"collect": {"profile": "nope"}}}),
+    );
+    let report = collect(&server, &bad);
+    assert_eq!(report["result"], "not_configured", "{report}");
+    assert!(
+        report["message"].as_str().unwrap().contains("\"nope\""),
+        "{report}"
+    );
+}
