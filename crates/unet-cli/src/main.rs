@@ -16,6 +16,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::client::{Backend, Client, Endpoint, Local};
 use crate::client_config::ServerOptions;
+use crate::commands::configs::ConfigsCommand;
 use crate::commands::policies::PoliciesCommand;
 use crate::commands::{
     api_keys, block_on, changes, export, import, links, locations, nodes, policies, security, users,
@@ -77,7 +78,8 @@ pub enum Command {
     /// Parse, slice, diff and remediate device configurations (works offline).
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
-    /// Nodes' stored running configurations: push, list, show, diff two versions.
+    /// Nodes' running configurations: push, list, show, diff two versions; collect them from
+    /// the devices and the collection status (through a server).
     #[command(subcommand)]
     Configs(commands::configs::ConfigsCommand),
     /// Policy rules: list, validate, evaluate against the inventory, stored results.
@@ -182,7 +184,10 @@ fn main() -> ExitCode {
         }
         Command::Inventory(command) => inventory_side(&server, explicit_database)
             .and_then(|server| run_on(server.as_ref(), database, Work::Inventory(command), format)),
-        Command::Configs(command) => {
+        Command::Configs(ConfigsCommand::Collection(command)) => {
+            commands::collect::run(command, &server, format)
+        }
+        Command::Configs(ConfigsCommand::Stored(command)) => {
             let diff = command.is_diff();
             let result = inventory_side(&server, explicit_database).and_then(|server| {
                 run_on(server.as_ref(), database, Work::Configs(command), format)
@@ -221,7 +226,7 @@ fn run_named(
 #[allow(clippy::large_enum_variant)]
 enum Work {
     Inventory(InventoryCommand),
-    Configs(commands::configs::ConfigsCommand),
+    Configs(commands::configs::StoredCommand),
     Eval(policies::EvalArgs),
     Results(policies::ResultsArgs),
     Templates(commands::templates::TemplatesCommand),

@@ -169,6 +169,46 @@ impl Remote {
         self.post("api/v1/git/sync", &SyncBody { repository }).await
     }
 
+    /// Collects one node now; the outcome (a failure is an outcome, not an error).
+    pub async fn collect(&self, node: Uuid) -> Result<Value> {
+        self.post(
+            &format!("api/v1/nodes/{node}/collect"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// One node's collection status.
+    pub async fn collection(&self, node: Uuid) -> Result<Value> {
+        self.get(&format!("api/v1/nodes/{node}/collection"), Query::default())
+            .await
+    }
+
+    /// The fleet's collection figures and statuses (`result`, `failing` filters).
+    pub async fn fleet_collection(&self, result: Option<&str>, failing: bool) -> Result<Value> {
+        let query = Query::default()
+            .opt("result", result)
+            .opt("failing", failing.then_some(true))
+            .opt("limit", Some(10_000));
+        self.get("api/v1/collection", query).await
+    }
+
+    /// Makes every managed node due now; answers `{managed}`.
+    pub async fn collect_all(&self) -> Result<Value> {
+        self.post("api/v1/collection/run", &serde_json::json!({}))
+            .await
+    }
+
+    /// Forgets a node's pinned SSH host key; answers `{forgotten}`.
+    pub async fn forget_host_key(&self, node: Uuid) -> Result<Value> {
+        let path = format!("api/v1/nodes/{node}/host-key");
+        Ok(self
+            .api
+            .request(Method::DELETE, &path, &[], None::<&()>, None)
+            .await?
+            .body)
+    }
+
     /// The rule listing of the server's policies directory.
     pub async fn policy_listing(&self) -> Result<Value> {
         self.get("api/v1/policies", Query::default()).await

@@ -1,6 +1,7 @@
 //! `unet configs`: a node's stored running configurations, on the local database or through a
 //! server — push one, list the versions, show one, and diff two with the node's platform (the
-//! output and exit codes of `unet config diff`: 0 same, 1 different, 2 trouble).
+//! output and exit codes of `unet config diff`: 0 same, 1 different, 2 trouble). Collecting
+//! them from the devices is the server's (`collect.rs`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,15 @@ use crate::output::{OutputFormat, note, print_structured, print_values, require_
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigsCommand {
+    #[command(flatten)]
+    Stored(StoredCommand),
+    #[command(flatten)]
+    Collection(super::collect::CollectionCommand),
+}
+
+/// The stored versions: on the local database or through a server.
+#[derive(Debug, Subcommand)]
+pub enum StoredCommand {
     /// Store a node's running configuration: a new version only when the text changed.
     Push(PushArgs),
     /// The stored versions of a node's running configuration, newest first.
@@ -31,10 +41,10 @@ pub enum ConfigsCommand {
     Diff(DiffArgs),
 }
 
-impl ConfigsCommand {
+impl StoredCommand {
     /// Whether the command's exit status is a diff's (errors are 2, not 1).
     pub fn is_diff(&self) -> bool {
-        matches!(self, ConfigsCommand::Diff(_))
+        matches!(self, StoredCommand::Diff(_))
     }
 }
 
@@ -93,12 +103,12 @@ impl FromStr for Version {
 
 pub async fn run<B: Backend>(
     backend: &B,
-    cmd: ConfigsCommand,
+    cmd: StoredCommand,
     format: OutputFormat,
 ) -> Result<ExitCode> {
     match cmd {
-        ConfigsCommand::Push(args) => push(backend, args, format).await,
-        ConfigsCommand::List { node } => {
+        StoredCommand::Push(args) => push(backend, args, format).await,
+        StoredCommand::List { node } => {
             require_tabular(format)?;
             let node: Node = backend.resolve(&node).await?;
             let versions = backend.configs(&node).await?;
@@ -117,8 +127,8 @@ pub async fn run<B: Backend>(
             print_values(&versions, &columns, format)?;
             Ok(ExitCode::SUCCESS)
         }
-        ConfigsCommand::Show(args) => show(backend, args, format).await,
-        ConfigsCommand::Diff(args) => diff(backend, args, format).await,
+        StoredCommand::Show(args) => show(backend, args, format).await,
+        StoredCommand::Diff(args) => diff(backend, args, format).await,
     }
 }
 

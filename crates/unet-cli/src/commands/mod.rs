@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod changes;
+pub mod collect;
 pub mod compliance;
 pub mod config;
 pub mod configs;
