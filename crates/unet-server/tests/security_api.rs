@@ -129,7 +129,6 @@ fn declared(path: &str, method: &str) -> Option<Role> {
         }
         "/api/v1/config/database" => (Role::Admin, Role::Admin),
         p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
-        p if p.starts_with("/api/v1/certificates") => (Role::Viewer, Role::Admin),
         p if p.starts_with("/api/v1/resolve") => (Role::Viewer, Role::Operator),
         // Running configurations: viewers read (masked), operators push.
         p if p.starts_with("/api/v1/nodes/{id}/configs") => (Role::Viewer, Role::Operator),
@@ -146,7 +145,9 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             || p.starts_with("/api/v1/policies")
             || p.starts_with("/api/v1/compliance")
             || p.starts_with("/api/v1/templates")
-            || p.starts_with("/api/v1/git/") =>
+            || p.starts_with("/api/v1/git/")
+            // Collection: viewers read statuses, operators collect and forget host keys.
+            || p.starts_with("/api/v1/collection") =>
         {
             (Role::Viewer, Role::Operator)
         }
