@@ -38,6 +38,7 @@ fn collect_nodes_the_fleet_and_read_the_status() {
     let fleet = Fleet::start(dir.path(), &["cisco_ios", "arista_eos", "cisco_ios"]);
     let wrong = dir.path().join("wrong.pass");
     std::fs::write(&wrong, "not-the-password\n").unwrap();
+    std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let settings = format!(
         "collect.port = {}\ncollect.timeout = \"3s\"\ncollect.default_profile = \"lab\"\n\
          [[collect.profiles]]\nname = \"lab\"\nusername = \"{user}\"\nkey_file = {key:?}\n\

@@ -194,6 +194,27 @@ impl TemplateEngine {
     }
 }
 
+/// Stores a node's running configuration (a new version only when its content changed) and,
+/// when a version was stored, checks the node's config compliance at once. The one path of
+/// uploads and collections.
+pub async fn push_and_check(
+    templates: &TemplateEngine,
+    store: &Store,
+    node: Uuid,
+    source: ConfigSource,
+    taken_at: Option<Timestamp>,
+    content: &str,
+    retention: &Retention,
+) -> Result<Pushed, Error> {
+    let pushed = store
+        .push_running_config(node, source, taken_at, content, retention)
+        .await?;
+    if pushed.created {
+        templates.check_pushed(store, node).await;
+    }
+    Ok(pushed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,25 +251,4 @@ mod tests {
         };
         assert!(err.to_string().contains("a.j2:1:"), "{err}");
     }
-}
-
-/// Stores a node's running configuration (a new version only when its content changed) and,
-/// when a version was stored, checks the node's config compliance at once. The one path of
-/// uploads and collections.
-pub async fn push_and_check(
-    templates: &TemplateEngine,
-    store: &Store,
-    node: Uuid,
-    source: ConfigSource,
-    taken_at: Option<Timestamp>,
-    content: &str,
-    retention: &Retention,
-) -> Result<Pushed, Error> {
-    let pushed = store
-        .push_running_config(node, source, taken_at, content, retention)
-        .await?;
-    if pushed.created {
-        templates.check_pushed(store, node).await;
-    }
-    Ok(pushed)
 }

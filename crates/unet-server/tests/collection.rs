@@ -55,8 +55,10 @@ fn lab() -> Lab {
 /// fleet's key as the default profile, an enable profile and a wrong-password profile.
 fn collect_settings(lab: &Lab, dir: &std::path::Path) -> String {
     let write = |name: &str, text: &str| {
+        use std::os::unix::fs::PermissionsExt;
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         path.display().to_string()
     };
     let enable = write("enable.secret", &format!("{ENABLE_SECRET}\n"));

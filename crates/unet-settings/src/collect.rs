@@ -252,6 +252,15 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<CredentialProf
     let port = u16::try_from(r.integer(&field("port"), 0, 1, 65535))
         .ok()
         .filter(|p| *p != 0);
+    for (name, file) in [
+        ("password_file", &password_file),
+        ("key_file", &key_file),
+        ("enable_secret_file", &enable_file),
+    ] {
+        if let Some(problem) = file.as_deref().and_then(open_to_others) {
+            r.problem(&field(name), problem);
+        }
+    }
     let password = password_file
         .as_ref()
         .and_then(|file| super::read_secret(&mut r, &field("password_file"), file));
@@ -392,6 +401,19 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<CredentialProf
     })
 }
 
+/// A secret file that group or others may read is refused: device credentials open the network.
+fn open_to_others(file: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} is readable by group or others (mode {:o}); `chmod 600` it",
+            file.display(),
+            mode & 0o777
+        )
+    })
+}
+
 fn strings(value: &Value) -> Option<Vec<String>> {
     value
         .as_array()?
@@ -412,8 +434,10 @@ mod tests {
     use crate::{CollectSection, Config};
 
     fn write(dir: &Path, name: &str, text: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         path.display().to_string()
     }
 
@@ -518,6 +542,21 @@ mod tests {
         ] {
             assert!(keys.contains(&key), "{key} missing in {keys:?}");
         }
+    }
+
+    #[test]
+    fn a_secret_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let password = write(dir.path(), "p", "x\n");
+        std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!(
+            "[[collect.profiles]]\nname = \"a\"\nusername = \"u\"\npassword_file = \"{password}\"\n"
+        );
+        let err = Config::from_toml(&text, None, Vec::new()).unwrap_err();
+        let problem = &err.problems[0];
+        assert_eq!(problem.key, "collect.profiles[0].password_file");
+        assert!(problem.message.contains("chmod 600"), "{}", problem.message);
     }
 
     #[test]
