@@ -85,6 +85,31 @@ fn collect_settings(lab: &Lab, dir: &std::path::Path) -> String {
     text
 }
 
+/// One template for IOS nodes and the rule that assigns it, so collected configurations are
+/// checked for compliance.
+fn templates_settings(dir: &std::path::Path) -> String {
+    let templates = dir.join("templates");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(
+        templates.join("base.j2"),
+        "{# template-match: hostname #}\nhostname {{ node.name }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        policies.join("templates.rules"),
+        "WHEN node.platform == \"cisco_ios\" THEN APPLY \"base.j2\"\n",
+    )
+    .unwrap();
+    format!(
+        "templates.dir = {:?}\npolicies.dir = {:?}\npolicies.interval = \"0s\"\n\
+         policies.evaluate_on_change = false\n",
+        templates.display().to_string(),
+        policies.display().to_string()
+    )
+}
+
 fn create_node(server: &Server, lab: &Lab, device: usize, extra: Value) -> String {
     let d = &lab.fleet.devices()[device];
     let mut body = json!({
@@ -133,7 +158,12 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
     for db in TestDatabase::all_blocking() {
         let mut lab = lab();
         let settings_dir = tempfile::tempdir().unwrap();
-        let mut server = Server::start_with(db.url(), &collect_settings(&lab, settings_dir.path()));
+        let settings = format!(
+            "{}{}",
+            templates_settings(settings_dir.path()),
+            collect_settings(&lab, settings_dir.path())
+        );
+        let mut server = Server::start_with(db.url(), &settings);
         let mut answers = Vec::new();
 
         let ios = create_node(&server, &lab, 0, json!({}));
@@ -154,6 +184,13 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
         let planned = create_node(&server, &lab, 5, json!({"status": "planned"}));
         lab.fleet
             .set_behaviour(3, &format!("enable {ENABLE_SECRET}\n"));
+        let (code, _, applied) = json_of(server.post_json(
+            "/api/v1/policies/evaluate",
+            &json!({"apply": true, "summary": true}),
+        ));
+        assert_eq!(code, 200, "{applied}");
+        let (_, _, node) = json_of(server.get(&format!("/api/v1/nodes/{ios}/compliance")));
+        assert_eq!(node["templates"], json!(["base.j2"]), "{applied} {node}");
 
         // First contact: every managed node's configuration stored as version 1, its host key
         // pinned.
@@ -290,14 +327,26 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
                 ("127.0.0.1", lab.syslog_port),
             )
             .unwrap();
-        while versions(&server, &ios) != [3, 2, 1] {
+        // The new version is stored and the node's config compliance follows it.
+        let compliance = loop {
+            let (_, _, compliance) =
+                json_of(server.get(&format!("/api/v1/nodes/{ios}/compliance")));
+            if compliance["config"]["running_version"] == 3 {
+                break compliance;
+            }
             assert!(
                 sent.elapsed() < Duration::from_secs(10),
-                "no new version after the syslog message"
+                "no check of a new version: {compliance}"
             );
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
+        assert_eq!(versions(&server, &ios), [3, 2, 1]);
         assert!(content(&server, &ios, 3).contains("changed by hand"));
+        assert_eq!(compliance["config"]["state"], "compliant", "{compliance}");
+        eprintln!(
+            "syslog message to stored version and compliance: {:?}",
+            sent.elapsed()
+        );
         // Another message that is not a configuration change changes nothing.
         sender
             .send_to(
@@ -328,6 +377,11 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
             .iter()
             .map(|n| n["node"].as_str().unwrap())
             .collect();
+        if failing != ["dev4"] {
+            for line in server.drain_log().iter().filter(|l| l.contains("collect")) {
+                eprintln!("LOG {line}");
+            }
+        }
         assert_eq!(failing, ["dev4"], "{fleet}");
         assert_eq!(fleet["summary"]["managed"], 5, "{fleet}");
         assert_eq!(fleet["summary"]["failing"], 1, "{fleet}");
@@ -377,7 +431,7 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
 }
 
 #[test]
-fn password_login_through_the_server() {
+fn password_login_and_a_program_through_the_server() {
     let lab = lab();
     let Some(_) = &lab.password else {
         eprintln!("password login needs root (the fleet creates its user); skipped");
@@ -385,7 +439,20 @@ fn password_login_through_the_server() {
     };
     let db = TestDatabase::sqlite();
     let settings_dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(db.url(), &collect_settings(&lab, settings_dir.path()));
+    // A program profile: prints the configuration of the node named in its environment.
+    let script = settings_dir.path().join("fetch.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf 'set system host-name %s\\n' \"$UNET_NODE_NAME\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let settings = format!(
+        "{}[[collect.profiles]]\nname = \"script\"\ncommand = [{:?}]\n",
+        collect_settings(&lab, settings_dir.path()),
+        script.display().to_string()
+    );
+    let server = Server::start_with(db.url(), &settings);
     let id = create_node(
         &server,
         &lab,
