@@ -123,6 +123,23 @@ fn collect_nodes_the_fleet_and_read_the_status() {
     let out = unet(&server, token, &["configs", "list", "dev0"]);
     assert!(text(&out).0.contains("collected"), "{:?}", text(&out));
 
+    // A change on the device: one new version, and the diff of the two says what changed.
+    fleet.set_config(
+        0,
+        "hostname dev0\n!\ninterface Loopback7\n description new\n!\n",
+    );
+    let out = unet(&server, token, &["configs", "collect", "dev0"]);
+    assert!(text(&out).0.contains("stored"), "{:?}", text(&out));
+    let out = unet(
+        &server,
+        token,
+        &["-o", "unified", "configs", "diff", "dev0"],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("+interface Loopback7"), "{stdout}");
+    assert!(stdout.contains("-interface Loopback0"), "{stdout}");
+
     // Without a server the command says what it needs.
     let out = Command::new(env!("CARGO_BIN_EXE_unet"))
         .args(["configs", "collect", "dev0"])

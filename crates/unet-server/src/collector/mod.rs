@@ -226,7 +226,9 @@ impl Collector {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(node);
-        fresh.then_some(InProgress {
+        // Not `then_some`: a guard built for a refusal would unmark the running collection
+        // when dropped.
+        fresh.then(|| InProgress {
             collector: self,
             node,
         })
@@ -611,6 +613,27 @@ mod tests {
         assert!(err.contains("custom_data.collect.interval"), "{err}");
         let err = node_options(&json!({"collect": {"profle": "x"}})).unwrap_err();
         assert!(err.contains("custom_data.collect.profle: unknown"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_node_is_in_progress_once_and_a_refused_mark_leaves_the_first() {
+        let db = unet_store::testing::TestDatabase::sqlite();
+        let store = db.store().await;
+        let collector = Collector::new(
+            store.clone(),
+            Arc::default(),
+            Arc::new(Security::new(store)),
+            Arc::default(),
+        );
+        let node = Uuid::new_v4();
+        let first = collector.begin(node).expect("first mark");
+        assert!(collector.begin(node).is_none());
+        // The refusal above must not have unmarked the running collection.
+        assert!(collector.is_in_progress(node));
+        assert!(collector.begin(node).is_none());
+        drop(first);
+        assert!(!collector.is_in_progress(node));
+        assert!(collector.begin(node).is_some());
     }
 
     #[test]
