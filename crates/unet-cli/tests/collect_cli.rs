@@ -13,18 +13,6 @@ use serde_json::Value;
 use unet_collect::testing::Fleet;
 use unet_store::testing::TestDatabase;
 
-fn unet(server: &LiveServer, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
-    cmd.args(args)
-        .env("UNET_SERVER", &server.base)
-        .env_remove("UNET_TOKEN")
-        .env_remove("UNET_DATABASE_URL");
-    if let Some(token) = token {
-        cmd.env("UNET_TOKEN", token);
-    }
-    cmd.output().unwrap()
-}
-
 fn text(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -67,26 +55,22 @@ fn collect_nodes_the_fleet_and_read_the_status() {
         if i == 2 {
             args.extend(["--set", r#"collect={"profile": "wrong"}"#]);
         }
-        let out = unet(&server, token, &args);
+        let out = server.unet(token, &args);
         assert!(out.status.success(), "{:?}", text(&out));
     }
 
-    let out = unet(&server, token, &["configs", "collect", "dev0", "dev1"]);
+    let out = server.unet(token, &["configs", "collect", "dev0", "dev1"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(stdout.matches("stored").count(), 2, "{stdout}");
 
-    let out = unet(
-        &server,
-        token,
-        &["-o", "json", "configs", "collect", "dev2"],
-    );
+    let out = server.unet(token, &["-o", "json", "configs", "collect", "dev2"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     let reports: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(reports[0]["result"], "auth_failed", "{reports}");
 
-    let out = unet(&server, token, &["configs", "collect", "--all"]);
+    let out = server.unet(token, &["configs", "collect", "--all"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
@@ -98,10 +82,10 @@ fn collect_nodes_the_fleet_and_read_the_status() {
         "{stdout}"
     );
 
-    let out = unet(&server, token, &["-o", "json", "configs", "status"]);
+    let out = server.unet(token, &["-o", "json", "configs", "status"]);
     let status: Value = serde_json::from_str(&text(&out).0).unwrap();
     assert_eq!(status["summary"]["managed"], 3, "{status}");
-    let out = unet(&server, token, &["configs", "status", "--failing"]);
+    let out = server.unet(token, &["configs", "status", "--failing"]);
     let (stdout, stderr) = text(&out);
     assert!(
         stderr.contains("3 managed") && stderr.contains("1 failing"),
@@ -111,16 +95,16 @@ fn collect_nodes_the_fleet_and_read_the_status() {
         stdout.contains("dev2") && !stdout.contains("dev0"),
         "{stdout}"
     );
-    let out = unet(&server, token, &["configs", "status", "dev0"]);
+    let out = server.unet(token, &["configs", "status", "dev0"]);
     assert!(text(&out).0.contains("unchanged"), "{:?}", text(&out));
 
-    let out = unet(&server, token, &["configs", "forget-host-key", "dev0"]);
+    let out = server.unet(token, &["configs", "forget-host-key", "dev0"]);
     assert!(
         text(&out).1.contains("forgot host key SHA256:"),
         "{:?}",
         text(&out)
     );
-    let out = unet(&server, token, &["configs", "list", "dev0"]);
+    let out = server.unet(token, &["configs", "list", "dev0"]);
     assert!(text(&out).0.contains("collected"), "{:?}", text(&out));
 
     // A change on the device: one new version, and the diff of the two says what changed.
@@ -128,13 +112,9 @@ fn collect_nodes_the_fleet_and_read_the_status() {
         0,
         "hostname dev0\n!\ninterface Loopback7\n description new\n!\n",
     );
-    let out = unet(&server, token, &["configs", "collect", "dev0"]);
+    let out = server.unet(token, &["configs", "collect", "dev0"]);
     assert!(text(&out).0.contains("stored"), "{:?}", text(&out));
-    let out = unet(
-        &server,
-        token,
-        &["-o", "unified", "configs", "diff", "dev0"],
-    );
+    let out = server.unet(token, &["-o", "unified", "configs", "diff", "dev0"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("+interface Loopback7"), "{stdout}");

@@ -14,19 +14,6 @@ use serde_json::Value;
 use unet_git::testing::{commit, init};
 use unet_store::testing::TestDatabase;
 
-/// `unet ARGS` with `UNET_SERVER` and `UNET_TOKEN` set as the runbook sets them.
-fn unet(server: &LiveServer, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
-    cmd.args(args)
-        .env("UNET_SERVER", &server.base)
-        .env_remove("UNET_TOKEN")
-        .env_remove("UNET_DATABASE_URL");
-    if let Some(token) = token {
-        cmd.env("UNET_TOKEN", token);
-    }
-    cmd.output().unwrap()
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -58,7 +45,7 @@ fn status_and_sync_show_live_revisions_and_refused_ones() {
         // The start-up sync runs in the background.
         let deadline = Instant::now() + Duration::from_secs(30);
         let status: Value = loop {
-            let out = unet(&server, token, &["-o", "json", "git", "status"]);
+            let out = server.unet(token, &["-o", "json", "git", "status"]);
             assert!(out.status.success(), "{:?}", out);
             let all: Value = serde_json::from_slice(&out.stdout).unwrap();
             if all[0]["live_commit"] == good.as_str() {
@@ -74,12 +61,12 @@ fn status_and_sync_show_live_revisions_and_refused_ones() {
             &work,
             &[("b.rules", "RULE \"second\":\nWHEN node.vendor ==\n")],
         );
-        let out = unet(&server, token, &["git", "sync", "rules"]);
+        let out = server.unet(token, &["git", "sync", "rules"]);
         assert_eq!(out.status.code(), Some(1), "a failed sync exits 1: {out:?}");
         let text = stdout(&out);
         assert!(text.contains("failed") && text.contains(&broken), "{text}");
 
-        let out = unet(&server, token, &["git", "status"]);
+        let out = server.unet(token, &["git", "status"]);
         assert!(out.status.success(), "{out:?}");
         let table = stdout(&out);
         assert!(
@@ -93,7 +80,7 @@ fn status_and_sync_show_live_revisions_and_refused_ones() {
         assert!(table.contains("rules: revision refused:"), "{table}");
         assert!(table.contains("  b.rules:"), "{table}");
 
-        let out = unet(&server, token, &["git", "sync", "nope"]);
+        let out = server.unet(token, &["git", "sync", "nope"]);
         assert_eq!(out.status.code(), Some(1));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("no repository named \"nope\""),

@@ -28,6 +28,19 @@ fn server_binary() -> PathBuf {
 }
 
 impl LiveServer {
+    /// `unet ARGS` with `UNET_SERVER` and `UNET_TOKEN` set as the runbook sets them.
+    pub fn unet(&self, token: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_unet"));
+        cmd.args(args)
+            .env("UNET_SERVER", &self.base)
+            .env_remove("UNET_TOKEN")
+            .env_remove("UNET_DATABASE_URL");
+        if let Some(token) = token {
+            cmd.env("UNET_TOKEN", token);
+        }
+        cmd.output().unwrap()
+    }
+
     /// Starts the server on `db_url` with `extra_config` (TOML lines) added to the minimal
     /// config, and waits for its listening line.
     pub fn start(db_url: &str, extra_config: &str) -> LiveServer {
