@@ -468,3 +468,31 @@ fn password_login_and_a_program_through_the_server() {
         "{report}"
     );
 }
+
+#[test]
+fn profiles_are_read_again_on_reload() {
+    let lab = lab();
+    let db = TestDatabase::sqlite();
+    let settings_dir = tempfile::tempdir().unwrap();
+    let settings = collect_settings(&lab, settings_dir.path());
+    // First every node uses the wrong password…
+    let wrong_default = settings.replace(
+        "collect.default_profile = \"lab\"",
+        "collect.default_profile = \"wrong\"",
+    );
+    let mut server = Server::start_with(db.url(), &wrong_default);
+    let id = create_node(&server, &lab, 0, json!({}));
+    assert_eq!(collect(&server, &id)["result"], "auth_failed");
+    // …then the operator fixes the configuration file and reloads: no restart.
+    let text = std::fs::read_to_string(&server.config).unwrap();
+    std::fs::write(
+        &server.config,
+        text.replace(
+            "collect.default_profile = \"wrong\"",
+            "collect.default_profile = \"lab\"",
+        ),
+    )
+    .unwrap();
+    server.reload();
+    assert_eq!(collect(&server, &id)["result"], "stored");
+}

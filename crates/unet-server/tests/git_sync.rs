@@ -5,13 +5,11 @@
 //! same repository served over ssh by OpenSSH's sshd, whose host key then changes.
 
 mod common;
-mod site;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-use site::signal_pid;
 use unet_git::testing::{SshServer, git, init};
 
 const SECRET: &str = "webhook secret for tests";
@@ -390,7 +388,7 @@ fn validate_reports_repository_problems_and_sighup_applies_new_repositories() {
             work.display().to_string()
         ));
         std::fs::write(&server.config, text).unwrap();
-        reload(&mut server);
+        server.reload();
         let status = wait_for(&server, "the sync after SIGHUP", |s| {
             s["live_commit"] == first.as_str()
         });
@@ -407,21 +405,4 @@ fn validate_reports_repository_problems_and_sighup_applies_new_repositories() {
             "{status}"
         );
     }
-}
-
-/// Sends SIGHUP and waits for the reload line.
-fn reload(server: &mut Server) {
-    signal_pid(server.pid(), "HUP");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if server
-            .drain_log()
-            .iter()
-            .any(|l| l.contains("configuration reloaded"))
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("no reload line: {:?}", server.drain_log());
 }

@@ -218,6 +218,23 @@ impl Server {
     }
 
     /// Log lines received so far.
+    /// Sends SIGHUP and waits for the reload line.
+    pub fn reload(&mut self) {
+        signal(&self.child, "HUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self
+                .drain_log()
+                .iter()
+                .any(|l| l.contains("configuration reloaded"))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no reload line: {:?}", self.drain_log());
+    }
+
     pub fn drain_log(&mut self) -> Vec<String> {
         let new: Vec<String> = self.lines.try_iter().collect();
         self.log.extend(new);
