@@ -128,6 +128,7 @@ struct FleetCollection {
 struct FleetQuery {
     /// Only nodes whose last attempt ended so: stored, unchanged, unreachable, timeout,
     /// auth_failed, host_key_mismatch, output_not_recognised, command_failed, not_configured.
+    #[param(value_type = Option<CollectionResult>)]
     result: Option<String>,
     /// `true`: only nodes whose last attempt failed.
     #[param(value_type = Option<bool>)]
