@@ -141,6 +141,13 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422", "429"]
 # also follow null references (parent_id = null → /locations/None).
 [phases.stateful.inference]
 algorithms = ["location-headers"]
+
+# Its stateful phase twice reported ST302 here for node ids the server never issued (UUIDv7s,
+# as only change and event rows carry; nodes get v4 ids) right after a node POST. The route
+# answers 404 for an unknown node like every node sub-route; the other checks still run on it.
+[[operations]]
+include-path = "/api/v1/nodes/{id}/host-key"
+checks.ensure_resource_availability.enabled = false
 TOML
 [ -f "$work/decoys.toml" ] && cat "$work/decoys.toml" >> "$work/schemathesis.toml"
 
