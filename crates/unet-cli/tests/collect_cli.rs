@@ -28,7 +28,7 @@ fn collect_nodes_the_fleet_and_read_the_status() {
     std::fs::write(&wrong, "not-the-password\n").unwrap();
     std::fs::set_permissions(&wrong, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let settings = format!(
-        "collect.port = {}\ncollect.timeout = \"3s\"\ncollect.default_profile = \"lab\"\n\
+        "collect.port = {}\ncollect.timeout = \"10s\"\ncollect.default_profile = \"lab\"\n\
          [[collect.profiles]]\nname = \"lab\"\nusername = \"{user}\"\nkey_file = {key:?}\n\
          [[collect.profiles]]\nname = \"wrong\"\nusername = \"{user}\"\npassword_file = {wrong:?}\n",
         fleet.port(),

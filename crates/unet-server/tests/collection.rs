@@ -66,7 +66,7 @@ fn collect_settings(lab: &Lab, dir: &std::path::Path) -> String {
     let key = lab.fleet.key_file().display().to_string();
     let user = lab.fleet.user();
     let mut text = format!(
-        "collect.port = {}\ncollect.timeout = \"3s\"\ncollect.connect_timeout = \"2s\"\n\
+        "collect.port = {}\ncollect.timeout = \"6s\"\ncollect.connect_timeout = \"5s\"\n\
          collect.default_profile = \"lab\"\ncollect.syslog_listen = \"127.0.0.1:{}\"\n\
          collect.syslog_debounce = \"300ms\"\n\
          [[collect.profiles]]\nname = \"lab\"\nusername = \"{user}\"\nkey_file = {key:?}\n\
