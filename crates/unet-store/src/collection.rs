@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{CollectionResult, EntityType, NodeStatus, Platform, Timestamp, Uuid};
 
-use crate::db::{Arg, Sql, get_json, get_parsed, get_uuid};
+use crate::db::{Arg, Sql, get_json, get_parsed, get_uuid, push_in};
 use crate::{Result, Store, StoreError};
 
 /// The node states whose devices are collected.
@@ -120,18 +120,24 @@ fn read_target(row: &AnyRow) -> Result<CollectionTarget> {
 
 impl Store {
     /// Managed nodes due at `now` (never attempted first, then the longest overdue), at most
-    /// `limit`. One statement.
+    /// `limit`, leaving out `busy` (nodes being collected: still due until their result is
+    /// recorded). One statement.
     pub async fn collection_due(
         &self,
         now: Timestamp,
         limit: u32,
+        busy: &[Uuid],
     ) -> Result<Vec<CollectionTarget>> {
         let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(format!(
             "{TARGET_COLUMNS} WHERE {MANAGED} AND (s.next_due_at IS NULL OR s.next_due_at <= "
         ));
-        sql.bind(now)
-            .push(") ORDER BY s.next_due_at IS NOT NULL, s.next_due_at, n.id LIMIT ")
+        sql.bind(now).push(")");
+        if !busy.is_empty() {
+            sql.push(" AND n.id NOT");
+            push_in(&mut sql, busy);
+        }
+        sql.push(" ORDER BY s.next_due_at IS NOT NULL, s.next_due_at, n.id LIMIT ")
             .bind(i64::from(limit));
         self.db
             .fetch_all(&mut conn, sql)

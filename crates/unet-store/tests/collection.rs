@@ -30,7 +30,7 @@ fn attempt(result: CollectionResult, started: &str, next: &str) -> CollectionAtt
 
 async fn due(store: &Store, now: &str) -> Vec<String> {
     let mut names: Vec<String> = store
-        .collection_due(at(now), 100)
+        .collection_due(at(now), 100, &[])
         .await
         .unwrap()
         .into_iter()
@@ -60,6 +60,15 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
         store.create_node(&ctx(), planned).await.unwrap();
 
         assert_eq!(due(&store, "2026-12-07T10:00:00Z").await, ["r1", "r2"]);
+        // A node being collected is left out until its result is recorded.
+        let busy = store
+            .collection_due(at("2026-12-07T10:00:00Z"), 100, &[r1.id])
+            .await
+            .unwrap();
+        assert_eq!(
+            busy.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["r2"]
+        );
         let failures = store
             .record_collection(
                 r1.id,

@@ -194,7 +194,7 @@ impl Collector {
     /// Collects one node now (an operator's request): 404 for an unknown node, 422 for a node
     /// that is not managed, 409 while it is being collected. A failed collection is an answer.
     pub async fn collect_now(
-        &self,
+        self: &Arc<Self>,
         node_id: Uuid,
         trigger: Trigger,
     ) -> Result<CollectionReport, Error> {
@@ -220,7 +220,7 @@ impl Collector {
     }
 
     /// Marks `node` in progress; `None` when it already is. Dropping the guard unmarks it.
-    fn begin(&self, node: Uuid) -> Option<InProgress<'_>> {
+    fn begin(self: &Arc<Self>, node: Uuid) -> Option<InProgress> {
         let fresh = self
             .in_progress
             .lock()
@@ -229,7 +229,7 @@ impl Collector {
         // Not `then_some`: a guard built for a refusal would unmark the running collection
         // when dropped.
         fresh.then(|| InProgress {
-            collector: self,
+            collector: self.clone(),
             node,
         })
     }
@@ -444,12 +444,12 @@ impl Collector {
 }
 
 /// Marks a node in progress for as long as it lives.
-struct InProgress<'a> {
-    collector: &'a Collector,
+struct InProgress {
+    collector: Arc<Collector>,
     node: Uuid,
 }
 
-impl Drop for InProgress<'_> {
+impl Drop for InProgress {
     fn drop(&mut self) {
         self.collector
             .in_progress
@@ -619,12 +619,12 @@ mod tests {
     async fn a_node_is_in_progress_once_and_a_refused_mark_leaves_the_first() {
         let db = unet_store::testing::TestDatabase::sqlite();
         let store = db.store().await;
-        let collector = Collector::new(
+        let collector = Arc::new(Collector::new(
             store.clone(),
             Arc::default(),
             Arc::new(Security::new(store)),
             Arc::default(),
-        );
+        ));
         let node = Uuid::new_v4();
         let first = collector.begin(node).expect("first mark");
         assert!(collector.begin(node).is_none());

@@ -1,8 +1,13 @@
 //! The schedule: every managed node is collected when it comes due (its interval after the
-//! last success, with jitter; sooner with backoff after a failure), at most
-//! `collect.concurrency` at a time. With the schedule off it still runs a fleet-wide
-//! collection an operator asked for.
+//! last attempt, with jitter; sooner with backoff after a failure), `collect.concurrency` at a
+//! time. With the schedule off it still runs a fleet-wide collection an operator asked for.
+//!
+//! Due nodes are read in batches into a queue that feeds the free slots, so the database is
+//! asked once per batch, not once per collection; nodes being collected are left out of the
+//! query (they stay due until their result is recorded) and marked in progress before their
+//! task starts, so no node is collected twice at once or right after itself.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -10,52 +15,65 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use unet_core::Timestamp;
+use unet_store::CollectionTarget;
 
 use super::{Collector, Trigger};
 
 /// How often due nodes are looked for when nothing wakes the schedule earlier.
 const TICK: Duration = Duration::from_secs(1);
 
+/// Due nodes read per query.
+const BATCH: u32 = 1000;
+
 /// Runs until `stop` turns true; collections in flight are then cancelled (a cancelled one
 /// records nothing) and awaited, so none meets a closed pool.
 pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver<bool>) {
     let mut running = JoinSet::new();
+    let mut queue: VecDeque<CollectionTarget> = VecDeque::new();
     loop {
         if *stop.borrow() {
             break;
         }
         let settings = collector.settings();
-        let forced = collector.forced.load(Ordering::SeqCst);
-        let free = (settings.collect.concurrency as usize).saturating_sub(running.len());
-        if (settings.collect.enabled || forced) && free > 0 {
-            let limit = u32::try_from(free).unwrap_or(u32::MAX);
-            match collector
-                .store
-                .collection_due(Timestamp::now(), limit)
-                .await
-            {
-                Ok(due) => {
-                    if due.is_empty() && running.is_empty() {
-                        collector.forced.store(false, Ordering::SeqCst);
+        let concurrency = settings.collect.concurrency as usize;
+        if settings.collect.enabled || collector.forced.load(Ordering::SeqCst) {
+            if queue.is_empty() && running.len() < concurrency {
+                let busy = collector.in_progress();
+                match collector
+                    .store
+                    .collection_due(Timestamp::now(), BATCH, &busy)
+                    .await
+                {
+                    Ok(due) => {
+                        if due.is_empty() && running.is_empty() {
+                            collector.forced.store(false, Ordering::SeqCst);
+                        }
+                        queue.extend(due);
                     }
-                    for target in due {
-                        let collector = collector.clone();
-                        running.spawn(async move {
-                            let Some(_guard) = collector.begin(target.node_id) else {
-                                // Collected on request right now; due again after that.
-                                return;
-                            };
-                            let node = target.name.clone();
-                            if let Err(e) = collector.collect(target, Trigger::Schedule).await {
-                                tracing::error!(target: "unet::collect", node = %node, "ERROR recording a collection failed: {e}");
-                            }
-                        });
+                    Err(e) => {
+                        tracing::error!(target: "unet::collect", "ERROR looking for nodes due for collection failed: {e}");
                     }
-                }
-                Err(e) => {
-                    tracing::error!(target: "unet::collect", "ERROR looking for nodes due for collection failed: {e}");
                 }
             }
+            while running.len() < concurrency {
+                let Some(target) = queue.pop_front() else {
+                    break;
+                };
+                // Being collected on request or by syslog right now: due again after that.
+                let Some(guard) = collector.begin(target.node_id) else {
+                    continue;
+                };
+                let task_collector = collector.clone();
+                running.spawn(async move {
+                    let node = target.name.clone();
+                    if let Err(e) = task_collector.collect(target, Trigger::Schedule).await {
+                        tracing::error!(target: "unet::collect", node = %node, "ERROR recording a collection failed: {e}");
+                    }
+                    drop(guard);
+                });
+            }
+        } else {
+            queue.clear();
         }
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
