@@ -4,6 +4,7 @@
 //! trigger (`syslog.rs`). Secrets stay in the settings; messages, logs and answers carry only
 //! what happened.
 
+mod plan;
 mod schedule;
 mod syslog;
 
@@ -11,18 +12,16 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 use unet_auth::{Client, EventType, Security};
 use unet_collect::{Collected, Failure, HostKeys, Limits, Target, public_key_fingerprint};
-use unet_core::{CollectionResult, ConfigSource, NodeStatus, Timestamp, Uuid};
-use unet_settings::{
-    CollectSection, ConfigsSection, CredentialProfile, HostKeyTrust, ProfileSource,
-};
+use unet_core::{CollectionResult, ConfigSource, Timestamp, Uuid};
+use unet_settings::{CollectSection, ConfigsSection, HostKeyTrust, ProfileSource};
 use unet_store::{CollectionAttempt, CollectionTarget, Store};
 use utoipa::ToSchema;
 
@@ -30,6 +29,7 @@ use crate::error::{Error, ErrorCode};
 use crate::metrics::Metrics;
 use crate::templates::TemplateEngine;
 
+use plan::{NodeOptions, backoff, choose_profile, jitter, node_options, not_managed};
 pub use schedule::run_background;
 pub use syslog::run_syslog;
 
@@ -72,15 +72,6 @@ pub struct CollectionReport {
 struct Settings {
     collect: CollectSection,
     configs: ConfigsSection,
-}
-
-/// Per-node choices in `custom_data.collect`.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct NodeOptions {
-    profile: Option<String>,
-    port: Option<u16>,
-    format: Option<String>,
-    interval: Option<Duration>,
 }
 
 pub struct Collector {
@@ -250,14 +241,22 @@ impl Collector {
             .map_err(|_| Error::Internal("the collector is closed".into()))?;
         let started_at = Timestamp::now();
         let started = Instant::now();
-        let outcome = self.fetch(&settings, &target).await;
+        let options = node_options(&target.custom_data);
+        let outcome = self.fetch(&settings, &target, options.as_ref()).await;
         let duration = started.elapsed();
-        let options = node_options(&target.custom_data).unwrap_or_default();
         let (result, message, version, pin) = match outcome {
             Ok(collected) => {
-                let pushed = self
-                    .store_config(&settings, target.node_id, started_at, &collected)
-                    .await;
+                // A new version is checked for compliance at once, like an upload.
+                let pushed = crate::templates::push_and_check(
+                    &self.templates,
+                    &self.store,
+                    target.node_id,
+                    ConfigSource::Collected,
+                    Some(started_at),
+                    &collected.text,
+                    &settings.configs.retention(),
+                )
+                .await;
                 match pushed {
                     Ok(pushed) => {
                         let result = if pushed.created {
@@ -286,7 +285,10 @@ impl Collector {
                 (failure.kind, Some(failure.message), None, None)
             }
         };
-        let interval = options.interval.unwrap_or(settings.collect.interval);
+        let interval = options
+            .ok()
+            .and_then(|o| o.interval)
+            .unwrap_or(settings.collect.interval);
         let wait = if result.is_failure() && result != CollectionResult::NotConfigured {
             backoff(settings.collect.retry_after, target.failures, interval)
         } else {
@@ -335,6 +337,7 @@ impl Collector {
         &self,
         settings: &Settings,
         target: &CollectionTarget,
+        options: Result<&NodeOptions, &String>,
     ) -> Result<Collected, Failure> {
         let collect = &settings.collect;
         let not_configured = |message: String| Failure {
@@ -342,8 +345,8 @@ impl Collector {
             message,
             presented_key: None,
         };
-        let options = node_options(&target.custom_data).map_err(not_configured)?;
-        let profile = choose_profile(collect, target, &options).map_err(not_configured)?;
+        let options = options.map_err(|e| not_configured(e.clone()))?;
+        let profile = choose_profile(collect, target, options).map_err(not_configured)?;
         let address: IpAddr = target
             .management_ip
             .as_deref()
@@ -374,27 +377,6 @@ impl Collector {
             }
         };
         Ok(collected)
-    }
-
-    /// Stores a collected configuration as the node's newest version when its content changed,
-    /// and checks the node's config compliance at once.
-    async fn store_config(
-        &self,
-        settings: &Settings,
-        node: Uuid,
-        taken_at: Timestamp,
-        collected: &Collected,
-    ) -> Result<unet_core::Pushed, Error> {
-        crate::templates::push_and_check(
-            &self.templates,
-            &self.store,
-            node,
-            ConfigSource::Collected,
-            Some(taken_at),
-            &collected.text,
-            &settings.configs.retention(),
-        )
-        .await
     }
 
     async fn host_key_refused(&self, target: &CollectionTarget, failure: &Failure) {
@@ -459,161 +441,9 @@ impl Drop for InProgress {
     }
 }
 
-/// Why a node is not collected, if it is not.
-fn not_managed(target: &CollectionTarget) -> Option<String> {
-    if !matches!(target.status, NodeStatus::Active | NodeStatus::Staged) {
-        return Some(format!(
-            "its status is {} (active and staged nodes are collected)",
-            target.status
-        ));
-    }
-    if target.management_ip.is_none() {
-        return Some("it has no management_ip".to_string());
-    }
-    None
-}
-
-/// `custom_data.collect`: `profile`, `port`, `format`, `interval`; a wrong value names its key.
-fn node_options(custom_data: &Value) -> Result<NodeOptions, String> {
-    let Some(collect) = custom_data.get("collect") else {
-        return Ok(NodeOptions::default());
-    };
-    let Some(collect) = collect.as_object() else {
-        return Err(format!(
-            "custom_data.collect: expected an object, got {collect}"
-        ));
-    };
-    let mut options = NodeOptions::default();
-    for (key, value) in collect {
-        let wrong =
-            |expected: &str| format!("custom_data.collect.{key}: expected {expected}, got {value}");
-        match key.as_str() {
-            "profile" => {
-                options.profile = Some(
-                    value
-                        .as_str()
-                        .ok_or_else(|| wrong("a profile name"))?
-                        .to_string(),
-                )
-            }
-            "format" => {
-                options.format = Some(
-                    value
-                        .as_str()
-                        .ok_or_else(|| wrong("a format name"))?
-                        .to_string(),
-                )
-            }
-            "port" => {
-                options.port = Some(
-                    value
-                        .as_u64()
-                        .and_then(|p| u16::try_from(p).ok())
-                        .filter(|p| *p > 0)
-                        .ok_or_else(|| wrong("a port from 1 to 65535"))?,
-                )
-            }
-            "interval" => {
-                options.interval = Some(
-                    value
-                        .as_str()
-                        .and_then(unet_settings::parse_duration)
-                        .filter(|d| *d >= Duration::from_secs(60))
-                        .ok_or_else(|| wrong("a duration of at least \"1m\", such as \"30m\""))?,
-                )
-            }
-            _ => {
-                return Err(format!(
-                    "custom_data.collect.{key}: unknown (profile, port, format and interval are)"
-                ));
-            }
-        }
-    }
-    Ok(options)
-}
-
-/// The node's profile: the one it names, else the first for its platform, else the default.
-fn choose_profile<'a>(
-    collect: &'a CollectSection,
-    target: &CollectionTarget,
-    options: &NodeOptions,
-) -> Result<&'a CredentialProfile, String> {
-    if let Some(name) = &options.profile {
-        return collect.profile(name).ok_or_else(|| {
-            format!("custom_data.collect.profile names {name:?}, which no [[collect.profiles]] is")
-        });
-    }
-    collect
-        .profiles
-        .iter()
-        .find(|p| p.platforms.contains(&target.platform))
-        .or_else(|| {
-            collect
-                .default_profile
-                .as_deref()
-                .and_then(|n| collect.profile(n))
-        })
-        .ok_or_else(|| {
-            format!(
-                "no credential profile applies to platform {}: set custom_data.collect.profile, \
-                 a profile's platforms, or collect.default_profile",
-                target.platform
-            )
-        })
-}
-
-/// The wait after `failures_before + 1` failures in a row: `retry_after` doubled per earlier
-/// failure, at most `interval`.
-fn backoff(retry_after: Duration, failures_before: u32, interval: Duration) -> Duration {
-    let factor = 2u32.saturating_pow(failures_before.min(20));
-    retry_after.saturating_mul(factor).min(interval)
-}
-
-/// A random wait up to `max`, so a fleet collected together does not stay together.
-fn jitter(max: Duration) -> Duration {
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 8];
-    if max.is_zero() || ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        return Duration::ZERO;
-    }
-    let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(u64::from_le_bytes(bytes) % millis.saturating_add(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_interval() {
-        let minute = Duration::from_secs(60);
-        let hour = Duration::from_secs(3600);
-        let waits: Vec<u64> = (0..8)
-            .map(|f| backoff(minute, f, hour).as_secs() / 60)
-            .collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
-        assert_eq!(backoff(minute, u32::MAX, hour), hour);
-    }
-
-    #[test]
-    fn node_options_name_the_wrong_key() {
-        let ok = node_options(&json!({"collect": {"profile": "ro", "port": 2222, "format": "brace", "interval": "30m"}})).unwrap();
-        assert_eq!(ok.port, Some(2222));
-        assert_eq!(ok.interval, Some(Duration::from_secs(1800)));
-        assert_eq!(
-            node_options(&json!({"role": "x"})).unwrap(),
-            NodeOptions::default()
-        );
-        let err = node_options(&json!({"collect": {"port": 70000}})).unwrap_err();
-        assert!(
-            err.starts_with("custom_data.collect.port: expected a port"),
-            "{err}"
-        );
-        let err = node_options(&json!({"collect": {"interval": "5s"}})).unwrap_err();
-        assert!(err.contains("custom_data.collect.interval"), "{err}");
-        let err = node_options(&json!({"collect": {"profle": "x"}})).unwrap_err();
-        assert!(err.contains("custom_data.collect.profle: unknown"), "{err}");
-    }
 
     #[tokio::test]
     async fn a_node_is_in_progress_once_and_a_refused_mark_leaves_the_first() {
@@ -634,13 +464,5 @@ mod tests {
         drop(first);
         assert!(!collector.is_in_progress(node));
         assert!(collector.begin(node).is_some());
-    }
-
-    #[test]
-    fn jitter_stays_within_its_bound() {
-        for _ in 0..100 {
-            assert!(jitter(Duration::from_secs(5)) <= Duration::from_secs(5));
-        }
-        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
     }
 }
