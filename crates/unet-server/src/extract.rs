@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use unet_core::Uuid;
 
 use crate::error::{Error, ErrorCode, FieldError};
+use crate::objects_only::ObjectsOnly;
 
 /// A JSON request body (`application/json`, or any `+json` type such as
 /// `application/merge-patch+json`).
@@ -65,8 +66,7 @@ fn body_rejection(e: BytesRejection) -> Error {
 /// Parses a body, naming the offending field: syntax errors are `malformed_json` (400), an
 /// unknown field is `unknown_field` (422), a value of the wrong type is `invalid_field` (422).
 /// Text containing NUL is refused on every backend (PostgreSQL cannot store it). Every request
-/// body of the API is a JSON object; serde would also read a struct from an array of its field
-/// values (`[null, true]`), which no client means.
+/// body of the API is a JSON object, and so is every struct inside it (see [`ObjectsOnly`]).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if has_nul_escape(bytes) {
         return Err(Error::invalid_field(
@@ -84,7 +84,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(ObjectsOnly(&mut de));
     let value = match parsed {
         Ok(v) => v,
         Err(e) => {
@@ -117,7 +117,7 @@ pub fn parse_untyped_body<T: DeserializeOwned>(bytes: &[u8], expected: &str) -> 
 
 /// Reads an already parsed JSON value as `T`, with the same field-naming errors as a body.
 pub fn value_into<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(ObjectsOnly(value)).map_err(|e| {
         let path = e.path().to_string();
         json_error(&path, &e.into_inner())
     })
@@ -475,5 +475,12 @@ mod tests {
             escaped_backslash.unwrap().model.as_deref(),
             Some("x\\u0000")
         );
+        // A nested struct given as an array is refused, naming the field.
+        let (c, e) = code(
+            parse_json::<unet_core::ImportDocument>(br#"{"origins": []}"#)
+                .err()
+                .unwrap(),
+        );
+        assert_eq!((c, e[0].field.as_str()), ("invalid_field", "origins"));
     }
 }

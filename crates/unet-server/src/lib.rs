@@ -12,6 +12,7 @@ mod extract;
 pub mod git_sync;
 pub mod logging;
 pub mod metrics;
+mod objects_only;
 pub mod operations;
 mod patch;
 pub mod policies;
