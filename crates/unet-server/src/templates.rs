@@ -153,7 +153,7 @@ impl TemplateEngine {
 
     /// The node's config compliance follows a new running configuration at once; a failure
     /// there is the check's, not the push's (it is logged and retried by the background checks).
-    async fn check_pushed(&self, store: &Store, node: Uuid) {
+    pub(crate) async fn check_pushed(&self, store: &Store, node: Uuid) {
         if let Err(e) = self.check(store, Some(node)).await {
             tracing::warn!(target: "unet::templates", node_id = %node, error = %e, "config compliance check after a new running configuration failed");
         }

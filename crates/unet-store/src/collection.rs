@@ -6,10 +6,12 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use unet_core::{CollectionResult, EntityType, NodeStatus, Platform, Timestamp, Uuid};
+use unet_core::{
+    CollectionResult, ConfigSource, EntityType, NodeStatus, Platform, Pushed, Timestamp, Uuid,
+};
 
 use crate::db::{Arg, Sql, get_json, get_parsed, get_uuid, push_in};
-use crate::{Result, Store, StoreError};
+use crate::{Result, Retention, Store, StoreError};
 
 /// The node states whose devices are collected.
 const MANAGED: &str = "n.status IN ('active', 'staged') AND n.management_ip IS NOT NULL";
@@ -31,16 +33,40 @@ pub struct CollectionTarget {
 
 /// What one attempt recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectionAttempt {
+pub struct CollectionAttempt<'a> {
     pub started_at: Timestamp,
     pub duration_ms: u64,
-    pub result: CollectionResult,
-    pub message: Option<String>,
-    /// The version stored or found unchanged.
-    pub version: Option<u64>,
+    pub outcome: AttemptOutcome<'a>,
     pub next_due_at: Timestamp,
-    /// A host key to pin when the node has none yet (trust on first use).
-    pub pin_host_key: Option<(String, String)>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome<'a> {
+    /// A configuration came back (its text already checked with `config_text`): stored as a
+    /// new version when its meaningful content changed, and the host key pinned when the node
+    /// has none yet (trust on first use).
+    Fetched {
+        config: &'a str,
+        retention: Retention,
+        pin_host_key: Option<(String, String)>,
+    },
+    /// No configuration: the failure's class and what happened.
+    Failed {
+        result: CollectionResult,
+        message: String,
+    },
+}
+
+/// What recording an attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// `stored` or `unchanged` for a fetched configuration, else the failure's class.
+    pub result: CollectionResult,
+    /// The push, for a fetched configuration.
+    pub pushed: Option<Pushed>,
+    /// Failed attempts in a row now.
+    pub failures: u32,
 }
 
 /// A managed node's collection status, as listed.
@@ -172,16 +198,42 @@ impl Store {
         }
     }
 
-    /// Records an attempt (and pins its host key when the node has none) in one transaction.
-    /// A node deleted meanwhile records nothing. Returns the failures in a row now.
+    /// Records an attempt in one transaction: a fetched configuration's push (see
+    /// [`Store::push_running_config`]), the node's status and its first host key. A node
+    /// deleted meanwhile records nothing (`None`).
     pub async fn record_collection(
         &self,
         node_id: Uuid,
-        attempt: &CollectionAttempt,
-    ) -> Result<u32> {
-        let failed = attempt.result.is_failure();
-        let success_at = (!failed).then(|| attempt.started_at.to_string());
+        attempt: &CollectionAttempt<'_>,
+    ) -> Result<Option<Recorded>> {
         let mut tx = self.begin_write().await?;
+        let (result, message, pushed, pin) = match &attempt.outcome {
+            AttemptOutcome::Fetched {
+                config,
+                retention,
+                pin_host_key,
+            } => {
+                let taken_at = Some(attempt.started_at);
+                let source = ConfigSource::Collected;
+                let Some(pushed) = self
+                    .push_in(&mut tx, node_id, source, taken_at, config, retention)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let result = if pushed.created {
+                    CollectionResult::Stored
+                } else {
+                    CollectionResult::Unchanged
+                };
+                (result, None, Some(pushed), pin_host_key.as_ref())
+            }
+            AttemptOutcome::Failed { result, message } => (*result, Some(message), None, None),
+        };
+        let failed = result.is_failure();
+        let success_at = (!failed).then(|| attempt.started_at.to_string());
+        let version = pushed.as_ref().map(|p| as_i64(p.info.version));
+        // RETURNING: the count in a row comes back with the write, on both backends.
         let mut upsert = Sql::new(
             "INSERT INTO collection_status (node_id, last_attempt_at, last_success_at, \
              duration_ms, result, message, failures, next_due_at, version) SELECT n.id, ",
@@ -193,15 +245,15 @@ impl Store {
             .push(", ")
             .bind(as_i64(attempt.duration_ms))
             .push(", ")
-            .bind(attempt.result.as_str())
+            .bind(result.as_str())
             .push(", ")
-            .bind(attempt.message.clone())
+            .bind(message.cloned())
             .push(", ")
             .bind(i64::from(failed))
             .push(", ")
             .bind(attempt.next_due_at)
             .push(", ")
-            .bind(attempt.version.map(as_i64))
+            .bind(version)
             .push(" FROM nodes n WHERE n.id = ")
             .bind(node_id)
             .push(
@@ -211,12 +263,13 @@ impl Store {
                  message = excluded.message, next_due_at = excluded.next_due_at, \
                  version = COALESCE(excluded.version, collection_status.version), \
                  failures = CASE WHEN excluded.failures = 0 THEN 0 \
-                 ELSE collection_status.failures + 1 END",
+                 ELSE collection_status.failures + 1 END RETURNING failures",
             );
-        if self.db.execute(&mut tx, upsert).await? == 0 {
-            return Ok(0);
-        }
-        if let Some((key, fingerprint)) = &attempt.pin_host_key {
+        let Some(row) = self.db.fetch_optional(&mut tx, upsert).await? else {
+            return Ok(None);
+        };
+        let failures: i64 = row.try_get("failures")?;
+        if let Some((key, fingerprint)) = pin {
             let mut pin = Sql::new(
                 "INSERT INTO node_host_keys (node_id, host_key, fingerprint, pinned_at) VALUES ",
             );
@@ -229,15 +282,12 @@ impl Store {
             .push(" ON CONFLICT (node_id) DO NOTHING");
             self.db.execute(&mut tx, pin).await?;
         }
-        let mut failures = Sql::new("SELECT failures FROM collection_status WHERE node_id = ");
-        failures.bind(node_id);
-        let row = self.db.fetch_optional(&mut tx, failures).await?;
         tx.commit().await?;
-        Ok(row
-            .map(|row| row.try_get::<i64, _>("failures"))
-            .transpose()?
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0))
+        Ok(Some(Recorded {
+            result,
+            pushed,
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        }))
     }
 
     /// Forgets the node's pinned host key, so the next collection pins the one it meets.

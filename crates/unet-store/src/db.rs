@@ -162,6 +162,9 @@ pub(crate) struct Statement {
 pub(crate) struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// SQLite has one writer at a time: writers of this process take turns here, in order,
+    /// instead of retrying the database lock in SQLite's busy handler (sleeps and CPU).
+    pub(crate) writer: Arc<tokio::sync::Mutex<()>>,
     statements: Arc<AtomicU64>,
     slow_query_threshold: Duration,
 }
@@ -171,6 +174,7 @@ impl Db {
         Db {
             pool,
             backend,
+            writer: Arc::default(),
             statements: Arc::new(AtomicU64::new(0)),
             slow_query_threshold,
         }

@@ -39,7 +39,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, Transaction};
 
 pub use collection::{
-    CollectionAttempt, CollectionFilter, CollectionStatus, CollectionSummary, CollectionTarget,
+    AttemptOutcome, CollectionAttempt, CollectionFilter, CollectionStatus, CollectionSummary,
+    CollectionTarget, Recorded,
 };
 pub use compliance::{
     AssignmentChange, ComplianceCounts, NodeCompliance, NodeRuleResults, PolicyOutcome,
@@ -190,13 +191,55 @@ impl Store {
         Ok(self.db.pool.acquire().await?)
     }
 
-    /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so that
-    /// two writers queue on the busy timeout instead of failing on a lock upgrade.
-    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>> {
+    /// A write transaction. On SQLite it waits for this process's writer turn, then takes the
+    /// write lock up front (`BEGIN IMMEDIATE`), so that writers from other processes queue on
+    /// the busy timeout instead of failing on a lock upgrade.
+    async fn begin_write(&self) -> Result<WriteTx> {
         Ok(match self.db.backend {
-            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.db.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.db.writer.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.db.pool.begin().await?,
+                _turn: None,
+            },
         })
+    }
+}
+
+/// A write transaction holding the writer turn (SQLite) until it ends. Dropped without a
+/// commit it rolls back, like the transaction it wraps.
+pub(crate) struct WriteTx {
+    // Declared first so that it is dropped (its rollback queued) before the turn passes on.
+    tx: Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, sqlx::Any>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

@@ -15,7 +15,7 @@ use unet_core::{
 };
 
 use crate::db::{Arg, MAX_BINDS, Sql, get_parsed, get_timestamp, get_uuid, push_in};
-use crate::{Backend, Conn, Result, Store, StoreError};
+use crate::{Backend, Conn, Result, Store, StoreError, WriteTx};
 
 /// The largest configuration accepted unless configured otherwise (`configs.max_bytes` of the
 /// server starts from it; local CLI mode uses it as it is).
@@ -130,8 +130,27 @@ impl Store {
         retention: &Retention,
     ) -> Result<Pushed> {
         config_text(content.as_bytes())?;
-        let sha256 = sha256_hex(content);
         let mut tx = self.begin_write().await?;
+        let pushed = self
+            .push_in(&mut tx, node_id, source, taken_at, content, retention)
+            .await?
+            .ok_or_else(|| missing_node(node_id))?;
+        // An unchanged push ends here too, so the next writer finds the lock free at once.
+        tx.commit().await?;
+        Ok(pushed)
+    }
+
+    /// The push itself, inside the caller's write transaction (the text already checked with
+    /// `config_text`). `None` when the node does not exist.
+    pub(crate) async fn push_in(
+        &self,
+        tx: &mut WriteTx,
+        node_id: Uuid,
+        source: ConfigSource,
+        taken_at: Option<Timestamp>,
+        content: &str,
+        retention: &Retention,
+    ) -> Result<Option<Pushed>> {
         // FOR NO KEY UPDATE: pushes for this node queue behind each other, while the policy
         // recorder's FOR KEY SHARE on the same node is not held up.
         let mut lock = Sql::new("SELECT platform FROM nodes WHERE id = ");
@@ -139,18 +158,18 @@ impl Store {
         if self.db.backend == Backend::Postgres {
             lock.push(" FOR NO KEY UPDATE");
         }
-        let Some(node) = self.db.fetch_optional(&mut tx, lock).await? else {
-            return Err(missing_node(node_id));
+        let Some(node) = self.db.fetch_optional(tx, lock).await? else {
+            return Ok(None);
         };
         let key = content_key(get_parsed(&node, "platform")?, content);
-        let latest = latest_info(self, &mut tx, node_id).await?;
+        let latest = latest_info(self, tx, node_id).await?;
         let version = match latest {
             Some((latest, latest_key)) if latest_key == key => {
-                return Ok(Pushed {
+                return Ok(Some(Pushed {
                     info: latest,
                     created: false,
                     removed: 0,
-                });
+                }));
             }
             Some((latest, _)) => latest.version + 1,
             None => 1,
@@ -159,7 +178,7 @@ impl Store {
         let info = RunningConfigInfo {
             node_id,
             version,
-            sha256,
+            sha256: sha256_hex(content),
             taken_at: taken_at.unwrap_or(stored_at),
             stored_at,
             source,
@@ -182,17 +201,13 @@ impl Store {
             Arg::from(as_i64(info.line_count)),
             Arg::from(content),
         ]);
-        self.db.execute(&mut tx, insert).await?;
-        let removed = self
-            .db
-            .execute(&mut tx, retention_sql(&info, retention))
-            .await?;
-        tx.commit().await?;
-        Ok(Pushed {
+        self.db.execute(tx, insert).await?;
+        let removed = self.db.execute(tx, retention_sql(&info, retention)).await?;
+        Ok(Some(Pushed {
             info,
             created: true,
             removed,
-        })
+        }))
     }
 
     /// The node's stored versions, newest first, without their content. One statement.

@@ -1,9 +1,12 @@
 mod common;
 
 use common::{ctx, node};
+use unet_core::Uuid;
 use unet_core::{CollectionResult, NodeDraft, Timestamp};
 use unet_store::testing::for_each_backend;
-use unet_store::{CollectionAttempt, CollectionFilter, Store, StoreError};
+use unet_store::{
+    AttemptOutcome, CollectionAttempt, CollectionFilter, Retention, Store, StoreError,
+};
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -16,16 +19,41 @@ fn managed(name: &str, ip: &str) -> NodeDraft {
     }
 }
 
-fn attempt(result: CollectionResult, started: &str, next: &str) -> CollectionAttempt {
+/// The configuration every successful attempt fetches: the first stores version 1, the
+/// next find it unchanged.
+const CONFIG: &str = "hostname r1\n";
+
+fn attempt(result: CollectionResult, started: &str, next: &str) -> CollectionAttempt<'static> {
+    let outcome = if result.is_failure() {
+        AttemptOutcome::Failed {
+            result,
+            message: format!("{result} happened"),
+        }
+    } else {
+        fetched(None)
+    };
     CollectionAttempt {
         started_at: at(started),
         duration_ms: 120,
-        result,
-        message: result.is_failure().then(|| format!("{result} happened")),
-        version: (!result.is_failure()).then_some(1),
+        outcome,
         next_due_at: at(next),
-        pin_host_key: None,
     }
+}
+
+fn fetched(pin: Option<&str>) -> AttemptOutcome<'static> {
+    AttemptOutcome::Fetched {
+        config: CONFIG,
+        retention: Retention::default(),
+        pin_host_key: pin.map(|key| (key.to_string(), format!("SHA256:{key}"))),
+    }
+}
+
+async fn failures(store: &Store, node: Uuid, attempt: &CollectionAttempt<'_>) -> Option<u32> {
+    store
+        .record_collection(node, attempt)
+        .await
+        .unwrap()
+        .map(|r| r.failures)
 }
 
 async fn due(store: &Store, now: &str) -> Vec<String> {
@@ -69,7 +97,7 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
             busy.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
             ["r2"]
         );
-        let failures = store
+        let recorded = store
             .record_collection(
                 r1.id,
                 &attempt(
@@ -79,8 +107,16 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
                 ),
             )
             .await
+            .unwrap()
             .unwrap();
-        assert_eq!(failures, 0);
+        assert_eq!(
+            (recorded.result, recorded.failures),
+            (CollectionResult::Stored, 0)
+        );
+        let pushed = recorded.pushed.unwrap();
+        assert_eq!((pushed.created, pushed.info.version), (true, 1));
+        assert_eq!(pushed.info.source.as_str(), "collected");
+        assert_eq!(pushed.info.taken_at, at("2026-12-07T10:00:00Z"));
         assert_eq!(due(&store, "2026-12-07T10:30:00Z").await, ["r2"]);
         assert_eq!(due(&store, "2026-12-07T11:00:00Z").await, ["r1", "r2"]);
 
@@ -136,10 +172,7 @@ async fn failures_count_up_and_a_success_resets_them_keeping_the_last_success() 
                 &format!("2026-12-07T{minute}:00:00Z"),
                 "2026-12-07T14:00:00Z",
             );
-            assert_eq!(
-                store.record_collection(r1.id, &failed).await.unwrap(),
-                i as u32 + 1
-            );
+            assert_eq!(failures(&store, r1.id, &failed).await, Some(i as u32 + 1));
         }
         let status = store.collection_status(r1.id).await.unwrap().unwrap();
         assert_eq!(status.result, Some(CollectionResult::AuthFailed));
@@ -173,8 +206,22 @@ async fn failures_count_up_and_a_success_resets_them_keeping_the_last_success() 
             "2026-12-07T15:00:00Z",
             "2026-12-07T16:00:00Z",
         );
-        assert_eq!(store.record_collection(r1.id, &back).await.unwrap(), 0);
+        let recorded = store
+            .record_collection(r1.id, &back)
+            .await
+            .unwrap()
+            .unwrap();
+        // The same text again: no new version, the status names the one found unchanged.
+        assert_eq!(
+            (recorded.result, recorded.failures),
+            (CollectionResult::Unchanged, 0)
+        );
+        assert_eq!(
+            recorded.pushed.map(|p| (p.created, p.info.version)),
+            Some((false, 1))
+        );
         let status = store.collection_status(r1.id).await.unwrap().unwrap();
+        assert_eq!(status.result, Some(CollectionResult::Unchanged));
         assert_eq!((status.failures, status.message), (0, None));
         assert_eq!(status.last_success_at, Some(at("2026-12-07T15:00:00Z")));
     })
@@ -189,7 +236,7 @@ async fn the_first_host_key_is_pinned_until_forgotten() {
             .await
             .unwrap();
         let pin = |key: &str| CollectionAttempt {
-            pin_host_key: Some((key.to_string(), format!("SHA256:{key}"))),
+            outcome: fetched(Some(key)),
             ..attempt(
                 CollectionResult::Stored,
                 "2026-12-07T10:00:00Z",
@@ -237,7 +284,7 @@ async fn a_deleted_node_takes_its_status_and_records_nothing_more() {
             .await
             .unwrap();
         let ok = CollectionAttempt {
-            pin_host_key: Some(("key".into(), "SHA256:key".into())),
+            outcome: fetched(Some("key")),
             ..attempt(
                 CollectionResult::Stored,
                 "2026-12-07T10:00:00Z",
@@ -246,7 +293,13 @@ async fn a_deleted_node_takes_its_status_and_records_nothing_more() {
         };
         store.record_collection(r1.id, &ok).await.unwrap();
         store.delete_node(&ctx(), r1.id, false).await.unwrap();
-        assert_eq!(store.record_collection(r1.id, &ok).await.unwrap(), 0);
+        assert_eq!(failures(&store, r1.id, &ok).await, None);
+        let failed = attempt(
+            CollectionResult::Timeout,
+            "2026-12-07T10:00:00Z",
+            "2026-12-07T11:00:00Z",
+        );
+        assert_eq!(failures(&store, r1.id, &failed).await, None);
         assert!(matches!(
             store.collection_target(r1.id).await,
             Err(StoreError::NotFound { .. })

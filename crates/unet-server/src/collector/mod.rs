@@ -20,9 +20,9 @@ use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 use unet_auth::{Client, EventType, Security};
 use unet_collect::{Collected, Failure, HostKeys, Limits, Target, public_key_fingerprint};
-use unet_core::{CollectionResult, ConfigSource, Timestamp, Uuid};
+use unet_core::{CollectionResult, EntityType, Timestamp, Uuid, config_text};
 use unet_settings::{CollectSection, ConfigsSection, HostKeyTrust, ProfileSource};
-use unet_store::{CollectionAttempt, CollectionTarget, Store};
+use unet_store::{AttemptOutcome, CollectionAttempt, CollectionTarget, Store};
 use utoipa::ToSchema;
 
 use crate::error::{Error, ErrorCode};
@@ -242,71 +242,76 @@ impl Collector {
         let started_at = Timestamp::now();
         let started = Instant::now();
         let options = node_options(&target.custom_data);
-        let outcome = self.fetch(&settings, &target, options.as_ref()).await;
+        let fetched = self.fetch(&settings, &target, options.as_ref()).await;
         let duration = started.elapsed();
-        let (result, message, version, pin) = match outcome {
-            Ok(collected) => {
-                // A new version is checked for compliance at once, like an upload.
-                let pushed = crate::templates::push_and_check(
-                    &self.templates,
-                    &self.store,
-                    target.node_id,
-                    ConfigSource::Collected,
-                    Some(started_at),
-                    &collected.text,
-                    &settings.configs.retention(),
-                )
-                .await;
-                match pushed {
-                    Ok(pushed) => {
-                        let result = if pushed.created {
-                            CollectionResult::Stored
-                        } else {
-                            CollectionResult::Unchanged
-                        };
-                        let pin = collected.host_key.as_deref().and_then(|key| {
-                            public_key_fingerprint(key).map(|f| (key.to_string(), f))
-                        });
-                        (result, None, Some(pushed.info.version), pin)
-                    }
-                    Err(Error::Store(unet_store::StoreError::Invalid(e))) => (
-                        CollectionResult::OutputNotRecognised,
-                        Some(format!("the configuration is not storable: {e}")),
-                        None,
-                        None,
-                    ),
-                    Err(e) => return Err(e),
-                }
-            }
+        // Text the store would refuse is the device's answer, not a configuration.
+        let fetched = fetched.and_then(|collected| match config_text(collected.text.as_bytes()) {
+            Ok(_) => Ok(collected),
+            Err(e) => Err(Failure {
+                kind: CollectionResult::OutputNotRecognised,
+                message: format!("the configuration is not storable: {e}"),
+                presented_key: None,
+            }),
+        });
+        let outcome = match &fetched {
+            Ok(collected) => AttemptOutcome::Fetched {
+                config: &collected.text,
+                retention: settings.configs.retention(),
+                pin_host_key: collected
+                    .host_key
+                    .as_deref()
+                    .and_then(|key| public_key_fingerprint(key).map(|f| (key.to_string(), f))),
+            },
             Err(failure) => {
                 if failure.kind == CollectionResult::HostKeyMismatch {
-                    self.host_key_refused(&target, &failure).await;
+                    self.host_key_refused(&target, failure).await;
                 }
-                (failure.kind, Some(failure.message), None, None)
+                AttemptOutcome::Failed {
+                    result: failure.kind,
+                    message: failure.message.clone(),
+                }
             }
         };
         let interval = options
             .ok()
             .and_then(|o| o.interval)
             .unwrap_or(settings.collect.interval);
-        let wait = if result.is_failure() && result != CollectionResult::NotConfigured {
-            backoff(settings.collect.retry_after, target.failures, interval)
-        } else {
-            interval + jitter(settings.collect.jitter)
+        let wait = match &outcome {
+            AttemptOutcome::Failed { result, .. } if *result != CollectionResult::NotConfigured => {
+                backoff(settings.collect.retry_after, target.failures, interval)
+            }
+            _ => interval + jitter(settings.collect.jitter),
         };
         let next_due_at = Timestamp::from_datetime(Timestamp::now().as_datetime() + wait);
+        let message = match &outcome {
+            AttemptOutcome::Failed { message, .. } => Some(message.clone()),
+            AttemptOutcome::Fetched { .. } => None,
+        };
         let attempt = CollectionAttempt {
             started_at,
             duration_ms: duration.as_millis() as u64,
-            result,
-            message: message.clone(),
-            version,
+            outcome,
             next_due_at,
-            pin_host_key: pin,
         };
-        self.store
+        let Some(recorded) = self
+            .store
             .record_collection(target.node_id, &attempt)
-            .await?;
+            .await?
+        else {
+            // Deleted while it was being collected: nothing is kept, as for any deleted node.
+            return Err(Error::Store(unet_store::StoreError::NotFound {
+                entity: EntityType::Node,
+                ident: target.node_id.to_string(),
+            }));
+        };
+        let result = recorded.result;
+        let version = recorded.pushed.as_ref().map(|p| p.info.version);
+        // A new version is checked for compliance at once, like an upload.
+        if recorded.pushed.as_ref().is_some_and(|p| p.created) {
+            self.templates
+                .check_pushed(&self.store, target.node_id)
+                .await;
+        }
         self.metrics
             .collection(result.as_str(), duration.as_secs_f64());
         *self.last_run.lock().unwrap_or_else(PoisonError::into_inner) = Some(started_at);
