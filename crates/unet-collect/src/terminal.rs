@@ -88,8 +88,9 @@ impl Terminal {
     fn print(&mut self, c: char) {
         match c {
             '\n' => {
-                let line: String = self.line.drain(..).collect();
-                self.lines.push(line.trim_end().to_string());
+                let mut line: String = self.line.drain(..).collect();
+                line.truncate(line.trim_end().len());
+                self.lines.push(line);
                 self.cursor = 0;
             }
             '\r' => self.cursor = 0,
@@ -115,8 +116,9 @@ impl Terminal {
 
     /// The line being written (a prompt or a pager waits there), without trailing spaces.
     pub(crate) fn current(&self) -> String {
-        let line: String = self.line.iter().collect();
-        line.trim_end().to_string()
+        let mut line: String = self.line.iter().collect();
+        line.truncate(line.trim_end().len());
+        line
     }
 
     /// Forgets the line being written (a pager prompt that was answered).

@@ -134,6 +134,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .acquire_timeout(opts.acquire_timeout)
+            // An SQLite connection is a file handle that cannot go stale; pinging it on every
+            // acquire was a round trip to its thread per statement. A PostgreSQL connection
+            // can (a restarted server), so it is checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

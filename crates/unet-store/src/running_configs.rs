@@ -152,7 +152,9 @@ impl Store {
         retention: &Retention,
     ) -> Result<Option<Pushed>> {
         // FOR NO KEY UPDATE: pushes for this node queue behind each other, while the policy
-        // recorder's FOR KEY SHARE on the same node is not held up.
+        // recorder's FOR KEY SHARE on the same node is not held up. The latest version is read
+        // after the lock, in its own statement: on PostgreSQL one statement that waited for the
+        // lock would still see the versions of its snapshot, from before the push it waited for.
         let mut lock = Sql::new("SELECT platform FROM nodes WHERE id = ");
         lock.bind(node_id);
         if self.db.backend == Backend::Postgres {

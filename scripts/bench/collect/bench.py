@@ -244,6 +244,22 @@ def netmiko(fleet_json, count, concurrency):
     timed_pool(fleet, int(count), int(concurrency), fetch, self_cpu=True)
 
 
+def transport(fleet_json, count, concurrency, binary):
+    """unet-collect's `collect-fleet` example over the sample: μNet's SSH transport alone, with
+    no database, schedule or compliance; it measures its own CPU."""
+    fleet = load(fleet_json)
+    settle(fleet)
+    sims0 = simulators_cpu(fleet)
+    done = subprocess.run([binary, fleet_json, str(count), str(concurrency)],
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode:
+        raise SystemExit(f"collect-fleet exit {done.returncode}: {done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    settle(fleet)
+    report["simulators_cpu"] = simulators_cpu(fleet) - sims0
+    out(report)
+
+
 # --- μNet ------------------------------------------------------------------------------------
 
 def api(base, path, method="GET"):
@@ -388,7 +404,7 @@ def syslog(base, fleet_json, count, syslog_addr, spread="0"):
 
 
 STEPS = {"configs": configs, "inventory": inventory, "floor": floor, "netmiko": netmiko,
-         "collect": collect, "syslog": syslog}
+         "transport": transport, "collect": collect, "syslog": syslog}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in STEPS:

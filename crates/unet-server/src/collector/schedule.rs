@@ -3,7 +3,8 @@
 //! time. With the schedule off it still runs a fleet-wide collection an operator asked for.
 //!
 //! Due nodes are read in batches into a queue that feeds the free slots, so the database is
-//! asked once per batch, not once per collection; nodes being collected are left out of the
+//! asked once per batch (and, once it has no more, again only on the tick or a wake), not once
+//! per collection; nodes being collected are left out of the
 //! query (they stay due until their result is recorded) and marked in progress before their
 //! task starts, so no node is collected twice at once or right after itself.
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
 use unet_core::Timestamp;
 use unet_store::CollectionTarget;
 
@@ -30,6 +32,12 @@ const BATCH: u32 = 1000;
 pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver<bool>) {
     let mut running = JoinSet::new();
     let mut queue: VecDeque<CollectionTarget> = VecDeque::new();
+    // The last query found every due node (less than a batch): a finished collection alone
+    // brings no new ones, so the next query waits for the tick or a wake.
+    let mut drained = false;
+    // A steady tick: collections finishing in a stream must not keep putting it off.
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         if *stop.borrow() {
             break;
@@ -37,7 +45,7 @@ pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver
         let settings = collector.settings();
         let concurrency = settings.collect.concurrency as usize;
         if settings.collect.enabled || collector.forced.load(Ordering::SeqCst) {
-            if queue.is_empty() && running.len() < concurrency {
+            if queue.is_empty() && running.len() < concurrency && !drained {
                 let busy = collector.in_progress();
                 match collector
                     .store
@@ -48,6 +56,7 @@ pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver
                         if due.is_empty() && running.is_empty() {
                             collector.forced.store(false, Ordering::SeqCst);
                         }
+                        drained = due.len() < BATCH as usize;
                         queue.extend(due);
                     }
                     Err(e) => {
@@ -77,8 +86,8 @@ pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver
         }
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => break,
-            () = collector.wake.notified() => {}
-            () = tokio::time::sleep(TICK) => {}
+            () = collector.wake.notified() => drained = false,
+            _ = tick.tick() => drained = false,
             Some(_) = running.join_next(), if !running.is_empty() => {}
         }
     }
