@@ -2,8 +2,8 @@
 //! login shell plays each platform's CLI), on every backend, in the order an operator meets
 //! it: nodes created, collected on request, unchanged when only timestamps moved, a real change
 //! stored as one new version, a refused password, a replaced device's host key, a device that
-//! hangs or cuts its output, the syslog trigger, a fleet-wide run — and no secret anywhere in
-//! the answers or the log.
+//! hangs or cuts its output, the syslog trigger, a fleet-wide run, many clients at once — and no
+//! secret anywhere in the answers or the log.
 
 mod common;
 
@@ -495,4 +495,132 @@ fn profiles_are_read_again_on_reload() {
     .unwrap();
     server.reload();
     assert_eq!(collect(&server, &id)["result"], "stored");
+}
+
+/// Scripts and operators asking for the same nodes at once, with a fleet-wide run among them,
+/// on every backend: each node is collected by one request at a time (the others answered 409
+/// while it runs), nothing fails or is logged as an error, and versions stay one per change.
+#[test]
+fn many_clients_collecting_at_once_on_every_backend() {
+    for db in TestDatabase::all_blocking() {
+        let lab = lab();
+        let settings_dir = tempfile::tempdir().unwrap();
+        let mut server = Server::start_with(db.url(), &collect_settings(&lab, settings_dir.path()));
+        // The four cisco_ios devices, collected with the default profile.
+        let ids: Vec<String> = [0, 3, 4, 5]
+            .into_iter()
+            .map(|device| create_node(&server, &lab, device, json!({})))
+            .collect();
+        // `Server` keeps its log reader to itself; the clients share its HTTP client.
+        let (client, run_url) = (server.client(), server.url("/api/v1/collection/run"));
+        let post = |client: &reqwest::blocking::Client, url: &str| {
+            json_of(client.post(url).json(&json!({})).send().expect("POST"))
+        };
+        let wave = |with_run: bool| -> Vec<(String, u16, Value)> {
+            std::thread::scope(|scope| {
+                let clients: Vec<_> = (0..12)
+                    .map(|who| {
+                        let (client, run_url, ids, post) = (&client, &run_url, &ids, &post);
+                        let base = server.url("");
+                        scope.spawn(move || {
+                            let mut answers = Vec::new();
+                            for round in 0..2 {
+                                if with_run && who == 0 && round == 1 {
+                                    let (code, _, run) = post(client, run_url);
+                                    assert_eq!(code, 202, "{run}");
+                                }
+                                // Each client starts at another node, so they meet everywhere.
+                                for k in 0..ids.len() {
+                                    let id = &ids[(who + k) % ids.len()];
+                                    let url = format!("{base}/api/v1/nodes/{id}/collect");
+                                    let (code, _, body) = post(client, &url);
+                                    answers.push((id.clone(), code, body));
+                                }
+                            }
+                            answers
+                        })
+                    })
+                    .collect();
+                clients
+                    .into_iter()
+                    .flat_map(|c| c.join().unwrap())
+                    .collect()
+            })
+        };
+        let settle = || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let (_, _, fleet) = json_of(server.get("/api/v1/collection"));
+                if fleet["summary"]["due"] == 0 && fleet["summary"]["in_progress"] == 0 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "collections did not end: {fleet}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        let check = |answers: &[(String, u16, Value)], results: &[&str]| {
+            for id in &ids {
+                let mine: Vec<_> = answers.iter().filter(|(n, _, _)| n == id).collect();
+                let collected = mine.iter().filter(|(_, code, _)| *code == 200).count();
+                assert!(collected >= 1, "node {id} never collected: {mine:?}");
+                for (_, code, body) in mine {
+                    match code {
+                        200 => assert!(
+                            results.contains(&body["result"].as_str().unwrap_or_default()),
+                            "{body}"
+                        ),
+                        409 => assert_eq!(body["code"], "collection_in_progress", "{body}"),
+                        _ => panic!("unexpected answer {code}: {body}"),
+                    }
+                }
+            }
+        };
+
+        // First contact from every side: one version each, whoever stored it.
+        let first = wave(false);
+        check(&first, &["stored", "unchanged"]);
+        for id in &ids {
+            assert_eq!(versions(&server, id), [1], "{id}");
+            let stored = first
+                .iter()
+                .filter(|(n, code, body)| n == id && *code == 200 && body["result"] == "stored")
+                .count();
+            assert_eq!(stored, 1, "node {id} stored more than once");
+        }
+
+        // A real change on one device, then every client again with a fleet-wide run among
+        // them: exactly one new version there, none elsewhere.
+        lab.fleet.set_config(
+            0,
+            "hostname dev0\n!\ninterface Loopback7\n description wave\n!\n",
+        );
+        let second = wave(true);
+        settle();
+        check(&second, &["stored", "unchanged"]);
+        assert_eq!(versions(&server, &ids[0]), [2, 1]);
+        assert!(content(&server, &ids[0], 2).contains("interface Loopback7"));
+        for id in &ids[1..] {
+            assert_eq!(versions(&server, id), [1], "{id}");
+        }
+        for id in &ids {
+            let s = status(&server, id);
+            assert_eq!(
+                (s["failures"].as_u64(), s["in_progress"].as_bool()),
+                (Some(0), Some(false)),
+                "{s}"
+            );
+        }
+        let log = server.drain_log();
+        // Nothing failed or was refused along the way.
+        let errors: Vec<_> = log
+            .iter()
+            .filter(|l| {
+                l.contains(" ERROR ") || (l.contains(" WARN ") && l.contains("unet::collect"))
+            })
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 }
