@@ -212,11 +212,20 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
         let (_, _, list) = json_of(server.get(&format!("/api/v1/nodes/{ios}/configs")));
         assert_eq!(list[0]["source"], "collected", "{list}");
         assert!(content(&server, &junos, 1).starts_with("set system host-name dev2"));
-        assert_problem(
+        // Asked to collect it or for its status, the answer says why it is not collected.
+        for answer in [
             server.post_json(&format!("/api/v1/nodes/{planned}/collect"), &json!({})),
-            422,
-            "node_not_collectable",
-        );
+            server.get(&format!("/api/v1/nodes/{planned}/collection")),
+        ] {
+            let problem = assert_problem(answer, 422, "node_not_collectable");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("is not collected: its status is planned (active and staged nodes are collected)"),
+                "{problem}"
+            );
+        }
 
         // NX-OS prints the time in its configuration: collected again, nothing new.
         let again = collect(&server, &nxos);

@@ -10,7 +10,7 @@ use unet_core::{
     CollectionResult, ConfigSource, EntityType, NodeStatus, Platform, Pushed, Timestamp, Uuid,
 };
 
-use crate::db::{Arg, Sql, get_json, get_parsed, get_uuid, push_in};
+use crate::db::{Arg, Sql, as_i64, get_json, get_opt_timestamp, get_parsed, get_uuid, push_in};
 use crate::{Result, Retention, Store, StoreError};
 
 /// The node states whose devices are collected.
@@ -113,16 +113,6 @@ pub struct CollectionSummary {
 fn as_u64(row: &AnyRow, column: &str) -> Result<Option<u64>> {
     let n: Option<i64> = row.try_get(column)?;
     Ok(n.and_then(|n| u64::try_from(n).ok()))
-}
-
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn opt_timestamp(row: &AnyRow, column: &str) -> Result<Option<Timestamp>> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| t.parse().map_err(|e| crate::db::decode_error(column, e)))
-        .transpose()
 }
 
 const TARGET_COLUMNS: &str = "SELECT n.id, n.name, n.status, n.management_ip, n.platform, \
@@ -414,8 +404,8 @@ fn read_status(row: &AnyRow) -> Result<CollectionStatus> {
     Ok(CollectionStatus {
         node_id: get_uuid(row, "id")?,
         node: row.try_get("name")?,
-        last_attempt_at: opt_timestamp(row, "last_attempt_at")?,
-        last_success_at: opt_timestamp(row, "last_success_at")?,
+        last_attempt_at: get_opt_timestamp(row, "last_attempt_at")?,
+        last_success_at: get_opt_timestamp(row, "last_success_at")?,
         duration_ms: as_u64(row, "duration_ms")?,
         result: result
             .map(|r| r.parse().map_err(|e| crate::db::decode_error("result", e)))
@@ -424,7 +414,7 @@ fn read_status(row: &AnyRow) -> Result<CollectionStatus> {
         failures: as_u64(row, "failures")?
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(0),
-        next_due_at: opt_timestamp(row, "next_due_at")?,
+        next_due_at: get_opt_timestamp(row, "next_due_at")?,
         version: as_u64(row, "version")?,
         host_key: row.try_get("fingerprint")?,
     })

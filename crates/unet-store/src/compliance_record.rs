@@ -15,7 +15,7 @@ use crate::compliance::{
     ComplianceCounts, NodeRuleResults, PolicyOutcome, RecordedResults, RuleResultRecord,
     get_outcome,
 };
-use crate::db::{Arg, Sql, chunks, get_timestamp, get_uuid, multi_row, push_in};
+use crate::db::{Arg, Sql, as_i64, chunks, get_timestamp, get_uuid, multi_row, push_in};
 use crate::{Backend, Result, Store};
 
 fn json_text(value: &Option<Value>) -> Option<String> {
@@ -170,7 +170,7 @@ impl Store {
                     changed_at.into(),
                 ]);
             }
-            let as_int = |n: u64| Arg::from(i64::try_from(n).unwrap_or(i64::MAX));
+            let as_int = |n: u64| Arg::from(as_i64(n));
             evaluations.push([
                 node.node_id.into(),
                 evaluated_at.into(),

@@ -10,7 +10,9 @@ use sqlx::Row;
 use unet_core::{Timestamp, Uuid};
 
 use crate::compliance::count;
-use crate::db::{Arg, Sql, chunks, decode_error, get_timestamp, get_uuid, multi_row, push_in};
+use crate::db::{
+    Arg, Sql, as_i64, chunks, decode_error, get_timestamp, get_uuid, multi_row, push_in,
+};
 use crate::{Backend, Result, Store};
 
 macro_rules! text_enum {
@@ -137,7 +139,7 @@ fn parsed<T: FromStr<Err = String>>(row: &sqlx::any::AnyRow, column: &str) -> Re
 }
 
 fn arg(n: u64) -> Arg {
-    i64::try_from(n).unwrap_or(i64::MAX).into()
+    as_i64(n).into()
 }
 
 impl Store {
@@ -188,9 +190,7 @@ impl Store {
                 [
                     c.node_id.into(),
                     c.checked_at.into(),
-                    c.running_version
-                        .map(|v| i64::try_from(v).unwrap_or(i64::MAX))
-                        .into(),
+                    c.running_version.map(as_i64).into(),
                     c.state.as_str().into(),
                     arg(c.missing),
                     arg(c.extra),

@@ -314,6 +314,17 @@ pub(crate) fn get_timestamp(row: &AnyRow, column: &str) -> Result<Timestamp> {
     text.parse().map_err(|e| decode_error(column, e))
 }
 
+pub(crate) fn get_opt_timestamp(row: &AnyRow, column: &str) -> Result<Option<Timestamp>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| t.parse().map_err(|e| decode_error(column, e)))
+        .transpose()
+}
+
+/// A count or size as the BIGINT column that holds it (saturating: no such value reaches 2^63).
+pub(crate) fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 pub(crate) fn get_json(row: &AnyRow, column: &str) -> Result<serde_json::Value> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|e| decode_error(column, e))

@@ -14,7 +14,7 @@ use unet_core::{
     config_text, line_count,
 };
 
-use crate::db::{Arg, MAX_BINDS, Sql, get_parsed, get_timestamp, get_uuid, push_in};
+use crate::db::{Arg, MAX_BINDS, Sql, as_i64, get_parsed, get_timestamp, get_uuid, push_in};
 use crate::{Backend, Conn, Result, Store, StoreError, WriteTx};
 
 /// The largest configuration accepted unless configured otherwise (`configs.max_bytes` of the
@@ -47,10 +47,6 @@ const INFO_COLUMNS: &str =
 fn as_u64(row: &AnyRow, column: &str) -> Result<u64> {
     let n: i64 = row.try_get(column)?;
     u64::try_from(n).map_err(|e| crate::db::decode_error(column, e))
-}
-
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// A row selected with [`INFO_COLUMNS`], or `None` for the NULL half of a left join.

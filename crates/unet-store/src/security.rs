@@ -4,8 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{Timestamp, Uuid};
 
-use crate::db::{Sql, get_json, get_timestamp, get_uuid};
-use crate::users::{get_opt_timestamp, roles_from_row, roles_json};
+use crate::db::{Sql, get_json, get_opt_timestamp, get_timestamp, get_uuid};
+use crate::users::{roles_from_row, roles_json};
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{Timestamp, Uuid};
 
-use crate::db::{Sql, get_timestamp, get_uuid, on_unique_violation};
+use crate::db::{Sql, get_opt_timestamp, get_timestamp, get_uuid, on_unique_violation};
 use crate::{Result, Store, StoreError};
 
 /// A stored user account.
@@ -58,19 +58,6 @@ pub(crate) fn roles_from_row(row: &AnyRow, column: &str) -> Result<Vec<String>> 
 
 pub(crate) fn roles_json(roles: &[String]) -> String {
     serde_json::Value::from(roles.to_vec()).to_string()
-}
-
-pub(crate) fn get_opt_timestamp(row: &AnyRow, column: &str) -> Result<Option<Timestamp>> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| {
-        t.parse().map_err(|e: unet_core::CoreError| {
-            StoreError::Database(sqlx::Error::ColumnDecode {
-                index: column.to_string(),
-                source: Box::new(e),
-            })
-        })
-    })
-    .transpose()
 }
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord> {

@@ -191,11 +191,7 @@ impl Collector {
     ) -> Result<CollectionReport, Error> {
         let target = self.store.collection_target(node_id).await?;
         if let Some(reason) = not_managed(&target) {
-            return Err(Error::request(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::NodeNotCollectable,
-                format!("node {} is not collected: {reason}", target.name),
-            ));
+            return Err(not_collectable(&target, &reason));
         }
         let Some(_guard) = self.begin(node_id) else {
             return Err(Error::request(
@@ -427,6 +423,28 @@ impl Collector {
                 .await?;
         }
         Ok(forgotten)
+    }
+}
+
+/// 422 `node_not_collectable` for a node that is not managed, and why.
+fn not_collectable(target: &CollectionTarget, reason: &str) -> Error {
+    Error::request(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::NodeNotCollectable,
+        format!("node {} is not collected: {reason}", target.name),
+    )
+}
+
+/// The answer for a node that has no collection status: not managed, and why.
+pub async fn status_missing(store: &Store, node_id: Uuid) -> Error {
+    match store.collection_target(node_id).await {
+        Ok(target) => {
+            // Managed since its status was read (an edit in between): asking again answers.
+            let reason = not_managed(&target)
+                .unwrap_or_else(|| "it was not managed a moment ago; ask again".to_string());
+            not_collectable(&target, &reason)
+        }
+        Err(e) => e.into(),
     }
 }
 

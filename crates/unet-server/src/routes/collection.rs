@@ -190,11 +190,7 @@ async fn node_collection(
             status,
             state.collector().is_in_progress(id),
         ))),
-        None => Err(crate::error::Error::request(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            crate::error::ErrorCode::NodeNotCollectable,
-            "the node is not collected: only active and staged nodes with a management_ip are",
-        )),
+        None => Err(crate::collector::status_missing(state.store(), id).await),
     }
 }
 
