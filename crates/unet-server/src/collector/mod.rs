@@ -86,6 +86,8 @@ pub struct Collector {
     sized_for: Mutex<u32>,
     /// Wakes the schedule (a fleet-wide run was asked for, settings changed).
     wake: Notify,
+    /// Wakes those waiting for a node's collection in progress to end (the syslog trigger).
+    finished: Notify,
     /// A fleet-wide run was asked for: collect due nodes even with the schedule off.
     forced: AtomicBool,
     last_run: Mutex<Option<Timestamp>>,
@@ -110,6 +112,7 @@ impl Collector {
             permits: Arc::new(Semaphore::new(concurrency as usize)),
             sized_for: Mutex::new(concurrency),
             wake: Notify::new(),
+            finished: Notify::new(),
             forced: AtomicBool::new(false),
             last_run: Mutex::new(None),
         }
@@ -461,6 +464,7 @@ impl Drop for InProgress {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&self.node);
+        self.collector.finished.notify_waiters();
     }
 }
 

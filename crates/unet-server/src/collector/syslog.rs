@@ -115,10 +115,12 @@ async fn collect_after(
         .unwrap_or_else(PoisonError::into_inner)
         .remove(&node);
     let guard = loop {
+        // Made before the check, so that a collection ending in between still wakes it.
+        let finished = collector.finished.notified();
         if let Some(guard) = collector.begin(node) {
             break guard;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        finished.await;
     };
     let target = match collector.store.collection_target(node).await {
         Ok(target) => target,
