@@ -165,16 +165,24 @@ pub(crate) struct Db {
     /// SQLite has one writer at a time: writers of this process take turns here, in order,
     /// instead of retrying the database lock in SQLite's busy handler (sleeps and CPU).
     pub(crate) writer: Arc<tokio::sync::Mutex<()>>,
+    /// How long a writer waits for its turn (then for the lock itself, in SQLite).
+    pub(crate) busy_timeout: Duration,
     statements: Arc<AtomicU64>,
     slow_query_threshold: Duration,
 }
 
 impl Db {
-    pub(crate) fn new(pool: AnyPool, backend: Backend, slow_query_threshold: Duration) -> Self {
+    pub(crate) fn new(
+        pool: AnyPool,
+        backend: Backend,
+        busy_timeout: Duration,
+        slow_query_threshold: Duration,
+    ) -> Self {
         Db {
             pool,
             backend,
             writer: Arc::default(),
+            busy_timeout,
             statements: Arc::new(AtomicU64::new(0)),
             slow_query_threshold,
         }

@@ -158,7 +158,7 @@ impl Store {
             .connect(&connect_url(url, backend))
             .await?;
         Ok(Store {
-            db: Db::new(pool, backend, opts.slow_query_threshold),
+            db: Db::new(pool, backend, opts.busy_timeout, opts.slow_query_threshold),
         })
     }
 
@@ -197,14 +197,17 @@ impl Store {
 
     /// A write transaction. On SQLite it waits for this process's writer turn, then takes the
     /// write lock up front (`BEGIN IMMEDIATE`), so that writers from other processes queue on
-    /// the busy timeout instead of failing on a lock upgrade.
+    /// the busy timeout instead of failing on a lock upgrade. A turn not given within the busy
+    /// timeout (a long import ahead) is not waited for further: SQLite's own busy handler then
+    /// waits for the lock, and answers busy (a transient error) if it stays taken.
     async fn begin_write(&self) -> Result<WriteTx> {
         Ok(match self.db.backend {
             Backend::Sqlite => {
-                let turn = self.db.writer.clone().lock_owned().await;
+                let turn = self.db.writer.clone().lock_owned();
+                let turn = tokio::time::timeout(self.db.busy_timeout, turn).await.ok();
                 WriteTx {
                     tx: self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
+                    _turn: turn,
                 }
             }
             Backend::Postgres => WriteTx {
@@ -258,3 +261,34 @@ fn connect_url(url: &str, backend: Backend) -> String {
 
 /// Connection type the entity modules run statements on (a pooled connection or a transaction).
 pub(crate) type Conn = AnyConnection;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A writer whose turn does not come within the busy timeout is answered busy, as when an
+    /// outside process holds the lock, instead of queueing for as long as the writer ahead takes.
+    #[tokio::test]
+    async fn a_writer_waits_for_its_turn_no_longer_than_the_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("unet.db").display());
+        let opts = StoreOptions {
+            busy_timeout: Duration::from_millis(200),
+            ..StoreOptions::default()
+        };
+        let store = Store::open_and_migrate(&url, opts).await.unwrap();
+        let ahead = store.begin_write().await.unwrap();
+        // Its turn (200 ms), then SQLite's busy handler (200 ms): bounded, not a hang.
+        let second = tokio::time::timeout(Duration::from_secs(5), store.begin_write())
+            .await
+            .expect("the second writer still waits after 5 s");
+        let Err(e) = second else {
+            panic!("a second writer got the lock while the first held it");
+        };
+        assert!(e.is_transient(), "{e}");
+        ahead.commit().await.unwrap();
+        store.begin_write().await.unwrap().commit().await.unwrap();
+    }
+}
