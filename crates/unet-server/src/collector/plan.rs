@@ -42,27 +42,16 @@ pub(super) fn node_options(custom_data: &Value) -> Result<NodeOptions, String> {
             "custom_data.collect: expected an object, got {collect}"
         ));
     };
+    let text = |value: &Value| value.as_str().map(str::to_string);
     let mut options = NodeOptions::default();
     for (key, value) in collect {
         let wrong =
             |expected: &str| format!("custom_data.collect.{key}: expected {expected}, got {value}");
         match key.as_str() {
             "profile" => {
-                options.profile = Some(
-                    value
-                        .as_str()
-                        .ok_or_else(|| wrong("a profile name"))?
-                        .to_string(),
-                )
+                options.profile = Some(text(value).ok_or_else(|| wrong("a profile name"))?)
             }
-            "format" => {
-                options.format = Some(
-                    value
-                        .as_str()
-                        .ok_or_else(|| wrong("a format name"))?
-                        .to_string(),
-                )
-            }
+            "format" => options.format = Some(text(value).ok_or_else(|| wrong("a format name"))?),
             "port" => {
                 options.port = Some(
                     value
