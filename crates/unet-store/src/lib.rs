@@ -195,26 +195,38 @@ impl Store {
         Ok(self.db.pool.acquire().await?)
     }
 
-    /// A write transaction. On SQLite it waits for this process's writer turn, then takes the
-    /// write lock up front (`BEGIN IMMEDIATE`), so that writers from other processes queue on
-    /// the busy timeout instead of failing on a lock upgrade. A turn not given within the busy
-    /// timeout (a long import ahead) is not waited for further: SQLite's own busy handler then
-    /// waits for the lock, and answers busy (a transient error) if it stays taken.
+    /// A write transaction, in this process's writer turn. SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so that writers from other processes queue on the busy timeout
+    /// instead of failing on a lock upgrade.
     async fn begin_write(&self) -> Result<WriteTx> {
-        Ok(match self.db.backend {
-            Backend::Sqlite => {
-                let turn = self.db.writer.clone().lock_owned();
-                let turn = tokio::time::timeout(self.db.busy_timeout, turn).await.ok();
-                WriteTx {
-                    tx: self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: turn,
-                }
-            }
-            Backend::Postgres => WriteTx {
-                tx: self.db.pool.begin().await?,
-                _turn: None,
-            },
+        let turn = self.writer_turn().await;
+        let tx = match self.db.backend {
+            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.db.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// A connection for a write of one statement (no transaction), in its writer turn like a
+    /// transaction's.
+    async fn write_conn(&self) -> Result<WriteConn> {
+        let turn = self.writer_turn().await;
+        Ok(WriteConn {
+            conn: self.db.pool.acquire().await?,
+            _turn: turn,
         })
+    }
+
+    /// This process's writer turn on SQLite (none on PostgreSQL, which has row locks). A turn
+    /// not given within the busy timeout (a long import ahead) is not waited for further:
+    /// SQLite's own busy handler then waits for the lock, and answers busy (a transient error)
+    /// if it stays taken.
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        if self.db.backend != Backend::Sqlite {
+            return None;
+        }
+        let turn = self.db.writer.clone().lock_owned();
+        tokio::time::timeout(self.db.busy_timeout, turn).await.ok()
     }
 }
 
@@ -233,6 +245,26 @@ impl WriteTx {
 
     pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
         self.tx.rollback().await
+    }
+}
+
+/// A pooled connection holding the writer turn (SQLite) while it lives.
+pub(crate) struct WriteConn {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::pool::PoolConnection<sqlx::Any>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
     }
 }
 

@@ -75,7 +75,7 @@ fn event_from_row(row: &AnyRow) -> Result<SecurityEventRecord> {
 
 impl Store {
     pub async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<()> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new(format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES "));
         sql.bind_tuple([
             key.id.into(),
@@ -133,7 +133,7 @@ impl Store {
         created_by: Option<&str>,
         at: Timestamp,
     ) -> Result<bool> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new("UPDATE api_keys SET revoked_at = ");
         sql.bind(at)
             .push(" WHERE revoked_at IS NULL AND id = ")
@@ -166,7 +166,7 @@ impl Store {
     }
 
     pub async fn insert_security_event(&self, event: &SecurityEventRecord) -> Result<()> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new(
             "INSERT INTO security_events (id, timestamp, type, username, source_ip, user_agent, \
              detail) VALUES ",

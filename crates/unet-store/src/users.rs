@@ -78,7 +78,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
 impl Store {
     /// Adds a user; a taken username is a conflict.
     pub async fn insert_user(&self, user: &UserRecord) -> Result<()> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new(format!("INSERT INTO users ({USER_COLUMNS}) VALUES "));
         sql.bind_tuple([
             user.id.into(),
@@ -244,7 +244,7 @@ impl Store {
 
     /// Forgets the failed logins and lifts the lockouts of `username` from every source.
     pub async fn lift_login_lockouts(&self, username: &str) -> Result<()> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new("DELETE FROM login_failures WHERE username = ");
         sql.bind(username);
         self.db.execute(&mut conn, sql).await?;
@@ -319,7 +319,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new("DELETE FROM sessions WHERE token_hash = ");
         sql.bind(token_hash);
         Ok(self.db.execute(&mut conn, sql).await? > 0)
@@ -327,7 +327,7 @@ impl Store {
 
     /// Removes sessions that expired before `now`; returns how many.
     pub async fn purge_expired_sessions(&self, now: Timestamp) -> Result<u64> {
-        let mut conn = self.read_conn().await?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new("DELETE FROM sessions WHERE expires_at < ");
         sql.bind(now);
         self.db.execute(&mut conn, sql).await
