@@ -4,7 +4,8 @@
 //! `collect-fleet FLEET_JSON COUNT CONCURRENCY`
 //!
 //! reads the `fleet.json` that `device-fleet` writes, collects COUNT of its devices (spread over
-//! the fleet) CONCURRENCY at a time on a multi-threaded runtime like the server's, and prints
+//! the fleet) CONCURRENCY at a time, with the sessions on their own thread as in the server
+//! (callers on a multi-threaded runtime like the server's), and prints
 //! one JSON object: `devices`, `seconds`, `cpu` (this process's user + system seconds over the
 //! collections), `failed` and the first `errors`.
 
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use unet_collect::{Credential, HostKeys, Limits, Login, Target, collect_ssh, load_private_key};
+use unet_collect::{Credential, HostKeys, Limits, Login, SshSessions, Target, load_private_key};
 use unet_core::Platform;
 
 const USAGE: &str = "usage: collect-fleet FLEET_JSON COUNT CONCURRENCY";
@@ -62,6 +63,7 @@ async fn run(fleet: &Value, count: usize, concurrency: usize) -> Result<Value, S
         max_bytes: 16 << 20,
     };
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let sessions = Arc::new(SshSessions::start().map_err(|e| e.to_string())?);
     let cpu0 = cpu_seconds()?;
     let started = Instant::now();
     let mut running = JoinSet::new();
@@ -72,7 +74,7 @@ async fn run(fleet: &Value, count: usize, concurrency: usize) -> Result<Value, S
             .and_then(|a| a.parse().ok())
             .ok_or("a device without an address")?;
         let hostname = device["hostname"].as_str().unwrap_or_default().to_string();
-        let (login, permits) = (login.clone(), permits.clone());
+        let (login, permits, sessions) = (login.clone(), permits.clone(), sessions.clone());
         running.spawn(async move {
             let _permit = permits.acquire_owned().await.ok()?;
             let target = Target {
@@ -82,7 +84,10 @@ async fn run(fleet: &Value, count: usize, concurrency: usize) -> Result<Value, S
                 platform: Platform::CiscoIos,
                 format: None,
             };
-            match collect_ssh(&target, &login, &HostKeys::Pinned(None), &limits).await {
+            let collected = sessions
+                .collect(&target, &login, &HostKeys::Pinned(None), &limits)
+                .await;
+            match collected {
                 Ok(c) if c.text.contains(&format!("hostname {hostname}\n")) => None,
                 Ok(c) => Some(format!("{address}: unexpected text {:?}", c.text.get(..80))),
                 Err(e) => Some(format!("{address}: {e}")),

@@ -5,6 +5,7 @@
 
 mod command;
 mod dialogue;
+mod sessions;
 mod ssh;
 mod terminal;
 #[cfg(feature = "testing")]
@@ -17,6 +18,7 @@ use std::time::Duration;
 use unet_core::{CollectionResult, Platform};
 
 pub use command::{Program, collect_command};
+pub use sessions::SshSessions;
 pub use ssh::{
     Credential, HostKeys, Login, PrivateKey, collect_ssh, load_private_key, public_key_fingerprint,
 };

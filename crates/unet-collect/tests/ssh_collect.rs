@@ -2,12 +2,13 @@
 //! (`unet_collect::testing`): every platform, key and password login, paging, enable, and every
 //! way a collection fails — each failure with its class and a message that names what happened.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use unet_collect::testing::{Fleet, PLATFORMS};
 use unet_collect::{
-    Collected, Credential, Failure, HostKeys, Limits, Login, Program, Target, collect_command,
-    collect_ssh, load_private_key,
+    Collected, Credential, Failure, HostKeys, Limits, Login, Program, SshSessions, Target,
+    collect_command, collect_ssh, load_private_key,
 };
 use unet_core::{CollectionResult, Platform};
 
@@ -120,6 +121,41 @@ async fn every_platform_gives_its_configuration_between_its_markers() {
         "{}",
         xr.text
     );
+}
+
+/// As the server collects: callers on a multi-threaded runtime, the sessions on their own
+/// thread, many at once, each with its own device's configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_on_their_own_thread_collect_many_devices_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Arc::new(Fleet::start(dir.path(), &PLATFORMS));
+    let login = Arc::new(key_login(&fleet));
+    let sessions = Arc::new(SshSessions::start().unwrap());
+    let mut running = tokio::task::JoinSet::new();
+    for round in 0..3 {
+        for i in 0..PLATFORMS.len() {
+            let (fleet, login, sessions) = (fleet.clone(), login.clone(), sessions.clone());
+            running.spawn(async move {
+                let target = target(&fleet, i, None);
+                let limits = limits(Duration::from_secs(30));
+                let collected = sessions.collect(&target, &login, &tofu(), &limits).await;
+                (round, i, collected)
+            });
+        }
+    }
+    let mut done = 0;
+    while let Some(joined) = running.join_next().await {
+        let (round, i, collected) = joined.unwrap();
+        let collected = collected.unwrap_or_else(|e| panic!("round {round}, {i}: {e}"));
+        let hostname = &fleet.devices()[i].hostname;
+        assert!(
+            collected.text.contains(hostname.as_str()),
+            "{}",
+            collected.text
+        );
+        done += 1;
+    }
+    assert_eq!(done, 3 * PLATFORMS.len());
 }
 
 #[tokio::test]

@@ -7,10 +7,11 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{
-    CollectionResult, ConfigSource, EntityType, NodeStatus, Platform, Pushed, Timestamp, Uuid,
+    CollectionResult, ConfigSource, EntityType, NodeStatus, Platform, Timestamp, Uuid,
 };
 
 use crate::db::{Arg, Sql, as_i64, get_json, get_opt_timestamp, get_parsed, get_uuid, push_in};
+use crate::running_configs::content_key;
 use crate::{Result, Retention, Store, StoreError};
 
 /// The node states whose devices are collected.
@@ -48,6 +49,8 @@ pub enum AttemptOutcome<'a> {
     /// has none yet (trust on first use).
     Fetched {
         config: &'a str,
+        /// The platform the configuration was read as (its volatile lines).
+        platform: Platform,
         retention: Retention,
         pin_host_key: Option<(String, String)>,
     },
@@ -63,8 +66,8 @@ pub enum AttemptOutcome<'a> {
 pub struct Recorded {
     /// `stored` or `unchanged` for a fetched configuration, else the failure's class.
     pub result: CollectionResult,
-    /// The push, for a fetched configuration.
-    pub pushed: Option<Pushed>,
+    /// The version stored or found unchanged, for a fetched configuration.
+    pub version: Option<u64>,
     /// Failed attempts in a row now.
     pub failures: u32,
 }
@@ -191,17 +194,34 @@ impl Store {
     /// Records an attempt in one transaction: a fetched configuration's push (see
     /// [`Store::push_running_config`]), the node's status and its first host key. A node
     /// deleted meanwhile records nothing (`None`).
+    ///
+    /// A configuration whose meaningful content is the latest version's (the steady state of
+    /// a fleet) is recorded by one statement: the status written only where the node still has
+    /// that platform and that latest version. Anything else takes the transaction.
     pub async fn record_collection(
         &self,
         node_id: Uuid,
         attempt: &CollectionAttempt<'_>,
     ) -> Result<Option<Recorded>> {
+        if let AttemptOutcome::Fetched {
+            config,
+            platform,
+            pin_host_key: None,
+            ..
+        } = &attempt.outcome
+            && let Some(recorded) = self
+                .record_unchanged(node_id, *platform, config, attempt)
+                .await?
+        {
+            return Ok(Some(recorded));
+        }
         let mut tx = self.begin_write().await?;
-        let (result, message, pushed, pin) = match &attempt.outcome {
+        let (result, message, version, pin) = match &attempt.outcome {
             AttemptOutcome::Fetched {
                 config,
                 retention,
                 pin_host_key,
+                ..
             } => {
                 let taken_at = Some(attempt.started_at);
                 let source = ConfigSource::Collected;
@@ -216,46 +236,25 @@ impl Store {
                 } else {
                     CollectionResult::Unchanged
                 };
-                (result, None, Some(pushed), pin_host_key.as_ref())
+                (
+                    result,
+                    None,
+                    Some(pushed.info.version),
+                    pin_host_key.as_ref(),
+                )
             }
             AttemptOutcome::Failed { result, message } => (*result, Some(message), None, None),
         };
-        let failed = result.is_failure();
-        let success_at = (!failed).then(|| attempt.started_at.to_string());
-        let version = pushed.as_ref().map(|p| as_i64(p.info.version));
-        // RETURNING: the count in a row comes back with the write, on both backends.
-        let mut upsert = Sql::new(
-            "INSERT INTO collection_status (node_id, last_attempt_at, last_success_at, \
-             duration_ms, result, message, failures, next_due_at, version) SELECT n.id, ",
-        );
+        let mut upsert = status_upsert(attempt, result, message);
         upsert
-            .bind(attempt.started_at)
-            .push(", ")
-            .bind(success_at)
-            .push(", ")
-            .bind(as_i64(attempt.duration_ms))
-            .push(", ")
-            .bind(result.as_str())
-            .push(", ")
-            .bind(message.cloned())
-            .push(", ")
-            .bind(i64::from(failed))
-            .push(", ")
-            .bind(attempt.next_due_at)
-            .push(", ")
-            .bind(version)
+            .bind(version.map(as_i64))
             .push(" FROM nodes n WHERE n.id = ")
-            .bind(node_id)
-            .push(
-                " ON CONFLICT (node_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, \
-                 last_success_at = COALESCE(excluded.last_success_at, collection_status.last_success_at), \
-                 duration_ms = excluded.duration_ms, result = excluded.result, \
-                 message = excluded.message, next_due_at = excluded.next_due_at, \
-                 version = COALESCE(excluded.version, collection_status.version), \
-                 failures = CASE WHEN excluded.failures = 0 THEN 0 \
-                 ELSE collection_status.failures + 1 END RETURNING failures",
-            );
-        let Some(row) = self.db.fetch_optional(&mut tx, upsert).await? else {
+            .bind(node_id);
+        let Some(row) = self
+            .db
+            .fetch_optional(&mut tx, on_status_conflict(upsert))
+            .await?
+        else {
             return Ok(None);
         };
         let failures: i64 = row.try_get("failures")?;
@@ -275,7 +274,46 @@ impl Store {
         tx.commit().await?;
         Ok(Some(Recorded {
             result,
-            pushed,
+            version,
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// The status of a fetched configuration that is the node's latest version, in one
+    /// statement; `None` when it is not (or the node is gone, or its platform changed).
+    async fn record_unchanged(
+        &self,
+        node_id: Uuid,
+        platform: Platform,
+        config: &str,
+        attempt: &CollectionAttempt<'_>,
+    ) -> Result<Option<Recorded>> {
+        let result = CollectionResult::Unchanged;
+        let mut upsert = status_upsert(attempt, result, None);
+        upsert
+            .push("r.version FROM nodes n JOIN running_configs r ON r.node_id = n.id WHERE n.id = ")
+            .bind(node_id)
+            .push(" AND n.platform = ")
+            .bind(platform.as_str())
+            .push(" AND r.content_key = ")
+            .bind(content_key(platform, config))
+            .push(
+                " AND r.version = (SELECT MAX(l.version) FROM running_configs l WHERE l.node_id = ",
+            )
+            .bind(node_id)
+            .push(")");
+        let mut conn = self.write_conn().await?;
+        let Some(row) = self
+            .db
+            .fetch_optional(&mut conn, on_status_conflict(upsert))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let failures: i64 = row.try_get("failures")?;
+        Ok(Some(Recorded {
+            result,
+            version: as_u64(&row, "version")?,
             failures: u32::try_from(failures).unwrap_or(u32::MAX),
         }))
     }
@@ -418,4 +456,51 @@ fn read_status(row: &AnyRow) -> Result<CollectionStatus> {
         version: as_u64(row, "version")?,
         host_key: row.try_get("fingerprint")?,
     })
+}
+
+/// `INSERT INTO collection_status … SELECT n.id, <the attempt's columns>, `: the caller adds
+/// the version column's expression and the `FROM … WHERE` that finds the node, then
+/// [`on_status_conflict`].
+fn status_upsert(
+    attempt: &CollectionAttempt<'_>,
+    result: CollectionResult,
+    message: Option<&String>,
+) -> Sql {
+    let failed = result.is_failure();
+    let success_at = (!failed).then(|| attempt.started_at.to_string());
+    let mut upsert = Sql::new(
+        "INSERT INTO collection_status (node_id, last_attempt_at, last_success_at, \
+         duration_ms, result, message, failures, next_due_at, version) SELECT n.id, ",
+    );
+    upsert
+        .bind(attempt.started_at)
+        .push(", ")
+        .bind(success_at)
+        .push(", ")
+        .bind(as_i64(attempt.duration_ms))
+        .push(", ")
+        .bind(result.as_str())
+        .push(", ")
+        .bind(message.cloned())
+        .push(", ")
+        .bind(i64::from(failed))
+        .push(", ")
+        .bind(attempt.next_due_at)
+        .push(", ");
+    upsert
+}
+
+/// Ends a [`status_upsert`]: an existing status is updated (failures counted in a row), and
+/// the row's count and version come back with the write, on both backends.
+fn on_status_conflict(mut upsert: Sql) -> Sql {
+    upsert.push(
+        " ON CONFLICT (node_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, \
+         last_success_at = COALESCE(excluded.last_success_at, collection_status.last_success_at), \
+         duration_ms = excluded.duration_ms, result = excluded.result, \
+         message = excluded.message, next_due_at = excluded.next_due_at, \
+         version = COALESCE(excluded.version, collection_status.version), \
+         failures = CASE WHEN excluded.failures = 0 THEN 0 \
+         ELSE collection_status.failures + 1 END RETURNING failures, version",
+    );
+    upsert
 }

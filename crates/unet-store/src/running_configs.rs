@@ -83,7 +83,7 @@ fn sha256_hex(content: &str) -> String {
 
 /// SHA-256 of the lines that are not volatile on `platform`, each with its newline: equal for
 /// two configurations that differ only in a timestamp of the last change.
-fn content_key(platform: Platform, content: &str) -> String {
+pub(crate) fn content_key(platform: Platform, content: &str) -> String {
     let mut hash = Sha256::new();
     for line in content.lines().filter(|l| !platform.is_volatile_line(l)) {
         hash.update(line.trim_end_matches('\r').as_bytes());

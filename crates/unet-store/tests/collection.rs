@@ -2,7 +2,7 @@ mod common;
 
 use common::{ctx, node};
 use unet_core::Uuid;
-use unet_core::{CollectionResult, NodeDraft, Timestamp};
+use unet_core::{CollectionResult, ConfigSource, NodeDraft, Platform, Timestamp};
 use unet_store::testing::for_each_backend;
 use unet_store::{
     AttemptOutcome, CollectionAttempt, CollectionFilter, Retention, Store, StoreError,
@@ -15,6 +15,7 @@ fn at(text: &str) -> Timestamp {
 fn managed(name: &str, ip: &str) -> NodeDraft {
     NodeDraft {
         management_ip: Some(ip.to_string()),
+        platform: Some(Platform::CiscoIos),
         ..node(name, None)
     }
 }
@@ -43,6 +44,7 @@ fn attempt(result: CollectionResult, started: &str, next: &str) -> CollectionAtt
 fn fetched(pin: Option<&str>) -> AttemptOutcome<'static> {
     AttemptOutcome::Fetched {
         config: CONFIG,
+        platform: Platform::CiscoIos,
         retention: Retention::default(),
         pin_host_key: pin.map(|key| (key.to_string(), format!("SHA256:{key}"))),
     }
@@ -113,10 +115,10 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
             (recorded.result, recorded.failures),
             (CollectionResult::Stored, 0)
         );
-        let pushed = recorded.pushed.unwrap();
-        assert_eq!((pushed.created, pushed.info.version), (true, 1));
-        assert_eq!(pushed.info.source.as_str(), "collected");
-        assert_eq!(pushed.info.taken_at, at("2026-12-07T10:00:00Z"));
+        assert_eq!(recorded.version, Some(1));
+        let stored = store.running_config(r1.id, None).await.unwrap().info;
+        assert_eq!((stored.version, stored.source.as_str()), (1, "collected"));
+        assert_eq!(stored.taken_at, at("2026-12-07T10:00:00Z"));
         assert_eq!(due(&store, "2026-12-07T10:30:00Z").await, ["r2"]);
         assert_eq!(due(&store, "2026-12-07T11:00:00Z").await, ["r1", "r2"]);
 
@@ -206,24 +208,48 @@ async fn failures_count_up_and_a_success_resets_them_keeping_the_last_success() 
             "2026-12-07T15:00:00Z",
             "2026-12-07T16:00:00Z",
         );
+        let before = store.statements_executed();
         let recorded = store
             .record_collection(r1.id, &back)
             .await
             .unwrap()
             .unwrap();
-        // The same text again: no new version, the status names the one found unchanged.
+        // The same text again: no new version, the status names the one found unchanged, in
+        // one statement (a fleet's steady state).
+        assert_eq!(store.statements_executed() - before, 1);
         assert_eq!(
-            (recorded.result, recorded.failures),
-            (CollectionResult::Unchanged, 0)
-        );
-        assert_eq!(
-            recorded.pushed.map(|p| (p.created, p.info.version)),
-            Some((false, 1))
+            (recorded.result, recorded.failures, recorded.version),
+            (CollectionResult::Unchanged, 0, Some(1))
         );
         let status = store.collection_status(r1.id).await.unwrap().unwrap();
         assert_eq!(status.result, Some(CollectionResult::Unchanged));
         assert_eq!((status.failures, status.message), (0, None));
         assert_eq!(status.last_success_at, Some(at("2026-12-07T15:00:00Z")));
+
+        // An upload since makes the same text a change again: stored as the next version.
+        store
+            .push_running_config(
+                r1.id,
+                ConfigSource::Upload,
+                None,
+                "hostname r1-uploaded\n",
+                &Retention::default(),
+            )
+            .await
+            .unwrap();
+        let recorded = store
+            .record_collection(r1.id, &back)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (recorded.result, recorded.version),
+            (CollectionResult::Stored, Some(3))
+        );
+        assert_eq!(
+            store.running_config(r1.id, None).await.unwrap().content,
+            CONFIG
+        );
     })
     .await;
 }

@@ -11,7 +11,7 @@ mod syslog;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::http::StatusCode;
@@ -19,7 +19,9 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 use unet_auth::{Client, EventType, Security};
-use unet_collect::{Collected, Failure, HostKeys, Limits, Target, public_key_fingerprint};
+use unet_collect::{
+    Collected, Failure, HostKeys, Limits, SshSessions, Target, public_key_fingerprint,
+};
 use unet_core::{CollectionResult, EntityType, Timestamp, Uuid, config_text};
 use unet_settings::{CollectSection, ConfigsSection, HostKeyTrust, ProfileSource};
 use unet_store::{AttemptOutcome, CollectionAttempt, CollectionTarget, Store};
@@ -91,6 +93,8 @@ pub struct Collector {
     /// A fleet-wide run was asked for: collect due nodes even with the schedule off.
     forced: AtomicBool,
     last_run: Mutex<Option<Timestamp>>,
+    /// The thread SSH sessions run on, started by the first SSH collection.
+    ssh: OnceLock<Result<SshSessions, String>>,
 }
 
 impl Collector {
@@ -115,6 +119,7 @@ impl Collector {
             finished: Notify::new(),
             forced: AtomicBool::new(false),
             last_run: Mutex::new(None),
+            ssh: OnceLock::new(),
         }
     }
 
@@ -255,10 +260,13 @@ impl Collector {
         let outcome = match &fetched {
             Ok(collected) => AttemptOutcome::Fetched {
                 config: &collected.text,
+                platform: target.platform,
                 retention: settings.configs.retention(),
+                // Trust on first use: only a node without a pinned key pins the one it met.
                 pin_host_key: collected
                     .host_key
                     .as_deref()
+                    .filter(|_| target.host_key.is_none())
                     .and_then(|key| public_key_fingerprint(key).map(|f| (key.to_string(), f))),
             },
             Err(failure) => {
@@ -304,9 +312,9 @@ impl Collector {
             }));
         };
         let result = recorded.result;
-        let version = recorded.pushed.as_ref().map(|p| p.info.version);
+        let version = recorded.version;
         // A new version is checked for compliance at once, like an upload.
-        if recorded.pushed.as_ref().is_some_and(|p| p.created) {
+        if result == CollectionResult::Stored {
             self.templates
                 .check_pushed(&self.store, target.node_id)
                 .await;
@@ -374,7 +382,18 @@ impl Collector {
                     HostKeyTrust::FirstUse => HostKeys::Pinned(target.host_key.clone()),
                     HostKeyTrust::KnownHosts(file) => HostKeys::KnownHosts(file.clone()),
                 };
-                unet_collect::collect_ssh(&device, login, &host_keys, &limits).await?
+                let sessions = self.ssh.get_or_init(|| {
+                    SshSessions::start()
+                        .map_err(|e| format!("cannot start the thread for SSH sessions: {e}"))
+                });
+                let sessions = sessions.as_ref().map_err(|e| Failure {
+                    kind: CollectionResult::Unreachable,
+                    message: e.clone(),
+                    presented_key: None,
+                })?;
+                sessions
+                    .collect(&device, login, &host_keys, &limits)
+                    .await?
             }
             ProfileSource::Command(program) => {
                 unet_collect::collect_command(program, &device, &limits).await?
