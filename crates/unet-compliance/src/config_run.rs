@@ -129,12 +129,20 @@ pub async fn check_configs(
     };
     let mut pages = NodePages::new(&opts.filter, opts.node)?;
     while let Some((nodes, total)) = pages.next(store).await? {
+        let page_size = nodes.len() as u64;
+        let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
+        let assigned = store.templates_of_nodes(&ids).await?;
+        // Only nodes with templates need their context and running configuration read.
+        let (nodes, without): (Vec<Node>, Vec<Node>) = nodes
+            .into_iter()
+            .partition(|n| assigned.get(&n.id).is_some_and(|t| !t.is_empty()));
+        report.without_templates += without.len() as u64;
+        let mut cleared: Vec<Uuid> = without.iter().map(|n| n.id).collect();
+        let mut checks = Vec::with_capacity(nodes.len());
+        // Reads for no nodes run no statement.
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
         let contexts = PageContexts::fetch(store, &nodes).await?;
-        let assigned = store.templates_of_nodes(&ids).await?;
         let running = store.latest_running_configs(&ids).await?;
-        let mut checks = Vec::with_capacity(nodes.len());
-        let mut cleared = Vec::new();
         let check = |node: &Node| {
             let templates = assigned.get(&node.id).map_or(&[][..], Vec::as_slice);
             let outcome = check_node(
@@ -171,7 +179,7 @@ pub async fn check_configs(
             }
         }
         store.record_config_checks(&checks, &cleared).await?;
-        report.nodes += nodes.len() as u64;
+        report.nodes += page_size;
         progress(report.nodes, total);
     }
     Ok(report)

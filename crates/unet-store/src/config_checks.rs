@@ -160,8 +160,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // No foreign keys (see the migration): lock the nodes against deletion on PostgreSQL
         // and write only those that still exist; SQLite has one writer at a time.
+        let checked: Vec<Uuid> = checks.iter().map(|c| c.node_id).collect();
         let mut live = std::collections::HashSet::new();
-        for chunk in chunks(&ids, 1) {
+        for chunk in chunks(&checked, 1) {
             let mut sql = Sql::new("SELECT id FROM nodes WHERE id");
             push_in(&mut sql, chunk);
             if self.db.backend == Backend::Postgres {

@@ -147,29 +147,37 @@ impl Store {
         content: &str,
         retention: &Retention,
     ) -> Result<Option<Pushed>> {
-        // FOR NO KEY UPDATE: pushes for this node queue behind each other, while the policy
-        // recorder's FOR KEY SHARE on the same node is not held up. The latest version is read
-        // after the lock, in its own statement: on PostgreSQL one statement that waited for the
-        // lock would still see the versions of its snapshot, from before the push it waited for.
-        let mut lock = Sql::new("SELECT platform FROM nodes WHERE id = ");
-        lock.bind(node_id);
+        // PostgreSQL: FOR NO KEY UPDATE queues pushes for this node behind each other, while
+        // the policy recorder's FOR KEY SHARE on the same node is not held up. The latest
+        // version is read after the lock, in the next statement: one statement that waited for
+        // the lock would still see the versions of its snapshot, from before the push it waited
+        // for. SQLite has one writer, already in its turn here.
         if self.db.backend == Backend::Postgres {
-            lock.push(" FOR NO KEY UPDATE");
+            let mut lock = Sql::new("SELECT id FROM nodes WHERE id = ");
+            lock.bind(node_id).push(" FOR NO KEY UPDATE");
+            if self.db.fetch_optional(tx, lock).await?.is_none() {
+                return Ok(None);
+            }
         }
-        let Some(node) = self.db.fetch_optional(tx, lock).await? else {
+        let mut read = Sql::new(format!(
+            "SELECT n.platform, {INFO_COLUMNS}, r.content_key FROM nodes n \
+             LEFT JOIN running_configs r ON r.node_id = n.id AND r.version = \
+             (SELECT MAX(l.version) FROM running_configs l WHERE l.node_id = n.id) WHERE n.id = "
+        ));
+        read.bind(node_id);
+        let Some(row) = self.db.fetch_optional(tx, read).await? else {
             return Ok(None);
         };
-        let key = content_key(get_parsed(&node, "platform")?, content);
-        let latest = latest_info(self, tx, node_id).await?;
-        let version = match latest {
-            Some((latest, latest_key)) if latest_key == key => {
+        let key = content_key(get_parsed(&row, "platform")?, content);
+        let version = match read_info(&row)? {
+            Some(latest) if row.try_get::<String, _>("content_key")? == key => {
                 return Ok(Some(Pushed {
                     info: latest,
                     created: false,
                     removed: 0,
                 }));
             }
-            Some((latest, _)) => latest.version + 1,
+            Some(latest) => latest.version + 1,
             None => 1,
         };
         let stored_at = Timestamp::now();
@@ -200,7 +208,12 @@ impl Store {
             Arg::from(content),
         ]);
         self.db.execute(tx, insert).await?;
-        let removed = self.db.execute(tx, retention_sql(&info, retention)).await?;
+        // A first version has nothing before it to retire.
+        let removed = if version > 1 {
+            self.db.execute(tx, retention_sql(&info, retention)).await?
+        } else {
+            0
+        };
         Ok(Some(Pushed {
             info,
             created: true,
@@ -269,25 +282,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-/// The node's latest version's metadata and content key, read in the push's transaction.
-async fn latest_info(
-    store: &Store,
-    conn: &mut Conn,
-    node_id: Uuid,
-) -> Result<Option<(RunningConfigInfo, String)>> {
-    let mut sql = Sql::new(format!(
-        "SELECT {INFO_COLUMNS}, r.content_key FROM running_configs r WHERE r.node_id = "
-    ));
-    sql.bind(node_id).push(" ORDER BY r.version DESC LIMIT 1");
-    match store.db.fetch_optional(conn, sql).await? {
-        Some(row) => {
-            let key: String = row.try_get("content_key")?;
-            Ok(read_info(&row)?.map(|info| (info, key)))
-        }
-        None => Ok(None),
     }
 }
 

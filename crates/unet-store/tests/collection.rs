@@ -5,7 +5,7 @@ use unet_core::Uuid;
 use unet_core::{CollectionResult, ConfigSource, NodeDraft, Platform, Timestamp};
 use unet_store::testing::for_each_backend;
 use unet_store::{
-    AttemptOutcome, CollectionAttempt, CollectionFilter, Retention, Store, StoreError,
+    AttemptOutcome, Backend, CollectionAttempt, CollectionFilter, Retention, Store, StoreError,
 };
 
 fn at(text: &str) -> Timestamp {
@@ -99,6 +99,7 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
             busy.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
             ["r2"]
         );
+        let before = store.statements_executed();
         let recorded = store
             .record_collection(
                 r1.id,
@@ -111,6 +112,10 @@ async fn managed_nodes_are_due_until_collected_then_at_their_time() {
             .await
             .unwrap()
             .unwrap();
+        // The unchanged try, the node with its latest version, the version, the status (and
+        // the node's lock first on PostgreSQL); a first version has nothing to retire.
+        let lock = u64::from(store.backend() == Backend::Postgres);
+        assert_eq!(store.statements_executed() - before, 4 + lock);
         assert_eq!(
             (recorded.result, recorded.failures),
             (CollectionResult::Stored, 0)
