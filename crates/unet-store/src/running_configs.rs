@@ -15,7 +15,7 @@ use unet_core::{
 };
 
 use crate::db::{Arg, MAX_BINDS, Sql, as_i64, get_parsed, get_timestamp, get_uuid, push_in};
-use crate::{Backend, Conn, Result, Store, StoreError, WriteTx};
+use crate::{Backend, Result, Store, StoreError, WriteTx};
 
 /// The largest configuration accepted unless configured otherwise (`configs.max_bytes` of the
 /// server starts from it; local CLI mode uses it as it is).
