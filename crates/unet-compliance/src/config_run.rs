@@ -21,8 +21,8 @@ const LISTED_ERRORS: usize = 100;
 #[derive(Debug, Clone, Default)]
 pub struct ConfigRunOptions {
     pub filter: NodeFilter,
-    /// Only this node.
-    pub node: Option<Uuid>,
+    /// Only these nodes, those that still exist (none: every node the filter selects).
+    pub nodes: Vec<Uuid>,
 }
 
 /// What a run found; also the JSON the CLI and the server report.
@@ -127,7 +127,7 @@ pub async fn check_configs(
         checked_at: Some(checked_at),
         ..Default::default()
     };
-    let mut pages = NodePages::new(&opts.filter, opts.node)?;
+    let mut pages = NodePages::new(&opts.filter, &opts.nodes)?;
     while let Some((nodes, total)) = pages.next(store).await? {
         let page_size = nodes.len() as u64;
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();

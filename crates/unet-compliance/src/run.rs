@@ -115,7 +115,7 @@ pub async fn evaluate(
         evaluated_at: Some(evaluated_at),
         ..Default::default()
     };
-    let mut pages = NodePages::new(&opts.filter, opts.node)?;
+    let mut pages = NodePages::new(&opts.filter, opts.node.as_slice())?;
     while let Some((nodes, total)) = pages.next(store).await? {
         let locations = PageLocations::fetch(store, &nodes).await?;
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();

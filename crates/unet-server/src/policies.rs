@@ -303,7 +303,7 @@ pub async fn run_background(
         // Configurations first: rules read the recorded checks (`config.compliant`).
         let checked = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            checked = templates.check(&store, None) => checked,
+            checked = templates.check(&store, &[]) => checked,
         };
         if let Err(e) = checked {
             if e.is_database_failure() {

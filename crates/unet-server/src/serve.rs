@@ -104,6 +104,10 @@ pub async fn serve(
         state.collector().clone(),
         stop_rx.clone(),
     ));
+    background.spawn(crate::collector::run_checks(
+        state.collector().clone(),
+        stop_rx.clone(),
+    ));
     // The syslog trigger listens only when configured; its address cannot change on reload.
     if let Some(listener) = config.collect.syslog {
         let task =

@@ -117,19 +117,19 @@ impl TemplateEngine {
         }
     }
 
-    /// Checks the configurations of the fleet (or of one node) against the templates and
-    /// records the outcome; nothing when no templates are loaded (there is nothing to check).
+    /// Checks the configurations of the fleet (or of the listed nodes) against the templates
+    /// and records the outcome; nothing when no templates are loaded (there is nothing to check).
     pub async fn check(
         &self,
         store: &Store,
-        node: Option<Uuid>,
+        nodes: &[Uuid],
     ) -> Result<Option<ConfigRunReport>, Error> {
         let Ok(templates) = self.current() else {
             return Ok(None);
         };
         let started = Instant::now();
         let opts = ConfigRunOptions {
-            node,
+            nodes: nodes.to_vec(),
             ..Default::default()
         };
         let report = check_configs(store, &templates, &opts, &mut |_, _| {}).await?;
@@ -151,11 +151,12 @@ impl TemplateEngine {
         Ok(Some(report))
     }
 
-    /// The node's config compliance follows a new running configuration at once; a failure
-    /// there is the check's, not the push's (it is logged and retried by the background checks).
-    pub(crate) async fn check_pushed(&self, store: &Store, node: Uuid) {
-        if let Err(e) = self.check(store, Some(node)).await {
-            tracing::warn!(target: "unet::templates", node_id = %node, error = %e, "config compliance check after a new running configuration failed");
+    /// The nodes' config compliance follows their new running configurations at once; a
+    /// failure there is the check's, not the push's (it is logged and retried by the
+    /// background checks).
+    pub(crate) async fn check_pushed(&self, store: &Store, nodes: &[Uuid]) {
+        if let Err(e) = self.check(store, nodes).await {
+            tracing::warn!(target: "unet::templates", nodes = nodes.len(), error = %e, "config compliance check after new running configurations failed");
         }
     }
 
@@ -210,7 +211,7 @@ pub async fn push_and_check(
         .push_running_config(node, source, taken_at, content, retention)
         .await?;
     if pushed.created {
-        templates.check_pushed(store, node).await;
+        templates.check_pushed(store, &[node]).await;
     }
     Ok(pushed)
 }

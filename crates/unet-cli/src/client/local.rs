@@ -269,7 +269,7 @@ async fn check_configs_in(store: &Store, dir: &Path, node: Option<Uuid>) -> Resu
         }
     };
     let opts = ConfigRunOptions {
-        node,
+        nodes: node.into_iter().collect(),
         ..Default::default()
     };
     let report = check_configs(store, &loaded, &opts, &mut |_, _| {}).await?;

@@ -4,6 +4,7 @@
 //! trigger (`syslog.rs`). Secrets stay in the settings; messages, logs and answers carry only
 //! what happened.
 
+mod checks;
 mod plan;
 mod schedule;
 mod syslog;
@@ -31,6 +32,7 @@ use crate::error::{Error, ErrorCode};
 use crate::metrics::Metrics;
 use crate::templates::TemplateEngine;
 
+pub use checks::run_checks;
 use plan::{NodeOptions, backoff, choose_profile, jitter, node_options, not_managed};
 pub use schedule::run_background;
 pub use syslog::run_syslog;
@@ -95,6 +97,10 @@ pub struct Collector {
     last_run: Mutex<Option<Timestamp>>,
     /// The thread SSH sessions run on, started by the first SSH collection.
     ssh: OnceLock<Result<SshSessions, String>>,
+    /// Nodes the schedule or syslog stored a new version for, waiting for their config
+    /// compliance check (`checks.rs`).
+    to_check: Mutex<Vec<Uuid>>,
+    check_wake: Notify,
 }
 
 impl Collector {
@@ -120,6 +126,8 @@ impl Collector {
             forced: AtomicBool::new(false),
             last_run: Mutex::new(None),
             ssh: OnceLock::new(),
+            to_check: Mutex::new(Vec::new()),
+            check_wake: Notify::new(),
         }
     }
 
@@ -313,11 +321,23 @@ impl Collector {
         };
         let result = recorded.result;
         let version = recorded.version;
-        // A new version is checked for compliance at once, like an upload.
+        // A new version is checked for compliance at once: here for an operator waiting for
+        // the answer, else together with the other nodes stored meanwhile.
         if result == CollectionResult::Stored {
-            self.templates
-                .check_pushed(&self.store, target.node_id)
-                .await;
+            match trigger {
+                Trigger::Request => {
+                    self.templates
+                        .check_pushed(&self.store, &[target.node_id])
+                        .await
+                }
+                Trigger::Schedule | Trigger::Syslog => {
+                    self.to_check
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(target.node_id);
+                    self.check_wake.notify_one();
+                }
+            }
         }
         self.metrics
             .collection(result.as_str(), duration.as_secs_f64());
@@ -449,6 +469,16 @@ impl Collector {
 }
 
 /// 422 `node_not_collectable` for a node that is not managed, and why.
+/// A background collection whose outcome was not recorded: a node deleted meanwhile is
+/// expected (nothing is kept for a deleted node); anything else is the database failing.
+fn log_unrecorded(node: &str, error: &Error) {
+    if matches!(error, Error::Store(unet_store::StoreError::NotFound { .. })) {
+        tracing::info!(target: "unet::collect", node, "the node was deleted while it was collected; nothing recorded");
+    } else {
+        tracing::error!(target: "unet::collect", node, "ERROR recording a collection failed: {error}");
+    }
+}
+
 fn not_collectable(target: &CollectionTarget, reason: &str) -> Error {
     Error::request(
         StatusCode::UNPROCESSABLE_ENTITY,

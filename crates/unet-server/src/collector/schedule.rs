@@ -19,7 +19,7 @@ use tokio::time::MissedTickBehavior;
 use unet_core::Timestamp;
 use unet_store::CollectionTarget;
 
-use super::{Collector, Trigger};
+use super::{Collector, Trigger, log_unrecorded};
 
 /// How often due nodes are looked for when nothing wakes the schedule earlier.
 const TICK: Duration = Duration::from_secs(1);
@@ -76,7 +76,7 @@ pub async fn run_background(collector: Arc<Collector>, mut stop: watch::Receiver
                 running.spawn(async move {
                     let node = target.name.clone();
                     if let Err(e) = task_collector.collect(target, Trigger::Schedule).await {
-                        tracing::error!(target: "unet::collect", node = %node, "ERROR recording a collection failed: {e}");
+                        log_unrecorded(&node, &e);
                     }
                     drop(guard);
                 });

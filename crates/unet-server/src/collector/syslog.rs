@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use unet_core::{Uuid, is_config_change_message};
 use unet_settings::SyslogListener;
 
-use super::{Collector, Trigger};
+use super::{Collector, Trigger, log_unrecorded};
 use crate::error::Error;
 
 /// The largest syslog datagram read (RFC 5426 receivers must take 2048 bytes; more is cut).
@@ -129,8 +129,9 @@ async fn collect_after(
             return;
         }
     };
+    let name = target.name.clone();
     if let Err(e) = collector.collect(target, Trigger::Syslog).await {
-        tracing::error!(target: "unet::collect", node_id = %node, "ERROR recording a collection failed: {e}");
+        log_unrecorded(&name, &e);
     }
     drop(guard);
 }
