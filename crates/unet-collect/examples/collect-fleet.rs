@@ -5,9 +5,9 @@
 //!
 //! reads the `fleet.json` that `device-fleet` writes, collects COUNT of its devices (spread over
 //! the fleet) CONCURRENCY at a time, with the sessions on their own thread as in the server
-//! (callers on a multi-threaded runtime like the server's), and prints
-//! one JSON object: `devices`, `seconds`, `cpu` (this process's user + system seconds over the
-//! collections), `failed` and the first `errors`.
+//! (callers on a multi-threaded runtime like the server's), and prints one JSON object:
+//! `devices`, `seconds`, `cpu` (this process's user + system seconds over the collections),
+//! `failed` and the first `errors`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
