@@ -468,7 +468,6 @@ impl Collector {
     }
 }
 
-/// 422 `node_not_collectable` for a node that is not managed, and why.
 /// A background collection whose outcome was not recorded: a node deleted meanwhile is
 /// expected (nothing is kept for a deleted node); anything else is the database failing.
 fn log_unrecorded(node: &str, error: &Error) {
@@ -479,6 +478,7 @@ fn log_unrecorded(node: &str, error: &Error) {
     }
 }
 
+/// 422 `node_not_collectable` for a node that is not managed, and why.
 fn not_collectable(target: &CollectionTarget, reason: &str) -> Error {
     Error::request(
         StatusCode::UNPROCESSABLE_ENTITY,
