@@ -155,6 +155,10 @@ impl TemplateEngine {
     /// failure there is the check's, not the push's (it is logged and retried by the
     /// background checks).
     pub(crate) async fn check_pushed(&self, store: &Store, nodes: &[Uuid]) {
+        // No nodes is not the fleet (which `check` takes it for).
+        if nodes.is_empty() {
+            return;
+        }
         if let Err(e) = self.check(store, nodes).await {
             tracing::warn!(target: "unet::templates", nodes = nodes.len(), error = %e, "config compliance check after new running configurations failed");
         }

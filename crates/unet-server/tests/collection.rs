@@ -364,6 +364,11 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
             )
             .unwrap();
 
+        // Two devices changed by hand, one of them away from its template: the fleet-wide run
+        // stores both, and their config compliance follows (checked together).
+        lab.fleet
+            .set_config(0, "hostname dev0\n!\ninterface Loopback7\n!\n");
+        lab.fleet.set_config(3, "hostname drifted\n!\n");
         // A fleet-wide run collects every managed node, the schedule being off.
         let before = status(&server, &junos)["last_attempt_at"].clone();
         let (code, _, run) = json_of(server.post_json("/api/v1/collection/run", &json!({})));
@@ -379,6 +384,23 @@ fn collect_on_request_by_syslog_and_fleet_wide_on_every_backend() {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_ne!(status(&server, &junos)["last_attempt_at"], before);
+        for (id, state) in [(&ios, "compliant"), (&enable, "non_compliant")] {
+            let latest = versions(&server, id)[0];
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let compliance = loop {
+                let (_, _, compliance) =
+                    json_of(server.get(&format!("/api/v1/nodes/{id}/compliance")));
+                if compliance["config"]["running_version"] == latest {
+                    break compliance;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no check of version {latest}: {compliance}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            assert_eq!(compliance["config"]["state"], state, "{compliance}");
+        }
         let (_, _, fleet) = json_of(server.get("/api/v1/collection?failing=true"));
         let failing: Vec<&str> = fleet["nodes"]
             .as_array()

@@ -11,7 +11,7 @@ use unet_core::{
 };
 
 use crate::db::{Arg, Sql, as_i64, get_json, get_opt_timestamp, get_parsed, get_uuid, push_in};
-use crate::running_configs::content_key;
+use crate::running_configs::{LATEST_VERSION, content_key};
 use crate::{Result, Retention, Store, StoreError};
 
 /// The node states whose devices are collected.
@@ -257,7 +257,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let failures: i64 = row.try_get("failures")?;
+        let failures = returned_failures(&row)?;
         if let Some((key, fingerprint)) = pin {
             let mut pin = Sql::new(
                 "INSERT INTO node_host_keys (node_id, host_key, fingerprint, pinned_at) VALUES ",
@@ -275,7 +275,7 @@ impl Store {
         Ok(Some(Recorded {
             result,
             version,
-            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            failures,
         }))
     }
 
@@ -291,17 +291,12 @@ impl Store {
         let result = CollectionResult::Unchanged;
         let mut upsert = status_upsert(attempt, result, None);
         upsert
-            .push("r.version FROM nodes n JOIN running_configs r ON r.node_id = n.id WHERE n.id = ")
+            .push(format!("r.version FROM nodes n JOIN running_configs r ON r.node_id = n.id{LATEST_VERSION} WHERE n.id = ").as_str())
             .bind(node_id)
             .push(" AND n.platform = ")
             .bind(platform.as_str())
             .push(" AND r.content_key = ")
-            .bind(content_key(platform, config))
-            .push(
-                " AND r.version = (SELECT MAX(l.version) FROM running_configs l WHERE l.node_id = ",
-            )
-            .bind(node_id)
-            .push(")");
+            .bind(content_key(platform, config));
         let mut conn = self.write_conn().await?;
         let Some(row) = self
             .db
@@ -310,11 +305,10 @@ impl Store {
         else {
             return Ok(None);
         };
-        let failures: i64 = row.try_get("failures")?;
         Ok(Some(Recorded {
             result,
             version: as_u64(&row, "version")?,
-            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            failures: returned_failures(&row)?,
         }))
     }
 
@@ -488,6 +482,11 @@ fn status_upsert(
         .bind(attempt.next_due_at)
         .push(", ");
     upsert
+}
+
+/// The failures in a row that [`on_status_conflict`] returns.
+fn returned_failures(row: &AnyRow) -> Result<u32> {
+    Ok(as_u64(row, "failures")?.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
 /// Ends a [`status_upsert`]: an existing status is updated (failures counted in a row), and

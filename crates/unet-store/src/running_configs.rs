@@ -92,6 +92,10 @@ pub(crate) fn content_key(platform: Platform, content: &str) -> String {
     hex::encode(hash.finalize())
 }
 
+/// Join condition for `r`, the latest version of node `n`.
+pub(crate) const LATEST_VERSION: &str =
+    " AND r.version = (SELECT MAX(m.version) FROM running_configs m WHERE m.node_id = n.id)";
+
 /// `SELECT … FROM nodes n LEFT JOIN running_configs r ON r.node_id = n.id`, for the caller to
 /// add its join condition and end with [`for_node`]: a node without the wanted version still
 /// gives a row (with NULL config columns), so one statement tells an unknown node from a
@@ -159,12 +163,9 @@ impl Store {
                 return Ok(None);
             }
         }
-        let mut read = Sql::new(format!(
-            "SELECT n.platform, {INFO_COLUMNS}, r.content_key FROM nodes n \
-             LEFT JOIN running_configs r ON r.node_id = n.id AND r.version = \
-             (SELECT MAX(l.version) FROM running_configs l WHERE l.node_id = n.id) WHERE n.id = "
-        ));
-        read.bind(node_id);
+        let mut read = node_with_configs(&format!("n.platform, {INFO_COLUMNS}, r.content_key"));
+        read.push(LATEST_VERSION);
+        for_node(&mut read, node_id);
         let Some(row) = self.db.fetch_optional(tx, read).await? else {
             return Ok(None);
         };
@@ -245,10 +246,7 @@ impl Store {
         let mut sql = node_with_configs(&format!("{INFO_COLUMNS}, r.content"));
         match version {
             Some(v) => sql.push(" AND r.version = ").bind(as_i64(v)),
-            None => sql.push(
-                " AND r.version = \
-                 (SELECT MAX(m.version) FROM running_configs m WHERE m.node_id = n.id)",
-            ),
+            None => sql.push(LATEST_VERSION),
         };
         for_node(&mut sql, node_id);
         let row = self

@@ -32,9 +32,6 @@ pub async fn run_checks(collector: Arc<Collector>, mut stop: watch::Receiver<boo
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        if nodes.is_empty() {
-            continue;
-        }
         nodes.sort_unstable();
         nodes.dedup();
         collector
