@@ -15,6 +15,12 @@ ensure_packages() {
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v pg_dump >/dev/null || missing+=(postgresql-client)
     [ -n "$(find /usr/lib/postgresql -maxdepth 3 -name initdb 2>/dev/null)" ] || missing+=(postgresql)
+    # SNMP polling is tested against net-snmp's agent; its tools tell when an agent is up.
+    [ -x /usr/sbin/snmpd ] || missing+=(snmpd)
+    command -v snmpget >/dev/null || missing+=(snmp)
+    # The recordings of real devices that snmpsim serves ship bzip2-compressed.
+    command -v bzip2 >/dev/null || missing+=(bzip2)
+    /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing: ${missing[*]}"
         if [ "$(id -u)" != 0 ]; then
@@ -42,5 +48,16 @@ ensure_python_tools() {
     fi
     if [ ! -x "$venv/bin/schemathesis" ]; then
         "$venv/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5'
+    fi
+}
+
+# snmpsim, which answers as many devices from recordings of real ones (snmpsim-data), in its
+# own venv from Debian's python3: the version its pinned pysnmp was verified with here.
+ensure_snmpsim() {
+    local venv=.venv-snmpsim
+    if [ ! -x "$venv/bin/snmpsim-command-responder" ] || ! "$venv/bin/python" -c 'import snmpsim_data' 2>/dev/null; then
+        /usr/bin/python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check \
+            'snmpsim==1.2.2' 'snmpsim-data==1.0.1' 'pysnmp==7.1.30' 'pysmi==1.6.3' 'cryptography==51.0.1'
     fi
 }

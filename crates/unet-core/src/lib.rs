@@ -13,6 +13,7 @@ mod location;
 mod names;
 mod node;
 mod platform;
+mod polled;
 mod query;
 mod running_config;
 mod schema;
@@ -36,6 +37,10 @@ pub use names::{
 };
 pub use node::{NewNode, Node, NodeDraft, NodeStatus, fqdn};
 pub use platform::Platform;
+pub use polled::{
+    Counters, Drift, DriftKind, IfStatus, InterfaceState, LastPoll, Neighbour, NewStatusEvent,
+    PollResult, PolledState, StatusEvent, StatusEventKind, SystemInfo,
+};
 pub use query::{ChangeFilter, LinkFilter, LocationFilter, NodeFilter, Page, PageRequest};
 pub use running_config::{
     ConfigSource, Pushed, RunningConfig, RunningConfigInfo, config_text, line_count,
