@@ -14,8 +14,8 @@ use crate::db::{Arg, Sql, as_i64, get_json, get_opt_timestamp, get_parsed, get_u
 use crate::running_configs::{LATEST_VERSION, content_key};
 use crate::{Result, Retention, Store, StoreError};
 
-/// The node states whose devices are collected.
-const MANAGED: &str = "n.status IN ('active', 'staged') AND n.management_ip IS NOT NULL";
+/// The node states whose devices are collected (and polled).
+pub(crate) const MANAGED: &str = "n.status IN ('active', 'staged') AND n.management_ip IS NOT NULL";
 
 /// A node as the collector needs it.
 #[derive(Debug, Clone, PartialEq)]

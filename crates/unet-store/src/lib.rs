@@ -23,6 +23,7 @@ mod locations;
 mod maintenance;
 mod migrate;
 mod nodes;
+mod polling;
 mod records;
 mod rules;
 mod running_configs;
@@ -62,6 +63,9 @@ pub use exchange::{
 pub use links::NamedLink;
 pub use maintenance::{InventoryCounts, PoolStatus};
 pub use migrate::MigrationStatus;
+pub use polling::{
+    EventFilter, NodeLink, PollFilter, PollOutcome, PollRecord, PollStatus, PollSummary, PollTarget,
+};
 pub use running_configs::{DEFAULT_MAX_CONFIG_BYTES, Retention};
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
 pub use unet_core::Pushed;

@@ -46,6 +46,8 @@ migrations! {
     20261207000005 "running_configs" "running configurations: versions per node";
     20261207000006 "config_checks" "config compliance: per node and template slice";
     20261207000007 "collection" "collection: status per node, pinned SSH host keys";
+    20261208000008 "snmp_polling"
+        "SNMP polling: status, interfaces and neighbours per node, status events";
 }
 
 /// The migration that lower-cases host names and keeps those that would collide.
