@@ -191,45 +191,10 @@ pub(super) fn collect_section(r: &mut Reader, profiles: Option<Value>) -> Collec
         profiles: Vec::new(),
         syslog: syslog.map(|listen| SyslogListener { listen, debounce }),
     };
-    let tables = match profiles {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items,
-        Some(other) => {
-            r.problem(
-                "collect.profiles",
-                format!("expected [[collect.profiles]] tables, got {other}"),
-            );
-            Vec::new()
-        }
-    };
-    for (i, item) in tables.into_iter().enumerate() {
-        let key = format!("collect.profiles[{i}]");
-        let Value::Table(table) = item else {
-            r.problem(
-                &key,
-                "expected a table with name, username and a secret file",
-            );
-            continue;
-        };
-        if let Some(profile) = profile(r, &key, table) {
-            if section.profile(&profile.name).is_some() {
-                r.problem(
-                    &format!("{key}.name"),
-                    format!("{:?} is used by another profile", profile.name),
-                );
-            } else {
-                section.profiles.push(profile);
-            }
-        }
-    }
-    if let Some(name) = &section.default_profile
-        && section.profile(name).is_none()
-    {
-        r.problem(
-            "collect.default_profile",
-            format!("no [[collect.profiles]] is named {name:?}"),
-        );
-    }
+    section.profiles = read_profiles(r, "collect", profiles, profile, |p| &p.name);
+    check_default(r, "collect", section.default_profile.as_deref(), |n| {
+        section.profile(n).is_some()
+    });
     section
 }
 
@@ -268,22 +233,9 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<CredentialProf
         .as_ref()
         .and_then(|file| super::read_secret(&mut r, &field("enable_secret_file"), file));
     let mut problems = r.finish();
+    let name = profile_name(name, key, &mut problems);
     let mut problem = |name: &str, message: String| {
         problems.push(super::Problem::new(field(name), message));
-    };
-    let name = match name {
-        Some(name) if unet_core::validate_slug("name", &name).is_ok() => Some(name),
-        Some(name) => {
-            problem(
-                "name",
-                format!("expected a slug (letters, digits, - and _), got {name:?}"),
-            );
-            None
-        }
-        None => {
-            problem("name", "missing: a slug naming the profile".to_string());
-            None
-        }
     };
     let platforms = match platforms {
         None => Vec::new(),
@@ -401,8 +353,91 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<CredentialProf
     })
 }
 
+/// `[[<section>.profiles]]`: each table read by `read` (its problems under
+/// `<section>.profiles[i]`), names unique.
+pub(super) fn read_profiles<P>(
+    r: &mut Reader,
+    section: &str,
+    profiles: Option<Value>,
+    read: fn(&mut Reader, &str, Table) -> Option<P>,
+    name: fn(&P) -> &str,
+) -> Vec<P> {
+    let tables = match profiles {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            r.problem(
+                &format!("{section}.profiles"),
+                format!("expected [[{section}.profiles]] tables, got {other}"),
+            );
+            Vec::new()
+        }
+    };
+    let mut read_ones: Vec<P> = Vec::new();
+    for (i, item) in tables.into_iter().enumerate() {
+        let key = format!("{section}.profiles[{i}]");
+        let Value::Table(table) = item else {
+            r.problem(&key, "expected a table with a name and its secret files");
+            continue;
+        };
+        if let Some(profile) = read(r, &key, table) {
+            if read_ones.iter().any(|p| name(p) == name(&profile)) {
+                r.problem(
+                    &format!("{key}.name"),
+                    format!("{:?} is used by another profile", name(&profile)),
+                );
+            } else {
+                read_ones.push(profile);
+            }
+        }
+    }
+    read_ones
+}
+
+/// `<section>.default_profile` must name one of the profiles.
+pub(super) fn check_default(
+    r: &mut Reader,
+    section: &str,
+    default: Option<&str>,
+    exists: impl Fn(&str) -> bool,
+) {
+    if let Some(name) = default
+        && !exists(name)
+    {
+        r.problem(
+            &format!("{section}.default_profile"),
+            format!("no [[{section}.profiles]] is named {name:?}"),
+        );
+    }
+}
+
+/// A profile's name: a slug, or a problem under `key`.
+pub(super) fn profile_name(
+    name: Option<String>,
+    key: &str,
+    problems: &mut Vec<super::Problem>,
+) -> Option<String> {
+    match name {
+        Some(name) if unet_core::validate_slug("name", &name).is_ok() => Some(name),
+        Some(name) => {
+            problems.push(super::Problem::new(
+                format!("{key}.name"),
+                format!("expected a slug (letters, digits, - and _), got {name:?}"),
+            ));
+            None
+        }
+        None => {
+            problems.push(super::Problem::new(
+                format!("{key}.name"),
+                "missing: a slug naming the profile",
+            ));
+            None
+        }
+    }
+}
+
 /// A secret file that group or others may read is refused: device credentials open the network.
-fn open_to_others(file: &std::path::Path) -> Option<String> {
+pub(super) fn open_to_others(file: &std::path::Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(file).ok()?.permissions().mode();
     (mode & 0o077 != 0).then(|| {
@@ -414,7 +449,7 @@ fn open_to_others(file: &std::path::Path) -> Option<String> {
     })
 }
 
-fn strings(value: &Value) -> Option<Vec<String>> {
+pub(super) fn strings(value: &Value) -> Option<Vec<String>> {
     value
         .as_array()?
         .iter()

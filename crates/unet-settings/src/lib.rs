@@ -9,6 +9,7 @@ mod configs;
 mod git;
 mod policies;
 mod reader;
+mod snmp;
 mod templates;
 
 use std::fmt;
@@ -27,6 +28,7 @@ pub use git::{Content, GitRepository, GitSection, WebhookSecret};
 pub use policies::PoliciesSection;
 use reader::Reader;
 pub use reader::{format_duration, parse_duration};
+pub use snmp::{SnmpProfile, SnmpSection};
 pub use templates::TemplatesSection;
 
 /// `url` with any password replaced by `***`, for logs and messages; a URL that does not
@@ -78,6 +80,7 @@ pub struct Config {
     pub git: GitSection,
     pub configs: ConfigsSection,
     pub collect: CollectSection,
+    pub snmp: SnmpSection,
     /// The file this configuration was read from; `None` for the built-in defaults.
     pub source: Option<PathBuf>,
 }
@@ -273,6 +276,7 @@ impl Config {
             .map_err(|e: toml::de::Error| syntax_problem(text, &e))?;
         let git_repositories = git::detach_repositories(&mut doc);
         let collect_profiles = collect::detach_profiles(&mut doc);
+        let snmp_profiles = snmp::detach_profiles(&mut doc);
         let mut r = Reader::new(doc);
         r.apply_env(env);
         let data_dir = r.path("data.dir", "./data");
@@ -341,6 +345,7 @@ impl Config {
             git: git::git_section(&mut r, git_repositories),
             configs: configs::configs_section(&mut r),
             collect: collect::collect_section(&mut r, collect_profiles),
+            snmp: snmp::snmp_section(&mut r, snmp_profiles),
             source,
         };
         Ok((config, r.finish()))

@@ -301,10 +301,7 @@ async fn a_poll_is_recorded_whole_and_read_back() {
 
         // A deleted node records nothing and takes its rows with it.
         store.delete_link(&ctx(), links[0].id).await.unwrap();
-        store
-            .delete_node(&ctx(), leaf.id, false)
-            .await
-            .unwrap();
+        store.delete_node(&ctx(), leaf.id, false).await.unwrap();
         assert_eq!(store.record_poll(leaf.id, &failed).await.unwrap(), None);
         assert!(
             store
