@@ -133,6 +133,10 @@ pub async fn evaluate(
                 .collect(),
             false => HashMap::new(),
         };
+        let status: HashMap<Uuid, Value> = match policies.set.reads_status() {
+            true => store.polled_facts(&ids).await?,
+            false => HashMap::new(),
+        };
         let mut recorded = Vec::with_capacity(if opts.record { nodes.len() } else { 0 });
         let mut assignments = Vec::new();
         let mut to_update = Vec::new();
@@ -142,6 +146,7 @@ pub async fn evaluate(
                 location: locations.get(node.location_id),
                 running_config: running.get(&node.id).map(|r| r.content.as_str()),
                 config_check: checks.get(&node.id),
+                status: status.get(&node.id),
                 ..NodeFacts::new(&json)
             };
             let evaluation = policies.set.evaluate(&facts);

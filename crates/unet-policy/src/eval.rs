@@ -76,6 +76,11 @@ impl PolicySet {
         self.facts.reads_config_check()
     }
 
+    /// Whether a rule reads polled state (`status.reachable` and the like).
+    pub fn reads_status(&self) -> bool {
+        self.facts.reads_status()
+    }
+
     /// Evaluates every rule against one node.
     pub fn evaluate<'s>(&'s self, facts: &NodeFacts<'_>) -> NodeEvaluation<'s> {
         let slots = self.facts.gather(facts);

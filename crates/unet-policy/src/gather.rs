@@ -95,6 +95,10 @@ impl FactTree {
         self.config_check.slot.is_some() || !self.config_check.children.is_empty()
     }
 
+    pub fn reads_status(&self) -> bool {
+        self.status.slot.is_some() || !self.status.children.is_empty()
+    }
+
     /// The value of every slot for one node (null where absent).
     pub fn gather<'a>(&self, facts: &NodeFacts<'a>) -> Vec<Val<'a>> {
         let mut out = vec![Val::Null; self.slots];

@@ -67,6 +67,8 @@ error_codes! {
     Conflict => "conflict",
     /// 409: the node is being collected now.
     CollectionInProgress => "collection_in_progress",
+    /// 409: the node is being polled now.
+    PollInProgress => "poll_in_progress",
     /// 409: delete refused while other records point here.
     Referenced => "referenced",
     /// 409: a name matches several records.
@@ -109,6 +111,9 @@ error_codes! {
     /// 422: a collection asked for a node that is not collected (not active or staged, or
     /// no management_ip).
     NodeNotCollectable => "node_not_collectable",
+    /// 422: a poll (or its status) asked for a node that is not polled (not active or
+    /// staged, or no management_ip).
+    NodeNotPollable => "node_not_pollable",
     /// 422: a config comparison asked for a node whose platform is `generic`.
     NoConfigPlatform => "no_config_platform",
     /// 422: a rendered or running configuration does not parse for the node's platform.

@@ -46,16 +46,55 @@ impl Series {
     }
 }
 
-/// Collection duration bounds, seconds: devices answer in tenths of seconds to minutes.
-const COLLECTION_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
+/// Device job duration bounds, seconds: devices answer in hundredths of seconds to minutes.
+const JOB_BUCKETS: [f64; 12] = [
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
 
-/// Collections by result, and one duration histogram over all of them.
+/// Runs of one device job (collections, polls) by result, and one duration histogram over all.
 #[derive(Debug, Default, Clone)]
-struct Collections {
+struct JobRuns {
     by_result: BTreeMap<&'static str, u64>,
     count: u64,
     sum_seconds: f64,
-    buckets: [u64; COLLECTION_BUCKETS.len()],
+    buckets: [u64; JOB_BUCKETS.len()],
+}
+
+impl JobRuns {
+    fn record(&mut self, result: &'static str, seconds: f64) {
+        *self.by_result.entry(result).or_default() += 1;
+        self.count += 1;
+        self.sum_seconds += seconds;
+        if let Some(i) = JOB_BUCKETS.iter().position(|b| seconds <= *b) {
+            self.buckets[i] += 1;
+        }
+    }
+
+    /// `<name>s_total{result}` and the `<name>_duration_seconds` histogram.
+    fn text(&self, out: &mut String, name: &str, what: &str, duration_help: &str) {
+        let _ = writeln!(out, "# HELP unet_{name}s_total {what}, by result.");
+        let _ = writeln!(out, "# TYPE unet_{name}s_total counter");
+        for (result, n) in &self.by_result {
+            let _ = writeln!(out, "unet_{name}s_total{{result=\"{result}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP unet_{name}_duration_seconds {duration_help}");
+        let _ = writeln!(out, "# TYPE unet_{name}_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (bound, n) in JOB_BUCKETS.iter().zip(self.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "unet_{name}_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "unet_{name}_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "unet_{name}_duration_seconds_sum {}", self.sum_seconds);
+        let _ = writeln!(out, "unet_{name}_duration_seconds_count {}", self.count);
+    }
 }
 
 /// The registry shared by the middleware and the metrics endpoints.
@@ -63,7 +102,8 @@ struct Collections {
 pub struct Metrics {
     series: Mutex<BTreeMap<SeriesKey, Series>>,
     database_errors: AtomicU64,
-    collections: Mutex<Collections>,
+    collections: Mutex<JobRuns>,
+    polls: Mutex<JobRuns>,
 }
 
 /// Marks a response as the answer to a database failure (set where an error becomes a
@@ -121,52 +161,43 @@ impl Metrics {
 
     /// Counts one collection attempt ending in `result` (a fixed word) after `seconds`.
     pub fn collection(&self, result: &'static str, seconds: f64) {
-        let mut c = self
-            .collections
+        self.collections
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        *c.by_result.entry(result).or_default() += 1;
-        c.count += 1;
-        c.sum_seconds += seconds;
-        if let Some(i) = COLLECTION_BUCKETS.iter().position(|b| seconds <= *b) {
-            c.buckets[i] += 1;
-        }
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(result, seconds);
     }
 
-    fn collections_text(&self, out: &mut String) {
-        let c = self
+    /// Counts one SNMP poll ending in `result` (a fixed word) after `seconds`.
+    pub fn poll(&self, result: &'static str, seconds: f64) {
+        self.polls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .record(result, seconds);
+    }
+
+    fn jobs_text(&self, out: &mut String) {
+        let collections = self
             .collections
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        out.push_str(
-            "# HELP unet_collections_total Running-configuration collections, by result.\n",
-        );
-        out.push_str("# TYPE unet_collections_total counter\n");
-        for (result, n) in &c.by_result {
-            let _ = writeln!(out, "unet_collections_total{{result=\"{result}\"}} {n}");
-        }
-        out.push_str("# HELP unet_collection_duration_seconds Time to collect one device's running configuration.\n");
-        out.push_str("# TYPE unet_collection_duration_seconds histogram\n");
-        let mut cumulative = 0;
-        for (bound, n) in COLLECTION_BUCKETS.iter().zip(c.buckets) {
-            cumulative += n;
-            let _ = writeln!(
-                out,
-                "unet_collection_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        let _ = writeln!(
+        collections.text(
             out,
-            "unet_collection_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-            c.count
+            "collection",
+            "Running-configuration collections",
+            "Time to collect one device's running configuration.",
         );
-        let _ = writeln!(
+        let polls = self
+            .polls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        polls.text(
             out,
-            "unet_collection_duration_seconds_sum {}",
-            c.sum_seconds
+            "poll",
+            "SNMP polls",
+            "Time to poll one device's system group, interfaces and neighbours.",
         );
-        let _ = writeln!(out, "unet_collection_duration_seconds_count {}", c.count);
     }
 
     fn copy(&self) -> BTreeMap<SeriesKey, Series> {
@@ -241,7 +272,7 @@ impl Metrics {
                 s.count
             );
         }
-        self.collections_text(&mut out);
+        self.jobs_text(&mut out);
         for (name, help, kind, value) in extra {
             let _ = writeln!(
                 out,

@@ -57,6 +57,10 @@ fn reload(state: &AppState, current: &Config) -> Result<Config, Error> {
             .collector()
             .configure(&new.collect, &state.limits().configs);
     }
+    if new.snmp != current.snmp {
+        // Profiles are read again with their secret files, and their keys derived.
+        state.poller().configure(&new.snmp);
+    }
     if new.git != current.git {
         crate::git_sync::configure(&state.syncer(), &new);
     }
@@ -116,6 +120,7 @@ fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static s
         "collect.syslog_listen/syslog_debounce",
         false,
     );
+    note(old.snmp != new.snmp, "snmp", true);
     note(old.server != new.server, "server", false);
     note(old.database != new.database, "database", false);
     note(old.data != new.data, "data", false);

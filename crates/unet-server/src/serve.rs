@@ -83,6 +83,7 @@ pub async fn serve(
     state
         .collector()
         .configure(&config.collect, &config.configs);
+    state.poller().configure(&config.snmp);
     // Points the policy engine at policies.dir or at the policies repository's live revision.
     crate::git_sync::configure(&state.syncer(), &config);
     // Every task that may use the database; each ends when `stop` turns true, and they are
@@ -102,6 +103,10 @@ pub async fn serve(
     ));
     background.spawn(crate::collector::run_background(
         state.collector().clone(),
+        stop_rx.clone(),
+    ));
+    background.spawn(crate::poller::run_background(
+        state.poller().clone(),
         stop_rx.clone(),
     ));
     background.spawn(crate::collector::run_checks(

@@ -12,6 +12,7 @@ use crate::collector::Collector;
 use crate::git_sync::{GitSync, Syncer};
 use crate::operations::Operations;
 use crate::policies::PolicyEngine;
+use crate::poller::Poller;
 use crate::templates::TemplateEngine;
 
 #[derive(Clone)]
@@ -49,6 +50,7 @@ struct Inner {
     templates: Arc<TemplateEngine>,
     git: Arc<GitSync>,
     collector: Arc<Collector>,
+    poller: Arc<Poller>,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             operations.metrics().clone(),
         ));
         collector.configure(&Default::default(), &limits.configs);
+        let poller = Arc::new(Poller::new(store.clone(), operations.metrics().clone()));
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -99,6 +102,7 @@ impl AppState {
                 templates,
                 git: Arc::default(),
                 collector,
+                poller,
             }),
         }
     }
@@ -134,6 +138,11 @@ impl AppState {
     /// Collection of running configurations from the devices.
     pub fn collector(&self) -> &Arc<Collector> {
         &self.inner.collector
+    }
+
+    /// SNMP polling of the devices.
+    pub fn poller(&self) -> &Arc<Poller> {
+        &self.inner.poller
     }
 
     /// The `[git]` repositories and their sync status.

@@ -147,7 +147,9 @@ fn declared(path: &str, method: &str) -> Option<Role> {
             || p.starts_with("/api/v1/templates")
             || p.starts_with("/api/v1/git/")
             // Collection: viewers read statuses, operators collect and forget host keys.
-            || p.starts_with("/api/v1/collection") =>
+            || p.starts_with("/api/v1/collection")
+            // Polling: viewers read polled state and events, operators poll.
+            || p.starts_with("/api/v1/status") =>
         {
             (Role::Viewer, Role::Operator)
         }

@@ -128,8 +128,8 @@ pub struct EventFilter {
     pub node: Option<Uuid>,
     pub kind: Option<StatusEventKind>,
     pub since: Option<Timestamp>,
-    /// Keyset cursor: events strictly older than this (time, id) position.
-    pub before: Option<(Timestamp, Uuid)>,
+    /// Keyset cursor: events strictly older than this event (newest first, then by id).
+    pub before: Option<Uuid>,
 }
 
 const TARGET_COLUMNS: &str = "SELECT n.id, n.name, n.fqdn, n.status, n.management_ip, \
@@ -249,6 +249,18 @@ fn read_status(row: &AnyRow) -> Result<PollStatus> {
         neighbours: opt_u64(row, "neighbours")?.unwrap_or(0),
         drift,
     })
+}
+
+fn push_event_filter(sql: &mut Sql, filter: &EventFilter) {
+    if let Some(node) = filter.node {
+        sql.push(" AND e.node_id = ").bind(node);
+    }
+    if let Some(kind) = filter.kind {
+        sql.push(" AND e.kind = ").bind(kind.as_str());
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND e.occurred_at >= ").bind(since);
+    }
 }
 
 fn read_event(row: &AnyRow) -> Result<StatusEvent> {
@@ -535,16 +547,21 @@ impl Store {
         }
         let head =
             "INSERT INTO status_events (id, node_id, kind, interface, detail, occurred_at) VALUES ";
-        let rows = record.events.iter().map(|e| {
-            [
-                Arg::from(Uuid::now_v7()),
-                Arg::from(node_id),
-                Arg::from(e.kind.as_str()),
-                Arg::from(e.interface.clone()),
-                Arg::from(e.detail.to_string()),
-                Arg::from(started),
-            ]
-        });
+        let rows: Vec<_> = record
+            .events
+            .iter()
+            .map(|e| {
+                [
+                    Arg::from(Uuid::now_v7()),
+                    Arg::from(node_id),
+                    Arg::from(e.kind.as_str()),
+                    Arg::from(e.interface.clone()),
+                    Arg::from(e.detail.to_string()),
+                    Arg::from(started),
+                ]
+            })
+            // Collected: a lazy iterator held across the writes would not be `Send`.
+            .collect();
         for sql in multi_row(rows, head, "") {
             self.db.execute(&mut tx, sql).await?;
         }
@@ -578,29 +595,33 @@ impl Store {
              in_discards = excluded.in_discards, out_discards = excluded.out_discards, \
              high_capacity = excluded.high_capacity, in_bps = excluded.in_bps, \
              out_bps = excluded.out_bps";
-        let rows = interfaces.iter().map(|i| {
-            let c = &i.counters;
-            [
-                Arg::from(node_id),
-                Arg::from(i64::from(i.index)),
-                Arg::from(i.name.clone()),
-                Arg::from(i.description.clone()),
-                Arg::from(i.alias.clone()),
-                Arg::from(i.admin_status.as_str()),
-                Arg::from(i.oper_status.as_str()),
-                Arg::from(opt_i64(i.speed_bps)),
-                Arg::from(opt_i64(i.last_change_ticks)),
-                Arg::from(opt_i64(c.in_octets)),
-                Arg::from(opt_i64(c.out_octets)),
-                Arg::from(opt_i64(c.in_errors)),
-                Arg::from(opt_i64(c.out_errors)),
-                Arg::from(opt_i64(c.in_discards)),
-                Arg::from(opt_i64(c.out_discards)),
-                Arg::from(i64::from(c.high_capacity)),
-                Arg::from(opt_i64(i.in_bps)),
-                Arg::from(opt_i64(i.out_bps)),
-            ]
-        });
+        let rows: Vec<_> = interfaces
+            .iter()
+            .map(|i| {
+                let c = &i.counters;
+                [
+                    Arg::from(node_id),
+                    Arg::from(i64::from(i.index)),
+                    Arg::from(i.name.clone()),
+                    Arg::from(i.description.clone()),
+                    Arg::from(i.alias.clone()),
+                    Arg::from(i.admin_status.as_str()),
+                    Arg::from(i.oper_status.as_str()),
+                    Arg::from(opt_i64(i.speed_bps)),
+                    Arg::from(opt_i64(i.last_change_ticks)),
+                    Arg::from(opt_i64(c.in_octets)),
+                    Arg::from(opt_i64(c.out_octets)),
+                    Arg::from(opt_i64(c.in_errors)),
+                    Arg::from(opt_i64(c.out_errors)),
+                    Arg::from(opt_i64(c.in_discards)),
+                    Arg::from(opt_i64(c.out_discards)),
+                    Arg::from(i64::from(c.high_capacity)),
+                    Arg::from(opt_i64(i.in_bps)),
+                    Arg::from(opt_i64(i.out_bps)),
+                ]
+            })
+            // Collected: a lazy iterator held across the writes would not be `Send`.
+            .collect();
         for sql in multi_row(rows, &head, tail) {
             self.db.execute(conn, sql).await?;
         }
@@ -617,16 +638,20 @@ impl Store {
         delete.bind(node_id);
         self.db.execute(conn, delete).await?;
         let head = format!("INSERT INTO polled_neighbours (node_id, {NEIGHBOUR_COLUMNS}) VALUES ");
-        let rows = neighbours.iter().map(|n| {
-            [
-                Arg::from(node_id),
-                Arg::from(n.local_port.clone()),
-                Arg::from(n.chassis_id.clone()),
-                Arg::from(n.port.clone()),
-                Arg::from(n.system_name.clone()),
-                Arg::from(n.port_description.clone()),
-            ]
-        });
+        let rows: Vec<_> = neighbours
+            .iter()
+            .map(|n| {
+                [
+                    Arg::from(node_id),
+                    Arg::from(n.local_port.clone()),
+                    Arg::from(n.chassis_id.clone()),
+                    Arg::from(n.port.clone()),
+                    Arg::from(n.system_name.clone()),
+                    Arg::from(n.port_description.clone()),
+                ]
+            })
+            // Collected: a lazy iterator held across the writes would not be `Send`.
+            .collect();
         for sql in multi_row(rows, &head, " ON CONFLICT DO NOTHING") {
             self.db.execute(conn, sql).await?;
         }
@@ -739,23 +764,14 @@ impl Store {
             "SELECT e.id, e.node_id, n.name, e.kind, e.interface, e.detail, e.occurred_at \
              FROM status_events e JOIN nodes n ON n.id = e.node_id WHERE 1 = 1",
         );
-        if let Some(node) = filter.node {
-            sql.push(" AND e.node_id = ").bind(node);
-        }
-        if let Some(kind) = filter.kind {
-            sql.push(" AND e.kind = ").bind(kind.as_str());
-        }
-        if let Some(since) = filter.since {
-            sql.push(" AND e.occurred_at >= ").bind(since);
-        }
-        if let Some((at, id)) = filter.before {
-            sql.push(" AND (e.occurred_at < ")
-                .bind(at)
-                .push(" OR (e.occurred_at = ")
-                .bind(at)
-                .push(" AND e.id < ")
-                .bind(id)
-                .push("))");
+        push_event_filter(&mut sql, filter);
+        if let Some(id) = filter.before {
+            sql.push(
+                " AND (e.occurred_at, e.id) < \
+                 (SELECT b.occurred_at, b.id FROM status_events b WHERE b.id = ",
+            )
+            .bind(id)
+            .push(")");
         }
         sql.push(" ORDER BY e.occurred_at DESC, e.id DESC LIMIT ")
             .bind(i64::from(limit));
@@ -765,6 +781,14 @@ impl Store {
             .iter()
             .map(read_event)
             .collect()
+    }
+
+    /// How many events match `filter` (its cursor aside). One statement.
+    pub async fn count_status_events(&self, filter: &EventFilter) -> Result<u64> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new("SELECT COUNT(*) FROM status_events e WHERE 1 = 1");
+        push_event_filter(&mut sql, filter);
+        self.db.fetch_count(&mut conn, sql).await
     }
 
     /// Deletes status events older than `before`; returns how many. One statement.

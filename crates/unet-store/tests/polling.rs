@@ -240,7 +240,7 @@ async fn a_poll_is_recorded_whole_and_read_back() {
         );
         assert_eq!(all[0].node, "leaf-01");
         let older = EventFilter {
-            before: Some((all[0].occurred_at, all[0].id)),
+            before: Some(all[0].id),
             ..EventFilter::default()
         };
         assert_eq!(

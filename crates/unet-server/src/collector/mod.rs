@@ -5,11 +5,9 @@
 //! what happened.
 
 mod checks;
-mod plan;
 mod schedule;
 mod syslog;
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -30,10 +28,11 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, ErrorCode};
 use crate::metrics::Metrics;
+use crate::node_jobs::{Busy, backoff, jitter};
 use crate::templates::TemplateEngine;
 
+use crate::node_plan::{COLLECT, NodeOptions, choose_profile, node_options, not_managed};
 pub use checks::run_checks;
-use plan::{NodeOptions, backoff, choose_profile, jitter, node_options, not_managed};
 pub use schedule::run_background;
 pub use syslog::run_syslog;
 
@@ -84,14 +83,12 @@ pub struct Collector {
     security: Arc<Security>,
     metrics: Arc<Metrics>,
     settings: RwLock<Arc<Settings>>,
-    in_progress: Mutex<HashSet<Uuid>>,
+    busy: Arc<Busy>,
     permits: Arc<Semaphore>,
     /// The concurrency the permits were sized for.
     sized_for: Mutex<u32>,
     /// Wakes the schedule (a fleet-wide run was asked for, settings changed).
     wake: Notify,
-    /// Wakes those waiting for a node's collection in progress to end (the syslog trigger).
-    finished: Notify,
     /// A fleet-wide run was asked for: collect due nodes even with the schedule off.
     forced: AtomicBool,
     last_run: Mutex<Option<Timestamp>>,
@@ -118,11 +115,10 @@ impl Collector {
             security,
             metrics,
             settings: RwLock::new(Arc::new(settings)),
-            in_progress: Mutex::new(HashSet::new()),
+            busy: Arc::default(),
             permits: Arc::new(Semaphore::new(concurrency as usize)),
             sized_for: Mutex::new(concurrency),
             wake: Notify::new(),
-            finished: Notify::new(),
             forced: AtomicBool::new(false),
             last_run: Mutex::new(None),
             ssh: OnceLock::new(),
@@ -170,19 +166,11 @@ impl Collector {
 
     /// Nodes being collected now.
     pub fn in_progress(&self) -> Vec<Uuid> {
-        self.in_progress
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .copied()
-            .collect()
+        self.busy.nodes()
     }
 
     pub fn is_in_progress(&self, node: Uuid) -> bool {
-        self.in_progress
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(&node)
+        self.busy.contains(node)
     }
 
     /// Makes every managed node due now and wakes the schedule, which collects them even when
@@ -206,10 +194,10 @@ impl Collector {
         trigger: Trigger,
     ) -> Result<CollectionReport, Error> {
         let target = self.store.collection_target(node_id).await?;
-        if let Some(reason) = not_managed(&target) {
+        if let Some(reason) = not_managed(target.status, target.management_ip.as_deref()) {
             return Err(not_collectable(&target, &reason));
         }
-        let Some(_guard) = self.begin(node_id) else {
+        let Some(_guard) = self.busy.begin(node_id) else {
             return Err(Error::request(
                 StatusCode::CONFLICT,
                 ErrorCode::CollectionInProgress,
@@ -220,21 +208,6 @@ impl Collector {
             ));
         };
         self.collect(target, trigger).await
-    }
-
-    /// Marks `node` in progress; `None` when it already is. Dropping the guard unmarks it.
-    fn begin(self: &Arc<Self>, node: Uuid) -> Option<InProgress> {
-        let fresh = self
-            .in_progress
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(node);
-        // Not `then_some`: a guard built for a refusal would unmark the running collection
-        // when dropped.
-        fresh.then(|| InProgress {
-            collector: self.clone(),
-            node,
-        })
     }
 
     /// Collects a managed node marked in progress and records the outcome.
@@ -253,7 +226,7 @@ impl Collector {
             .map_err(|_| Error::Internal("the collector is closed".into()))?;
         let started_at = Timestamp::now();
         let started = Instant::now();
-        let options = node_options(&target.custom_data);
+        let options = node_options(&target.custom_data, COLLECT);
         let fetched = self.fetch(&settings, &target, options.as_ref()).await;
         let duration = started.elapsed();
         // Text the store would refuse is the device's answer, not a configuration.
@@ -378,7 +351,14 @@ impl Collector {
             presented_key: None,
         };
         let options = options.map_err(|e| not_configured(e.clone()))?;
-        let profile = choose_profile(collect, target, options).map_err(not_configured)?;
+        let profile = choose_profile(
+            COLLECT,
+            &collect.profiles,
+            collect.default_profile.as_deref(),
+            target.platform,
+            options,
+        )
+        .map_err(not_configured)?;
         let address: IpAddr = target
             .management_ip
             .as_deref()
@@ -492,53 +472,10 @@ pub async fn status_missing(store: &Store, node_id: Uuid) -> Error {
     match store.collection_target(node_id).await {
         Ok(target) => {
             // Managed since its status was read (an edit in between): asking again answers.
-            let reason = not_managed(&target)
+            let reason = not_managed(target.status, target.management_ip.as_deref())
                 .unwrap_or_else(|| "it was not managed a moment ago; ask again".to_string());
             not_collectable(&target, &reason)
         }
         Err(e) => e.into(),
-    }
-}
-
-/// Marks a node in progress for as long as it lives.
-struct InProgress {
-    collector: Arc<Collector>,
-    node: Uuid,
-}
-
-impl Drop for InProgress {
-    fn drop(&mut self) {
-        self.collector
-            .in_progress
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.node);
-        self.collector.finished.notify_waiters();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_node_is_in_progress_once_and_a_refused_mark_leaves_the_first() {
-        let db = unet_store::testing::TestDatabase::sqlite();
-        let store = db.store().await;
-        let collector = Arc::new(Collector::new(
-            store.clone(),
-            Arc::default(),
-            Arc::new(Security::new(store)),
-            Arc::default(),
-        ));
-        let node = Uuid::new_v4();
-        let first = collector.begin(node).expect("first mark");
-        assert!(collector.begin(node).is_none());
-        // The refusal above must not have unmarked the running collection.
-        assert!(collector.is_in_progress(node));
-        assert!(collector.begin(node).is_none());
-        drop(first);
-        assert!(!collector.is_in_progress(node));
-        assert!(collector.begin(node).is_some());
     }
 }

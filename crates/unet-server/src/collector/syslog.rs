@@ -116,8 +116,8 @@ async fn collect_after(
         .remove(&node);
     let guard = loop {
         // Made before the check, so that a collection ending in between still wakes it.
-        let finished = collector.finished.notified();
-        if let Some(guard) = collector.begin(node) {
+        let finished = collector.busy.finished.notified();
+        if let Some(guard) = collector.busy.begin(node) {
             break guard;
         }
         finished.await;

@@ -20,6 +20,7 @@ mod locations;
 mod nodes;
 mod openapi;
 mod policies;
+mod polling;
 mod record;
 mod security;
 mod security_schemas;
@@ -58,6 +59,7 @@ pub(crate) fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenA
         .merge(nodes::router(state))
         .merge(configs::router(state))
         .merge(collection::router(state))
+        .merge(polling::router(state))
         .merge(links::router(state))
         .merge(changes::router(state))
         .merge(exchange::router(state))

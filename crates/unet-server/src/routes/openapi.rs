@@ -32,6 +32,7 @@ use crate::extract::IF_MATCH_PATTERN;
         (name = "users", description = "User accounts and roles"),
         (name = "security", description = "Security events, audit summary, security policy"),
         (name = "templates", description = "Templates and the intended configuration of each node"),
+        (name = "polling", description = "SNMP polling: polled status, interfaces, LLDP neighbours, status events, drift against the inventory"),
     )
 )]
 struct ApiDoc;

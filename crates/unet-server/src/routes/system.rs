@@ -295,14 +295,6 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             )
         }
     };
-    let absent = |name| {
-        component(
-            name,
-            "not_available",
-            None,
-            Some("not part of this build".into()),
-        )
-    };
     let tls = match ops.tls() {
         Some(tls) if tls.status().expiring_soon => "expiring",
         Some(_) => "ok",
@@ -319,7 +311,7 @@ async fn system_status(State(state): State<AppState>) -> Result<Json<SystemStatu
             component("snapshots", "idle", ops.snapshots().last(), None),
             component("tls", tls, None, None),
             collector_component(&state).await,
-            absent("snmp_poller"),
+            poller_component(&state).await,
             policy_component(&state),
             templates_component(&state),
             git_component(&state),
@@ -358,6 +350,39 @@ async fn collector_component(state: &AppState) -> Component {
         collector.last_run(),
         Some(detail),
     )
+}
+
+/// The SNMP poller: `disabled`, `polling` (polls in progress), `failing` (some managed nodes'
+/// last poll failed) or `idle`, with the fleet's figures.
+async fn poller_component(state: &AppState) -> Component {
+    let poller = state.poller();
+    let polling = poller.in_progress().len();
+    let summary = match state.store().poll_summary(Timestamp::now()).await {
+        Ok(summary) => summary,
+        Err(e) => {
+            let detail = format!("the polling figures are not readable: {e}");
+            return component("snmp_poller", "error", poller.last_run(), Some(detail));
+        }
+    };
+    let figure_state = if polling > 0 {
+        "polling"
+    } else if !poller.enabled() {
+        "disabled"
+    } else if summary.failing > 0 {
+        "failing"
+    } else {
+        "idle"
+    };
+    let detail = format!(
+        "snmp polling: {} managed nodes, {} due, {polling} polling, {} failing, {} unreachable, {} with drift, {} never polled",
+        summary.managed,
+        summary.due,
+        summary.failing,
+        summary.unreachable,
+        summary.drifting,
+        summary.never_polled
+    );
+    component("snmp_poller", figure_state, poller.last_run(), Some(detail))
 }
 
 fn policy_component(state: &AppState) -> Component {
