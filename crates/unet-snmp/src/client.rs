@@ -1,15 +1,12 @@
-//! The poller: one UDP socket (per address family) shared by every poll of the process, the
-//! SNMPv3 engines it has discovered, and one device's poll — the system group, then the
-//! interface and LLDP tables, each a few GETBULK requests.
+//! The poller: one UDP socket (per address family) shared by every poll of the process, and
+//! one device's poll — the system group, then the interface and LLDP tables, each a few
+//! GETBULK requests.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_snmp::transport::UdpTransport;
-use async_snmp::{
-    Auth, Client, EngineCache, ErrorKind, MasterKeys, Oid, Retry, UdpHandle, UsmConfig, Value,
-};
+use async_snmp::{Auth, Client, ErrorKind, MasterKeys, Oid, Retry, UdpHandle, UsmConfig, Value};
 use unet_core::{PollResult, PolledState};
 
 use crate::catalogue::{INTERFACE_COLUMNS, LLDP_COLUMNS, SYSTEM};
@@ -135,7 +132,6 @@ impl From<Box<async_snmp::Error>> for Fault {
 pub struct Poller {
     v4: UdpTransport,
     v6: Option<UdpTransport>,
-    engines: Arc<EngineCache>,
 }
 
 impl Poller {
@@ -145,14 +141,14 @@ impl Poller {
             .await
             .map_err(|e| format!("cannot open a UDP socket for SNMP: {e}"))?;
         let v6 = UdpTransport::bind("[::]:0").await.ok();
-        Ok(Poller {
-            v4,
-            v6,
-            engines: Arc::new(EngineCache::new()),
-        })
+        Ok(Poller { v4, v6 })
     }
 
     /// Polls one agent: the system group, interfaces and LLDP neighbours.
+    ///
+    /// Each poll discovers an SNMPv3 agent's engine afresh (one more round trip): engine state
+    /// cached across polls goes stale when the device restarts, and polls of a restarted
+    /// device then went unanswered.
     pub async fn poll(
         &self,
         address: SocketAddr,
@@ -174,7 +170,6 @@ impl Poller {
         let client = Client::builder(address, credentials.0.clone())
             .request_timeout(limits.timeout)
             .retry(retry)
-            .engine_cache(self.engines.clone())
             // Agents report a wrong key or an unknown user without authentication (they cannot
             // authenticate to a user they do not know): read those reports, so a wrong key is
             // `auth_failed` at once and not a timeout. A forged report can only fail this poll.

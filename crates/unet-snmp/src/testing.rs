@@ -329,3 +329,58 @@ impl Drop for Snmpsim {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A small device written as a recording: an Arista-like system group (`sysName` its name,
+/// EOS 4.31.2F), interfaces in ifTable (32-bit counters, so wraps can be played) and LLDP
+/// neighbours numbered by ifIndex. Change a field and `Snmpsim::set` it between polls.
+pub struct SimDevice {
+    pub name: String,
+    pub uptime: u64,
+    /// ifIndex, name, ifOperStatus (1 up, 2 down …), ifInOctets.
+    pub interfaces: Vec<(u32, &'static str, u8, u64)>,
+    /// Local ifIndex, the neighbour's system name, its port name.
+    pub neighbours: Vec<(u32, &'static str, &'static str)>,
+}
+
+impl SimDevice {
+    pub fn recording(&self) -> String {
+        let mut lines: Vec<(Vec<u32>, String)> = Vec::new();
+        let mut put = |oid: String, rest: String| {
+            let arcs = oid.split('.').filter_map(|a| a.parse().ok()).collect();
+            lines.push((arcs, format!("{oid}|{rest}")));
+        };
+        put(
+            "1.3.6.1.2.1.1.1.0".into(),
+            "4|Arista Networks EOS version 4.31.2F running on an Arista Networks DCS-7050".into(),
+        );
+        put(
+            "1.3.6.1.2.1.1.2.0".into(),
+            "6|1.3.6.1.4.1.30065.1.3011.7050".into(),
+        );
+        put("1.3.6.1.2.1.1.3.0".into(), format!("67|{}", self.uptime));
+        put("1.3.6.1.2.1.1.5.0".into(), format!("4|{}", self.name));
+        for (index, name, oper, octets) in &self.interfaces {
+            put(format!("1.3.6.1.2.1.2.2.1.2.{index}"), format!("4|{name}"));
+            put(
+                format!("1.3.6.1.2.1.2.2.1.5.{index}"),
+                "66|1000000000".into(),
+            );
+            put(format!("1.3.6.1.2.1.2.2.1.7.{index}"), "2|1".into());
+            put(format!("1.3.6.1.2.1.2.2.1.8.{index}"), format!("2|{oper}"));
+            put(
+                format!("1.3.6.1.2.1.2.2.1.10.{index}"),
+                format!("65|{octets}"),
+            );
+            put(format!("1.3.6.1.2.1.2.2.1.16.{index}"), "65|0".into());
+        }
+        for (port, system, remote_port) in &self.neighbours {
+            let at = |column: u32| format!("1.0.8802.1.1.2.1.4.1.1.{column}.0.{port}.1");
+            put(at(5), format!("4|{system}"));
+            put(at(6), "2|5".into());
+            put(at(7), format!("4|{remote_port}"));
+            put(at(9), format!("4|{system}"));
+        }
+        lines.sort();
+        lines.into_iter().map(|(_, l)| l + "\n").collect()
+    }
+}
