@@ -101,6 +101,10 @@ pub enum Command {
     /// Security events and the audit summary.
     #[command(subcommand)]
     Security(commands::security::SecurityCommand),
+    /// The devices' polled state across the fleet: statuses (unreachable, drifting) and the
+    /// status events. Node by node: `unet nodes status|interfaces|neighbours|poll`.
+    #[command(subcommand)]
+    Status(commands::polling::StatusCommand),
     /// Git repositories of policies and templates on the server: status, sync.
     #[command(subcommand)]
     Git(commands::git::GitCommand),
@@ -117,7 +121,7 @@ pub enum Command {
 /// Commands that read or change the inventory, through a [`Client`].
 #[derive(Debug, Subcommand)]
 pub enum InventoryCommand {
-    /// Devices: list, show, add, update, delete, history.
+    /// Devices: list, show, add, update, delete, history; poll, status, interfaces, neighbours.
     #[command(subcommand)]
     Nodes(nodes::NodesCommand),
     /// The location hierarchy: list, show, add, update, delete.
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
         Command::Users(cmd) => run_named(&server, database, Work::Users(cmd), format),
         Command::ApiKeys(cmd) => run_named(&server, database, Work::ApiKeys(cmd), format),
         Command::Security(cmd) => run_named(&server, database, Work::Security(cmd), format),
+        Command::Status(cmd) => run_named(&server, database, Work::Status(cmd), format),
         Command::Login(args) => commands::login::run(args, &server).map(|()| ExitCode::SUCCESS),
         Command::Git(cmd) => commands::git::run(cmd, &server, format),
         Command::Tls(cmd) => commands::tls::run(cmd, &server, format),
@@ -234,6 +239,7 @@ enum Work {
     Users(users::UsersCommand),
     ApiKeys(api_keys::ApiKeysCommand),
     Security(security::SecurityCommand),
+    Status(commands::polling::StatusCommand),
 }
 
 impl Work {
@@ -242,7 +248,7 @@ impl Work {
     /// for policies, the security service for the account commands.
     async fn open(&self, local: &Local) -> Result<()> {
         match self {
-            Work::Inventory(_) | Work::Configs(_) | Work::Templates(_) => Ok(()),
+            Work::Inventory(_) | Work::Configs(_) | Work::Templates(_) | Work::Status(_) => Ok(()),
             Work::Eval(_) | Work::Results(_) | Work::Compliance(_) => local.store().await.map(drop),
             Work::Users(_) | Work::ApiKeys(_) | Work::Security(_) => {
                 local.security().await.map(drop)
@@ -279,7 +285,7 @@ fn run_on(
 async fn run<B: Backend>(backend: &B, work: Work, format: OutputFormat) -> Result<ExitCode> {
     let done = match work {
         Work::Inventory(command) => match command {
-            InventoryCommand::Nodes(cmd) => nodes::run(backend, cmd, format).await,
+            InventoryCommand::Nodes(cmd) => return nodes::run(backend, cmd, format).await,
             InventoryCommand::Locations(cmd) => locations::run(backend, cmd, format).await,
             InventoryCommand::Links(cmd) => links::run(backend, cmd, format).await,
             InventoryCommand::Changes(cmd) => changes::run(backend, cmd, format).await,
@@ -294,6 +300,7 @@ async fn run<B: Backend>(backend: &B, work: Work, format: OutputFormat) -> Resul
         Work::Users(cmd) => users::run(backend, cmd, format).await,
         Work::ApiKeys(cmd) => api_keys::run(backend, cmd, format).await,
         Work::Security(cmd) => security::run(backend, cmd, format).await,
+        Work::Status(cmd) => return commands::polling::run_status(backend, cmd, format).await,
     };
     done.map(|()| ExitCode::SUCCESS)
 }

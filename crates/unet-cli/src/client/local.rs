@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
 use tokio::sync::OnceCell;
 use unet_auth::{
     ApiKey, AuditSummary, Client as Origin, CreatedApiKey, Role, Security, SecurityEvent, User,
@@ -19,13 +20,14 @@ use unet_core::{
     Page, PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
 use unet_store::{
-    ConfigCheckFilter, DEFAULT_MAX_CONFIG_BYTES, ImportOptions, NamedConfigCheck, ResultFilter,
-    Retention, Store, StoreOptions, StoredResult,
+    ConfigCheckFilter, DEFAULT_MAX_CONFIG_BYTES, EventFilter, ImportOptions, NamedConfigCheck,
+    PollFilter, ResultFilter, Retention, Store, StoreOptions, StoredResult,
 };
 
 use super::{
     Accounts, Changes, Compliance, Configs, Entity, Evaluate, Evaluation, EventQuery, Exchange,
-    Inventory, NewApiKey, ResultQuery, ShownConfig, Templates, Write, actor, context,
+    Inventory, NewApiKey, Polled, Polling, ResultQuery, ShownConfig, Templates, Write, actor,
+    context,
 };
 use crate::error::{CliError, Result};
 use crate::output::note;
@@ -404,4 +406,73 @@ impl Accounts for Local {
         let window = Duration::from_secs(u64::from(window_hours) * 3600);
         Ok(self.security().await?.audit_summary(window).await?)
     }
+}
+
+/// Polled state as the server answers it, read from the database; polling needs the server.
+impl Polling for Local {
+    async fn poll(&self, _node: Uuid) -> Result<Value> {
+        Err(needs_server())
+    }
+
+    async fn poll_all(&self) -> Result<Value> {
+        Err(needs_server())
+    }
+
+    async fn polled(&self, node: &Node, what: Polled) -> Result<Value> {
+        let store = self.store().await?;
+        let value = match what {
+            Polled::Status => {
+                let status = store.poll_status(node.id).await?.ok_or_else(|| {
+                    CliError::Config(format!(
+                        "node {} is not polled: only active and staged nodes with a \
+                         management_ip are",
+                        node.name
+                    ))
+                })?;
+                not_polling(to_value(&status)?)
+            }
+            Polled::Interfaces => to_value(&store.polled_interfaces(node.id).await?)?,
+            Polled::Neighbours => to_value(&store.polled_neighbours(node.id).await?)?,
+        };
+        Ok(value)
+    }
+
+    async fn fleet_status(&self, filter: &PollFilter) -> Result<Value> {
+        let store = self.store().await?;
+        let nodes = store.poll_statuses(filter, 10_000).await?;
+        let summary = store.poll_summary(Timestamp::now()).await?;
+        let mut summary = to_value(&summary)?;
+        // No poller runs in this process: nothing is polling, and its schedule is the server's.
+        summary["polling"] = Value::from(0);
+        summary["enabled"] = Value::Null;
+        summary["last_run"] = Value::Null;
+        let nodes = nodes
+            .iter()
+            .map(|s| to_value(s).map(not_polling))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(serde_json::json!({"summary": summary, "nodes": nodes}))
+    }
+
+    async fn status_events(&self, filter: &EventFilter, limit: u32) -> Result<Vec<Value>> {
+        let events = self.store().await?.status_events(filter, limit).await?;
+        events.iter().map(to_value).collect()
+    }
+}
+
+fn needs_server() -> CliError {
+    CliError::Config(
+        "polling talks to the μNet server, which holds the SNMP credentials: give --server \
+         URL or set UNET_SERVER (the polled state it stored reads locally too)"
+            .to_string(),
+    )
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| CliError::Render(e.to_string()))
+}
+
+/// A status read from the database: no poll of it is running in this process.
+fn not_polling(mut status: Value) -> Value {
+    status["polling"] = Value::Bool(false);
+    status
 }

@@ -113,14 +113,50 @@ pub trait Configs {
     async fn config(&self, node: &Node, version: Option<u64>, masked: bool) -> Result<ShownConfig>;
 }
 
+/// Polled state (SNMP). Reads work on either side, answering as the server does; polling
+/// itself needs the server, which holds the SNMP credentials.
+pub trait Polling {
+    /// Polls one node now; the outcome (a failure is an outcome, not an error).
+    async fn poll(&self, node: Uuid) -> Result<serde_json::Value>;
+    /// Makes every managed node due now; answers `{managed}`.
+    async fn poll_all(&self) -> Result<serde_json::Value>;
+    async fn polled(&self, node: &Node, what: Polled) -> Result<serde_json::Value>;
+    /// The fleet's figures and the statuses of the managed nodes that `filter` selects.
+    async fn fleet_status(&self, filter: &unet_store::PollFilter) -> Result<serde_json::Value>;
+    /// Status events newest first.
+    async fn status_events(
+        &self,
+        filter: &unet_store::EventFilter,
+        limit: u32,
+    ) -> Result<Vec<serde_json::Value>>;
+}
+
+/// What of a node's polled state to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    Status,
+    Interfaces,
+    Neighbours,
+}
+
+impl Polled {
+    pub fn path(self) -> &'static str {
+        match self {
+            Polled::Status => "status",
+            Polled::Interfaces => "interfaces",
+            Polled::Neighbours => "neighbours",
+        }
+    }
+}
+
 /// Everything a command may ask of either side.
 pub trait Backend:
-    Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs
+    Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs + Polling
 {
 }
 
-impl<T: Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs> Backend
-    for T
+impl<T: Inventory + Changes + Exchange + Compliance + Templates + Accounts + Configs + Polling>
+    Backend for T
 {
 }
 

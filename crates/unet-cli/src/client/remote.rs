@@ -21,8 +21,8 @@ use unet_core::{
     PageRequest, Pushed, RunningConfigInfo, Timestamp, Uuid,
 };
 use unet_store::{
-    ComplianceCounts, ConfigCheckFilter, ConfigState, ImportOptions, NamedConfigCheck,
-    SliceVerdict, StoredResult,
+    ComplianceCounts, ConfigCheckFilter, ConfigState, EventFilter, ImportOptions, NamedConfigCheck,
+    PollFilter, SliceVerdict, StoredResult,
 };
 
 use unet_trust::Trust;
@@ -31,7 +31,7 @@ use super::entity::Query;
 use super::transport::{Api, Reply};
 use super::{
     Accounts, Changes, Compliance, Configs, Endpoint, Entity, Evaluate, Evaluation, EventQuery,
-    Exchange, Inventory, NewApiKey, ResultQuery, ShownConfig, Templates, Write,
+    Exchange, Inventory, NewApiKey, Polled, Polling, ResultQuery, ShownConfig, Templates, Write,
 };
 use crate::error::{CliError, Result};
 
@@ -496,4 +496,39 @@ fn next_cursor(api: &Api, headers: &HeaderMap) -> Option<String> {
             .find(|(key, _)| key == "cursor")
             .map(|(_, value)| value.into_owned())
     })
+}
+
+impl Polling for Remote {
+    async fn poll(&self, node: Uuid) -> Result<Value> {
+        self.post(&format!("api/v1/nodes/{node}/poll"), &serde_json::json!({}))
+            .await
+    }
+
+    async fn poll_all(&self) -> Result<Value> {
+        self.post("api/v1/status/poll", &serde_json::json!({}))
+            .await
+    }
+
+    async fn polled(&self, node: &Node, what: Polled) -> Result<Value> {
+        let path = format!("api/v1/nodes/{}/{}", node.id, what.path());
+        self.get(&path, Query::default()).await
+    }
+
+    async fn fleet_status(&self, filter: &PollFilter) -> Result<Value> {
+        let query = Query::default()
+            .opt("result", filter.result)
+            .opt("unreachable", filter.unreachable.then_some(true))
+            .opt("drift", filter.drift.then_some(true))
+            .opt("limit", Some(10_000));
+        self.get("api/v1/status", query).await
+    }
+
+    async fn status_events(&self, filter: &EventFilter, limit: u32) -> Result<Vec<Value>> {
+        let query = Query::default()
+            .opt("node_id", filter.node)
+            .opt("type", filter.kind)
+            .opt("since", filter.since)
+            .opt("limit", Some(limit));
+        self.get("api/v1/status/events", query).await
+    }
 }

@@ -140,33 +140,10 @@ async fn collect_all(remote: &Remote, no_wait: bool, format: OutputFormat) -> Re
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let bar = (std::io::stderr().is_terminal() && managed > 0).then(|| {
-        let bar = ProgressBar::new(managed);
-        if let Ok(style) =
-            ProgressStyle::with_template("collecting {bar:40} {pos}/{len} nodes ({eta} left) {msg}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let fleet = loop {
-        let fleet = remote.fleet_collection(None, true).await?;
-        let summary = &fleet["summary"];
-        let number = |key: &str| summary[key].as_u64().unwrap_or(0);
-        let waiting = number("due") + number("in_progress");
-        if let Some(bar) = &bar {
-            bar.set_length(number("managed"));
-            bar.set_position(number("managed").saturating_sub(waiting));
-            bar.set_message(format!("{} failing", number("failing")));
-        }
-        if waiting == 0 {
-            break fleet;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let fleet = follow_run(managed, "collecting", "in_progress", || {
+        remote.fleet_collection(None, true)
+    })
+    .await?;
     let failing = fleet["nodes"].as_array().cloned().unwrap_or_default();
     if matches!(format, OutputFormat::Json | OutputFormat::Yaml) {
         let answer = json!({"summary": fleet["summary"], "failing": failing});
@@ -230,6 +207,48 @@ async fn status(remote: &Remote, args: StatusArgs, format: OutputFormat) -> Resu
         format,
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Follows a fleet-wide run until no managed node is due or running (`running` names the
+/// summary's count of those in progress), with a progress bar on a terminal; returns the last
+/// answer of `fetch`.
+pub(super) async fn follow_run<F, Fut>(
+    managed: u64,
+    verb: &str,
+    running: &str,
+    fetch: F,
+) -> Result<Value>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Value>>,
+{
+    let bar = (std::io::stderr().is_terminal() && managed > 0).then(|| {
+        let bar = ProgressBar::new(managed);
+        let template = format!("{verb} {{bar:40}} {{pos}}/{{len}} nodes ({{eta}} left) {{msg}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let fleet = loop {
+        let fleet = fetch().await?;
+        let summary = &fleet["summary"];
+        let number = |key: &str| summary[key].as_u64().unwrap_or(0);
+        let waiting = number("due") + number(running);
+        if let Some(bar) = &bar {
+            bar.set_length(number("managed"));
+            bar.set_position(number("managed").saturating_sub(waiting));
+            bar.set_message(format!("{} failing", number("failing")));
+        }
+        if waiting == 0 {
+            break fleet;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(fleet)
 }
 
 fn print_statuses(statuses: &[Value], format: OutputFormat) -> Result<()> {

@@ -15,6 +15,7 @@ pub mod locations;
 pub mod login;
 pub mod nodes;
 pub mod policies;
+pub mod polling;
 pub mod security;
 pub mod templates;
 pub mod tls;

@@ -1,4 +1,7 @@
-//! `unet nodes`: list, show, add, update, delete and the change history of nodes.
+//! `unet nodes`: list, show, add, update, delete and the change history of nodes, and their
+//! polled state (`commands/polling.rs`).
+
+use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use unet_core::{Location, Node, NodeDraft, NodeFilter, NodeStatus, Platform};
@@ -36,6 +39,8 @@ pub enum NodesCommand {
         #[command(flatten)]
         page: PageArgs,
     },
+    #[command(flatten)]
+    Polled(super::polling::PolledCommand),
 }
 
 #[derive(Debug, Args)]
@@ -136,8 +141,13 @@ impl Summary for Node {
     }
 }
 
-pub async fn run<B: Backend>(backend: &B, cmd: NodesCommand, format: OutputFormat) -> Result<()> {
-    match cmd {
+pub async fn run<B: Backend>(
+    backend: &B,
+    cmd: NodesCommand,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    let done = match cmd {
+        NodesCommand::Polled(cmd) => return super::polling::run_polled(backend, cmd, format).await,
         NodesCommand::List { filter: args, page } => {
             let location_id = match &args.location {
                 Some(ident) => Some(backend.resolve::<Location>(ident).await?.id),
@@ -185,7 +195,8 @@ pub async fn run<B: Backend>(backend: &B, cmd: NodesCommand, format: OutputForma
             })
             .await
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// The node as `update` leaves it: the flags given applied to what is stored (without the
