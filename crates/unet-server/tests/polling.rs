@@ -51,6 +51,7 @@ fn snmp_settings(dir: &std::path::Path, snmpd_port: u16) -> String {
     let wrong = write("wrong", &format!("{WRONG_PASSWORD}\n"));
     format!(
         "snmp.timeout = \"300ms\"\nsnmp.retries = 1\nsnmp.port = {snmpd_port}\n\
+         snmp.interface_metrics = true\n\
          snmp.default_profile = \"lab\"\n\
          [[snmp.profiles]]\nname = \"lab\"\ncommunity_file = {community:?}\n\
          [[snmp.profiles]]\nname = \"leaf\"\ncommunity_file = {leaf:?}\n\
@@ -397,6 +398,22 @@ fn poll_on_request_drift_events_and_a_fleet_run_on_every_backend() {
                 .unwrap()
                 .contains("5 managed nodes"),
             "{poller}"
+        );
+
+        // Prometheus: the fleet's gauges, and every interface with snmp.interface_metrics.
+        let metrics = server.get("/metrics").text().unwrap();
+        for line in [
+            "unet_poll_nodes_managed 5",
+            "unet_poll_nodes_drifting 3",
+            "unet_interface_up{node=\"leaf-01\",interface=\"Ethernet2\"} 0",
+            "unet_interface_up{node=\"leaf-01\",interface=\"Ethernet1\"} 1",
+            "unet_interface_speed_bps{node=\"leaf-01\",interface=\"Ethernet1\"} 1000000000",
+        ] {
+            assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+        }
+        assert!(
+            metrics.contains("unet_polls_total{result=\"auth_failed\"}"),
+            "{metrics}"
         );
 
         // Many clients polling and reading at once: every answer a poll or a 409.

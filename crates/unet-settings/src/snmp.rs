@@ -44,6 +44,9 @@ pub struct SnmpSection {
     pub max_cells: u32,
     /// Status events older than this many days are deleted.
     pub event_retention_days: u32,
+    /// `/metrics` shows every polled interface's status, traffic and errors (one series per
+    /// interface and figure: a fleet's worth of series).
+    pub interface_metrics: bool,
     pub default_profile: Option<String>,
     pub profiles: Vec<SnmpProfile>,
 }
@@ -62,6 +65,7 @@ impl Default for SnmpSection {
             bulk_size: 48,
             max_cells: 200_000,
             event_retention_days: 90,
+            interface_metrics: false,
             default_profile: None,
             profiles: Vec::new(),
         }
@@ -113,6 +117,7 @@ pub(super) fn snmp_section(r: &mut Reader, profiles: Option<Value>) -> SnmpSecti
             1,
             36_500,
         ),
+        interface_metrics: r.bool("snmp.interface_metrics", d.interface_metrics),
         default_profile: r.opt_string("snmp.default_profile"),
         profiles: Vec::new(),
     };

@@ -275,8 +275,11 @@ impl Snmpsim {
             .stderr(log_file)
             .spawn()
             .expect("start snmpsim-command-responder (scripts/test makes .venv-snmpsim)");
-        let first = agents.first().map_or("public", |a| a.0);
-        wait_for(address, first, &mut child, &log);
+        // snmpsim indexes a recording when first asked for it (a large one takes a second):
+        // ask for each, so that tests' short timeouts meet indexed recordings.
+        for (community, _) in agents {
+            wait_for(address, community, &mut child, &log);
+        }
         Snmpsim {
             address,
             dir,

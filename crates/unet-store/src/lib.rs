@@ -64,7 +64,8 @@ pub use links::NamedLink;
 pub use maintenance::{InventoryCounts, PoolStatus};
 pub use migrate::MigrationStatus;
 pub use polling::{
-    EventFilter, NodeLink, PollFilter, PollOutcome, PollRecord, PollStatus, PollSummary, PollTarget,
+    EventFilter, InterfaceSample, NodeLink, PollFilter, PollOutcome, PollRecord, PollStatus,
+    PollSummary, PollTarget,
 };
 pub use running_configs::{DEFAULT_MAX_CONFIG_BYTES, Retention};
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};

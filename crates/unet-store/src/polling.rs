@@ -122,6 +122,21 @@ pub struct PollSummary {
     pub never_polled: u64,
 }
 
+/// One polled interface's figures, for `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceSample {
+    pub node: String,
+    pub interface: String,
+    pub up: bool,
+    pub speed_bps: Option<u64>,
+    pub in_bps: Option<u64>,
+    pub out_bps: Option<u64>,
+    pub in_errors: Option<u64>,
+    pub out_errors: Option<u64>,
+    pub in_discards: Option<u64>,
+    pub out_discards: Option<u64>,
+}
+
 /// Which events to list; every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
@@ -789,6 +804,37 @@ impl Store {
         let mut sql = Sql::new("SELECT COUNT(*) FROM status_events e WHERE 1 = 1");
         push_event_filter(&mut sql, filter);
         self.db.fetch_count(&mut conn, sql).await
+    }
+
+    /// Every polled interface's figures, by node and ifIndex. One statement.
+    pub async fn interface_samples(&self) -> Result<Vec<InterfaceSample>> {
+        let mut conn = self.read_conn().await?;
+        let sql = Sql::new(
+            "SELECT n.name AS node, i.name, i.oper_status, i.speed_bps, i.in_bps, i.out_bps, \
+             i.in_errors, i.out_errors, i.in_discards, i.out_discards \
+             FROM polled_interfaces i JOIN nodes n ON n.id = i.node_id \
+             ORDER BY n.name, n.id, i.if_index",
+        );
+        self.db
+            .fetch_all(&mut conn, sql)
+            .await?
+            .iter()
+            .map(|row| {
+                let oper: String = row.try_get("oper_status")?;
+                Ok(InterfaceSample {
+                    node: row.try_get("node")?,
+                    interface: row.try_get("name")?,
+                    up: oper == "up",
+                    speed_bps: opt_u64(row, "speed_bps")?,
+                    in_bps: opt_u64(row, "in_bps")?,
+                    out_bps: opt_u64(row, "out_bps")?,
+                    in_errors: opt_u64(row, "in_errors")?,
+                    out_errors: opt_u64(row, "out_errors")?,
+                    in_discards: opt_u64(row, "in_discards")?,
+                    out_discards: opt_u64(row, "out_discards")?,
+                })
+            })
+            .collect()
     }
 
     /// Deletes status events older than `before`; returns how many. One statement.

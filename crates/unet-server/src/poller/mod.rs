@@ -134,6 +134,11 @@ impl Poller {
         self.settings().snmp.enabled
     }
 
+    /// Whether `/metrics` shows every polled interface (`snmp.interface_metrics`).
+    pub fn interface_metrics(&self) -> bool {
+        self.settings().snmp.interface_metrics
+    }
+
     /// Nodes being polled now.
     pub fn in_progress(&self) -> Vec<Uuid> {
         self.busy.nodes()

@@ -219,6 +219,43 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
             state.collector().in_progress().len() as f64,
         ),
     ]);
+    let polls = state
+        .store()
+        .poll_summary(Timestamp::now())
+        .await
+        .unwrap_or_default();
+    extra.extend([
+        (
+            "unet_poll_nodes_managed",
+            "Nodes whose SNMP agent is polled.",
+            "gauge",
+            polls.managed as f64,
+        ),
+        (
+            "unet_poll_nodes_failing",
+            "Managed nodes whose last poll failed.",
+            "gauge",
+            polls.failing as f64,
+        ),
+        (
+            "unet_poll_nodes_unreachable",
+            "Managed nodes whose SNMP agent does not answer.",
+            "gauge",
+            polls.unreachable as f64,
+        ),
+        (
+            "unet_poll_nodes_drifting",
+            "Managed nodes that disagree with the inventory at their last poll.",
+            "gauge",
+            polls.drifting as f64,
+        ),
+        (
+            "unet_polls_in_progress",
+            "Polls running now.",
+            "gauge",
+            state.poller().in_progress().len() as f64,
+        ),
+    ]);
     if let Some(rss) = host.memory_rss_bytes {
         extra.push((
             "unet_process_resident_memory_bytes",
@@ -235,7 +272,10 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
             fds as f64,
         ));
     }
-    let text = state.operations().metrics().prometheus(&extra);
+    let mut text = state.operations().metrics().prometheus(&extra);
+    if state.poller().interface_metrics() {
+        interface_series(&mut text, &state.store().interface_samples().await?);
+    }
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -244,6 +284,82 @@ async fn prometheus(State(state): State<AppState>, parts: Parts) -> Result<Respo
         text,
     )
         .into_response())
+}
+
+/// `unet_interface_*{node, interface}`: every polled interface's status, speed, traffic and
+/// errors (`snmp.interface_metrics`).
+fn interface_series(out: &mut String, samples: &[unet_store::InterfaceSample]) {
+    use std::fmt::Write;
+    type Figure = fn(&unet_store::InterfaceSample) -> Option<u64>;
+    let figures: [(&str, &str, &str, Figure); 8] = [
+        (
+            "up",
+            "Whether the interface's oper status is up (1) or not (0).",
+            "gauge",
+            |s| Some(u64::from(s.up)),
+        ),
+        (
+            "speed_bps",
+            "The interface's speed, bits per second.",
+            "gauge",
+            |s| s.speed_bps,
+        ),
+        (
+            "in_bps",
+            "Traffic in between the last two polls, bits per second.",
+            "gauge",
+            |s| s.in_bps,
+        ),
+        (
+            "out_bps",
+            "Traffic out between the last two polls, bits per second.",
+            "gauge",
+            |s| s.out_bps,
+        ),
+        (
+            "in_errors_total",
+            "Inbound errors (ifInErrors).",
+            "counter",
+            |s| s.in_errors,
+        ),
+        (
+            "out_errors_total",
+            "Outbound errors (ifOutErrors).",
+            "counter",
+            |s| s.out_errors,
+        ),
+        (
+            "in_discards_total",
+            "Inbound discards (ifInDiscards).",
+            "counter",
+            |s| s.in_discards,
+        ),
+        (
+            "out_discards_total",
+            "Outbound discards (ifOutDiscards).",
+            "counter",
+            |s| s.out_discards,
+        ),
+    ];
+    let label = |text: &str| {
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    for (name, help, kind, value) in figures {
+        let _ = writeln!(out, "# HELP unet_interface_{name} {help}");
+        let _ = writeln!(out, "# TYPE unet_interface_{name} {kind}");
+        for sample in samples {
+            if let Some(v) = value(sample) {
+                let _ = writeln!(
+                    out,
+                    "unet_interface_{name}{{node=\"{}\",interface=\"{}\"}} {v}",
+                    label(&sample.node),
+                    label(&sample.interface)
+                );
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
