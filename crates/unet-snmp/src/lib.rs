@@ -9,6 +9,7 @@ mod changes;
 mod client;
 mod credentials;
 mod drift;
+mod fault;
 mod read;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -16,7 +17,8 @@ mod vendors;
 mod walk;
 
 pub use changes::{compare, failed};
-pub use client::{Fault, Limits, Poller, Prepared};
+pub use client::{Limits, Poller, Prepared};
 pub use credentials::{AuthProtocol, Credentials, MIN_USM_PASSWORD, PrivProtocol, Usm};
 pub use drift::{Inventory, InventoryLink, drift};
+pub use fault::Fault;
 pub use vendors::identify;

@@ -6,7 +6,7 @@
 use async_snmp::{Client, Error, ErrorStatus, Oid, UdpHandle, Value};
 
 use crate::catalogue::Column;
-use crate::client::Fault;
+use crate::fault::Fault;
 
 /// The cells of one column: each row's index (the OID arcs after the column) and its value.
 pub(crate) type Cells = Vec<(Vec<u32>, Value)>;
