@@ -15,6 +15,8 @@ pub(crate) struct NodeOptions {
     pub(crate) port: Option<u16>,
     /// `custom_data.collect.format` only.
     pub(crate) format: Option<String>,
+    /// `custom_data.snmp.context` only: the SNMPv3 context (a multi-context agent's instance).
+    pub(crate) context: Option<String>,
     pub(crate) interval: Option<Duration>,
 }
 
@@ -81,6 +83,13 @@ pub(crate) fn node_options(custom_data: &Value, which: OptionsKey) -> Result<Nod
                         .ok_or_else(|| wrong("a port from 1 to 65535"))?,
                 )
             }
+            "context" if !which.format => {
+                options.context = Some(
+                    text(value)
+                        .filter(|c| c.len() <= 32)
+                        .ok_or_else(|| wrong("an SNMPv3 context name of at most 32 characters"))?,
+                )
+            }
             "interval" => {
                 options.interval = Some(
                     value
@@ -94,7 +103,7 @@ pub(crate) fn node_options(custom_data: &Value, which: OptionsKey) -> Result<Nod
                 let known = if which.format {
                     "profile, port, format and interval are"
                 } else {
-                    "profile, port and interval are"
+                    "profile, port, context and interval are"
                 };
                 return Err(format!("custom_data.{section}.{key}: unknown ({known})"));
             }

@@ -44,6 +44,21 @@ impl Default for Limits {
 #[derive(Clone)]
 pub struct Prepared(Auth);
 
+impl Prepared {
+    /// The same SNMPv3 credentials in another context (a multi-context agent's instance);
+    /// SNMPv2c has no context.
+    pub fn in_context(&self, context: &str) -> Result<Prepared, String> {
+        match &self.0 {
+            Auth::Usm(config) => Ok(Prepared(Auth::Usm(
+                config.clone().context_name(context.as_bytes().to_vec()),
+            ))),
+            Auth::Community { .. } => Err(format!(
+                "custom_data.snmp.context {context:?} needs an SNMPv3 profile (SNMPv2c has no context)"
+            )),
+        }
+    }
+}
+
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Prepared(<credentials>)")

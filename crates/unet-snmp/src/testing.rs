@@ -230,8 +230,9 @@ pub fn recording(name: &str) -> String {
     String::from_utf8(out.stdout).expect("recordings are text")
 }
 
-/// snmpsim answering as one device per community, each from a recording (`.snmprec` text:
-/// `OID|type|value` lines in OID order). Rewrite one with `set` between polls.
+/// snmpsim answering as one device per community (or SNMPv3 context, user `unet-sha256`),
+/// each from a recording (`.snmprec` text: `OID|type|value` lines in OID order). Rewrite one
+/// with `set` between polls.
 pub struct Snmpsim {
     pub address: SocketAddr,
     dir: PathBuf,
@@ -264,7 +265,15 @@ impl Snmpsim {
             .arg(format!("--data-dir={}", dir.join("data").display()))
             .arg(format!("--cache-dir={}", dir.join("cache").display()))
             .arg(format!("--agent-udpv4-endpoint={address}"))
-            .arg("--log-level=error");
+            .arg("--log-level=error")
+            // SNMPv3 as `USERS[0]`; the context name picks the recording, as the community does.
+            .args([
+                "--v3-user=unet-sha256",
+                "--v3-auth-proto=SHA256",
+                "--v3-priv-proto=AES",
+            ])
+            .arg(format!("--v3-auth-key={AUTH_PASSWORD}"))
+            .arg(format!("--v3-priv-key={PRIV_PASSWORD}"));
         // As root, snmpsim refuses to run until told which unprivileged user to become.
         if is_root() {
             command.args(["--process-user=nobody", "--process-group=nogroup"]);

@@ -3,7 +3,7 @@
 //! requests instead of C separate walks. Agents answer row by row (RFC 3416 §4.2.3); a column
 //! ends where the agent's next OID leaves it.
 
-use async_snmp::{Client, Error, ErrorStatus, Oid, UdpHandle, Value};
+use async_snmp::{Client, Error, ErrorKind, ErrorStatus, Oid, UdpHandle, Value};
 
 use crate::catalogue::Column;
 use crate::fault::Fault;
@@ -23,6 +23,12 @@ pub(crate) async fn walk_columns(
     let mut cursors: Vec<Option<Oid>> = roots.iter().cloned().map(Some).collect();
     let mut cells: Vec<Cells> = vec![Vec::new(); columns.len()];
     let mut total = 0usize;
+    // The first request asks for one row per column: a table the agent lacks then costs a
+    // small answer (the cells after it), not `per_request` of them, which some agents
+    // (snmpsim over SNMPv3) drop instead of answering tooBig.
+    let mut first = true;
+    // Once: an answer dropped for its size looks like a timeout; ask again for one row.
+    let mut shrunk_after_timeout = false;
     loop {
         let active: Vec<usize> = (0..columns.len())
             .filter(|&c| cursors[c].is_some())
@@ -31,7 +37,11 @@ pub(crate) async fn walk_columns(
             return Ok(cells);
         }
         let asked: Vec<Oid> = active.iter().filter_map(|&c| cursors[c].clone()).collect();
-        let repetitions = u32::try_from((per_request / active.len()).max(1)).unwrap_or(1);
+        let repetitions = if first {
+            1
+        } else {
+            u32::try_from((per_request / active.len()).max(1)).unwrap_or(1)
+        };
         let answer = match client.get_bulk(&asked, 0, repetitions).await {
             Ok(answer) => answer,
             // An agent whose answer would not fit its message size says tooBig, and some
@@ -40,8 +50,16 @@ pub(crate) async fn walk_columns(
                 per_request = (per_request / 2).max(1);
                 continue;
             }
+            Err(e)
+                if repetitions > 1 && !shrunk_after_timeout && e.kind() == ErrorKind::Timeout =>
+            {
+                shrunk_after_timeout = true;
+                per_request = active.len();
+                continue;
+            }
             Err(e) => return Err(Fault::from(e)),
         };
+        first = false;
         if answer.is_empty() {
             return Err(Fault::malformed("an empty answer to GETBULK"));
         }

@@ -93,6 +93,13 @@ async fn wrong_credentials_are_classified_and_name_no_secret() {
         usm.auth_password = "short".into();
     }
     assert!(short.prepare().unwrap_err().contains("shorter than 8"));
+    // A context needs SNMPv3.
+    let v2c = testing::v2c("x").prepare().unwrap();
+    assert!(
+        v2c.in_context("vlan-10")
+            .unwrap_err()
+            .contains("needs an SNMPv3 profile")
+    );
 }
 
 #[tokio::test]
@@ -197,6 +204,19 @@ async fn recordings_of_real_devices() {
             rows(recording, "1.0.8802.1.1.2.1.4.1.1.5."),
             "{community}: one neighbour per lldpRemChassisId row"
         );
+        // The same device over SNMPv3, its context naming the recording.
+        let v3 = testing::v3("unet-sha256")
+            .prepare()
+            .unwrap()
+            .in_context(community)
+            .unwrap();
+        let over_v3 = poller.poll(sim.address, &v3, &limits()).await.unwrap();
+        assert_eq!(
+            over_v3.interfaces.len(),
+            state.interfaces.len(),
+            "{community}"
+        );
+        assert_eq!(over_v3.system.name, state.system.name);
         for n in &state.neighbours {
             assert!(
                 !n.local_port.is_empty() && !n.chassis_id.is_empty() && !n.port.is_empty(),

@@ -318,6 +318,14 @@ impl Poller {
         let credentials = settings.prepared.get(&profile.name).ok_or_else(|| {
             not_configured(format!("profile {} has no usable keys", profile.name))
         })?;
+        let in_context;
+        let credentials = match &options.context {
+            Some(context) => {
+                in_context = credentials.in_context(context).map_err(not_configured)?;
+                &in_context
+            }
+            None => credentials,
+        };
         let address: IpAddr = target
             .management_ip
             .as_deref()
