@@ -209,7 +209,7 @@ mod snmp_tests {
         let err = node_options(&json!({"snmp": {"format": "x"}}), SNMP).unwrap_err();
         assert_eq!(
             err,
-            "custom_data.snmp.format: unknown (profile, port and interval are)"
+            "custom_data.snmp.format: unknown (profile, port, context and interval are)"
         );
     }
 }

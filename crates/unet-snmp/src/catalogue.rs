@@ -76,29 +76,31 @@ pub(crate) mod ifc {
     pub const ALIAS: usize = 15;
 }
 
-/// LLDP-MIB columns: the local ports (indexed by lldpLocPortNum) and the remote systems
-/// (indexed by lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex), walked together.
+/// LLDP-MIB columns: the remote systems (indexed by
+/// lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex) first, the chassis id leading — whether a
+/// device has neighbours decides whether the rest is read — then the local ports (indexed by
+/// lldpLocPortNum).
 pub(crate) const LLDP_COLUMNS: [Column; 9] = [
-    col(LOC, 2), // lldpLocPortIdSubtype
-    col(LOC, 3), // lldpLocPortId
-    col(LOC, 4), // lldpLocPortDesc
+    col(REM, 5), // lldpRemChassisId: every neighbour has one
     col(REM, 4), // lldpRemChassisIdSubtype
-    col(REM, 5), // lldpRemChassisId
     col(REM, 6), // lldpRemPortIdSubtype
     col(REM, 7), // lldpRemPortId
     col(REM, 8), // lldpRemPortDesc
     col(REM, 9), // lldpRemSysName
+    col(LOC, 2), // lldpLocPortIdSubtype
+    col(LOC, 3), // lldpLocPortId
+    col(LOC, 4), // lldpLocPortDesc
 ];
 
 /// Positions in `LLDP_COLUMNS`.
 pub(crate) mod lldp {
-    pub const LOC_PORT_SUBTYPE: usize = 0;
-    pub const LOC_PORT_ID: usize = 1;
-    pub const LOC_PORT_DESC: usize = 2;
-    pub const CHASSIS_SUBTYPE: usize = 3;
-    pub const CHASSIS_ID: usize = 4;
-    pub const PORT_SUBTYPE: usize = 5;
-    pub const PORT_ID: usize = 6;
-    pub const PORT_DESC: usize = 7;
-    pub const SYS_NAME: usize = 8;
+    pub const CHASSIS_ID: usize = 0;
+    pub const CHASSIS_SUBTYPE: usize = 1;
+    pub const PORT_SUBTYPE: usize = 2;
+    pub const PORT_ID: usize = 3;
+    pub const PORT_DESC: usize = 4;
+    pub const SYS_NAME: usize = 5;
+    pub const LOC_PORT_SUBTYPE: usize = 6;
+    pub const LOC_PORT_ID: usize = 7;
+    pub const LOC_PORT_DESC: usize = 8;
 }

@@ -134,11 +134,11 @@ pub(crate) fn neighbours(columns: Vec<Cells>, interfaces: &[InterfaceState]) -> 
         for (index, value) in cells {
             match (c, &index[..]) {
                 (lldp::LOC_PORT_SUBTYPE..=lldp::LOC_PORT_DESC, [port]) => {
-                    ports.entry(*port).or_default()[c] = Some(value);
+                    ports.entry(*port).or_default()[c - lldp::LOC_PORT_SUBTYPE] = Some(value);
                 }
                 // lldpRemTimeMark.lldpRemLocalPortNum.lldpRemIndex
-                (lldp::CHASSIS_SUBTYPE..=lldp::SYS_NAME, [_, port, remote]) => {
-                    remotes.entry((*port, *remote)).or_default()[c - lldp::CHASSIS_SUBTYPE] =
+                (lldp::CHASSIS_ID..=lldp::SYS_NAME, [_, port, remote]) => {
+                    remotes.entry((*port, *remote)).or_default()[c - lldp::CHASSIS_ID] =
                         Some(value);
                 }
                 _ => {}
@@ -148,7 +148,7 @@ pub(crate) fn neighbours(columns: Vec<Cells>, interfaces: &[InterfaceState]) -> 
     let mut found: Vec<Neighbour> = remotes
         .into_iter()
         .filter_map(|((port, _), row)| {
-            let cell = |c: usize| row[c - lldp::CHASSIS_SUBTYPE].as_ref();
+            let cell = |c: usize| row[c - lldp::CHASSIS_ID].as_ref();
             let chassis = cell(lldp::CHASSIS_ID)?;
             let port_id = cell(lldp::PORT_ID)?;
             let chassis_subtype = cell(lldp::CHASSIS_SUBTYPE).and_then(integer);
@@ -179,7 +179,7 @@ fn local_port_name(
     row: Option<&[Option<Value>; 3]>,
     interfaces: &[InterfaceState],
 ) -> String {
-    let cell = |c: usize| row.and_then(|r| r[c].as_ref());
+    let cell = |c: usize| row.and_then(|r| r[c - lldp::LOC_PORT_SUBTYPE].as_ref());
     let subtype = cell(lldp::LOC_PORT_SUBTYPE).and_then(integer);
     let id = cell(lldp::LOC_PORT_ID).and_then(text);
     let description = cell(lldp::LOC_PORT_DESC).and_then(text);

@@ -23,16 +23,21 @@ pub(crate) async fn walk_columns(
     let mut cursors: Vec<Option<Oid>> = roots.iter().cloned().map(Some).collect();
     let mut cells: Vec<Cells> = vec![Vec::new(); columns.len()];
     let mut total = 0usize;
-    // The first request asks for one row per column: a table the agent lacks then costs a
-    // small answer (the cells after it), not `per_request` of them, which some agents
-    // (snmpsim over SNMPv3) drop instead of answering tooBig.
+    // The first request asks for the first column's first cell only: the first column says
+    // whether the agent has the table at all, and a table it lacks then costs one small
+    // answer — not a cell after the table for every column, which can be many long values
+    // that some agents (snmpsim over SNMPv3) drop instead of answering tooBig.
     let mut first = true;
     // Once: an answer dropped for its size looks like a timeout; ask again for one row.
     let mut shrunk_after_timeout = false;
     loop {
-        let active: Vec<usize> = (0..columns.len())
-            .filter(|&c| cursors[c].is_some())
-            .collect();
+        let active: Vec<usize> = if first {
+            vec![0]
+        } else {
+            (0..columns.len())
+                .filter(|&c| cursors[c].is_some())
+                .collect()
+        };
         if active.is_empty() {
             return Ok(cells);
         }
@@ -59,7 +64,6 @@ pub(crate) async fn walk_columns(
             }
             Err(e) => return Err(Fault::from(e)),
         };
-        first = false;
         if answer.is_empty() {
             return Err(Fault::malformed("an empty answer to GETBULK"));
         }
@@ -92,6 +96,10 @@ pub(crate) async fn walk_columns(
             }
             cells[c].push((index.arcs().to_vec(), varbind.value));
             cursors[c] = Some(varbind.oid);
+        }
+        if std::mem::take(&mut first) && cursors[0].is_none() {
+            // No first column: the agent does not have this table.
+            return Ok(cells);
         }
         // A column a truncated answer cut off is asked again from its cursor; every column
         // that got a cell moved forward, so the walk ends within `max_cells`.

@@ -635,7 +635,6 @@ impl Store {
                     Arg::from(opt_i64(i.out_bps)),
                 ]
             })
-            // Collected: a lazy iterator held across the writes would not be `Send`.
             .collect();
         for sql in multi_row(rows, &head, tail) {
             self.db.execute(conn, sql).await?;
@@ -665,7 +664,6 @@ impl Store {
                     Arg::from(n.port_description.clone()),
                 ]
             })
-            // Collected: a lazy iterator held across the writes would not be `Send`.
             .collect();
         for sql in multi_row(rows, &head, " ON CONFLICT DO NOTHING") {
             self.db.execute(conn, sql).await?;
