@@ -25,22 +25,31 @@ pub(crate) struct NodeOptions {
 pub(crate) struct OptionsKey {
     pub(crate) key: &'static str,
     pub(crate) format: bool,
+    /// What the job does to a node, for messages: `collected`, `polled`.
+    pub(crate) done: &'static str,
 }
 
 pub(crate) const COLLECT: OptionsKey = OptionsKey {
     key: "collect",
     format: true,
+    done: "collected",
 };
 pub(crate) const SNMP: OptionsKey = OptionsKey {
     key: "snmp",
     format: false,
+    done: "polled",
 };
 
 /// Why a node is not managed (collected and polled), if it is not.
-pub(crate) fn not_managed(status: NodeStatus, management_ip: Option<&str>) -> Option<String> {
+pub(crate) fn not_managed(
+    which: OptionsKey,
+    status: NodeStatus,
+    management_ip: Option<&str>,
+) -> Option<String> {
     if !matches!(status, NodeStatus::Active | NodeStatus::Staged) {
         return Some(format!(
-            "its status is {status} (active and staged nodes are managed)"
+            "its status is {status} (active and staged nodes are {})",
+            which.done
         ));
     }
     if management_ip.is_none() {

@@ -237,28 +237,7 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<CredentialProf
     let mut problem = |name: &str, message: String| {
         problems.push(super::Problem::new(field(name), message));
     };
-    let platforms = match platforms {
-        None => Vec::new(),
-        Some(value) => match strings(&value) {
-            Some(names) => names
-                .iter()
-                .filter_map(|n| match n.parse::<Platform>() {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        problem("platforms", e.to_string());
-                        None
-                    }
-                })
-                .collect(),
-            None => {
-                problem(
-                    "platforms",
-                    format!("expected a list of platform names, got {value}"),
-                );
-                Vec::new()
-            }
-        },
-    };
+    let platforms = profile_platforms(platforms, &mut |message| problem("platforms", message));
     let command = match command {
         None => None,
         Some(value) => match strings(&value).filter(|args| !args.is_empty()) {
@@ -409,6 +388,28 @@ pub(super) fn check_default(
             format!("no [[{section}.profiles]] is named {name:?}"),
         );
     }
+}
+
+/// A profile's `platforms`: a list of platform names; each wrong one is a problem.
+pub(super) fn profile_platforms(
+    value: Option<Value>,
+    problem: &mut dyn FnMut(String),
+) -> Vec<Platform> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let Some(names) = strings(&value) else {
+        problem(format!("expected a list of platform names, got {value}"));
+        return Vec::new();
+    };
+    names
+        .iter()
+        .filter_map(|n| {
+            n.parse::<Platform>()
+                .map_err(|e| problem(e.to_string()))
+                .ok()
+        })
+        .collect()
 }
 
 /// A profile's name: a slug, or a problem under `key`.

@@ -8,7 +8,9 @@ use toml::{Table, Value};
 use unet_core::Platform;
 use unet_snmp::{AuthProtocol, Credentials, PrivProtocol, Usm};
 
-use super::collect::{check_default, open_to_others, profile_name, read_profiles, strings};
+use super::collect::{
+    check_default, open_to_others, profile_name, profile_platforms, read_profiles,
+};
 use super::reader::Reader;
 
 /// One `[[snmp.profiles]]` table: credentials and the nodes they are for.
@@ -244,28 +246,9 @@ fn profile(outer: &mut Reader, key: &str, table: Table) -> Option<SnmpProfile> {
     });
     let mut problems = r.finish();
     let name = profile_name(name, key, &mut problems);
-    let platforms = match platforms {
-        None => Vec::new(),
-        Some(value) => match strings(&value) {
-            Some(names) => names
-                .iter()
-                .filter_map(|n| {
-                    n.parse::<Platform>()
-                        .map_err(|e| {
-                            problems.push(super::Problem::new(field("platforms"), e.to_string()))
-                        })
-                        .ok()
-                })
-                .collect(),
-            None => {
-                problems.push(super::Problem::new(
-                    field("platforms"),
-                    format!("expected a list of platform names, got {value}"),
-                ));
-                Vec::new()
-            }
-        },
-    };
+    let platforms = profile_platforms(platforms, &mut |message| {
+        problems.push(super::Problem::new(field("platforms"), message));
+    });
     for p in problems {
         outer.problem(&p.key, p.message);
     }

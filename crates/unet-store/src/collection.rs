@@ -148,16 +148,7 @@ impl Store {
         busy: &[Uuid],
     ) -> Result<Vec<CollectionTarget>> {
         let mut conn = self.read_conn().await?;
-        let mut sql = Sql::new(format!(
-            "{TARGET_COLUMNS} WHERE {MANAGED} AND (s.next_due_at IS NULL OR s.next_due_at <= "
-        ));
-        sql.bind(now).push(")");
-        if !busy.is_empty() {
-            sql.push(" AND n.id NOT");
-            push_in(&mut sql, busy);
-        }
-        sql.push(" ORDER BY s.next_due_at IS NOT NULL, s.next_due_at, n.id LIMIT ")
-            .bind(i64::from(limit));
+        let sql = due_query(TARGET_COLUMNS, now, limit, busy);
         self.db
             .fetch_all(&mut conn, sql)
             .await?
@@ -334,8 +325,14 @@ impl Store {
     /// Makes every managed node due at `now` (a fleet-wide collection on demand); returns how
     /// many nodes are managed. One statement plus the count.
     pub async fn collection_make_due(&self, now: Timestamp) -> Result<u64> {
+        self.make_due("collection_status", now).await
+    }
+
+    /// Makes every managed node's row of `status_table` due at `now`; returns how many nodes
+    /// are managed. One statement plus the count.
+    pub(crate) async fn make_due(&self, status_table: &str, now: Timestamp) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let mut update = Sql::new("UPDATE collection_status SET next_due_at = ");
+        let mut update = Sql::new(format!("UPDATE {status_table} SET next_due_at = "));
         update
             .bind(now)
             .push(format!(" WHERE node_id IN (SELECT n.id FROM nodes n WHERE {MANAGED})").as_str());
@@ -429,6 +426,23 @@ impl Store {
             never_collected: get("never")?,
         })
     }
+}
+
+/// The scheduler's question over `columns` (a `SELECT … FROM nodes n LEFT JOIN <status> s`):
+/// managed nodes due at `now` (never run first, then the longest overdue), at most `limit`,
+/// leaving out `busy` (nodes being worked on: still due until their result is recorded).
+pub(crate) fn due_query(columns: &str, now: Timestamp, limit: u32, busy: &[Uuid]) -> Sql {
+    let mut sql = Sql::new(format!(
+        "{columns} WHERE {MANAGED} AND (s.next_due_at IS NULL OR s.next_due_at <= "
+    ));
+    sql.bind(now).push(")");
+    if !busy.is_empty() {
+        sql.push(" AND n.id NOT");
+        push_in(&mut sql, busy);
+    }
+    sql.push(" ORDER BY s.next_due_at IS NOT NULL, s.next_due_at, n.id LIMIT ")
+        .bind(i64::from(limit));
+    sql
 }
 
 fn read_status(row: &AnyRow) -> Result<CollectionStatus> {

@@ -14,7 +14,7 @@ use unet_core::{
     Platform, PollResult, PolledState, StatusEvent, StatusEventKind, SystemInfo, Timestamp, Uuid,
 };
 
-use crate::collection::MANAGED;
+use crate::collection::{MANAGED, due_query};
 use crate::db::{
     Arg, Sql, as_i64, chunks, decode_error, get_json, get_opt_timestamp, get_parsed, get_timestamp,
     get_uuid, multi_row, push_in,
@@ -300,16 +300,7 @@ impl Store {
         busy: &[Uuid],
     ) -> Result<Vec<PollTarget>> {
         let mut conn = self.read_conn().await?;
-        let mut sql = Sql::new(format!(
-            "{TARGET_COLUMNS} WHERE {MANAGED} AND (s.next_due_at IS NULL OR s.next_due_at <= "
-        ));
-        sql.bind(now).push(")");
-        if !busy.is_empty() {
-            sql.push(" AND n.id NOT");
-            push_in(&mut sql, busy);
-        }
-        sql.push(" ORDER BY s.next_due_at IS NOT NULL, s.next_due_at, n.id LIMIT ")
-            .bind(i64::from(limit));
+        let sql = due_query(TARGET_COLUMNS, now, limit, busy);
         self.db
             .fetch_all(&mut conn, sql)
             .await?
@@ -673,21 +664,7 @@ impl Store {
 
     /// Makes every managed node due at `now`; returns how many are managed.
     pub async fn poll_make_due(&self, now: Timestamp) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
-        let mut update = Sql::new("UPDATE poll_status SET next_due_at = ");
-        update
-            .bind(now)
-            .push(format!(" WHERE node_id IN (SELECT n.id FROM nodes n WHERE {MANAGED})").as_str());
-        self.db.execute(&mut tx, update).await?;
-        let count = self
-            .db
-            .fetch_count(
-                &mut tx,
-                Sql::new(format!("SELECT COUNT(*) FROM nodes n WHERE {MANAGED}")),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(count)
+        self.make_due("poll_status", now).await
     }
 
     /// One node's poll status; `None` when the node is not managed. One statement.

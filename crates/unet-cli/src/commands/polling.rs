@@ -191,7 +191,7 @@ pub async fn run_status<B: Backend>(
                 return Err(unet_core::CoreError::invalid(
                     "--limit",
                     "an integer from 1 to 1000",
-                    &args.limit.to_string(),
+                    args.limit.to_string(),
                 )
                 .into());
             }

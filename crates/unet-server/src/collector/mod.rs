@@ -194,7 +194,7 @@ impl Collector {
         trigger: Trigger,
     ) -> Result<CollectionReport, Error> {
         let target = self.store.collection_target(node_id).await?;
-        if let Some(reason) = not_managed(target.status, target.management_ip.as_deref()) {
+        if let Some(reason) = not_managed(COLLECT, target.status, target.management_ip.as_deref()) {
             return Err(not_collectable(&target, &reason));
         }
         let Some(_guard) = self.busy.begin(node_id) else {
@@ -472,7 +472,7 @@ pub async fn status_missing(store: &Store, node_id: Uuid) -> Error {
     match store.collection_target(node_id).await {
         Ok(target) => {
             // Managed since its status was read (an edit in between): asking again answers.
-            let reason = not_managed(target.status, target.management_ip.as_deref())
+            let reason = not_managed(COLLECT, target.status, target.management_ip.as_deref())
                 .unwrap_or_else(|| "it was not managed a moment ago; ask again".to_string());
             not_collectable(&target, &reason)
         }

@@ -165,7 +165,7 @@ impl Poller {
     /// that is not managed, 409 while it is being polled. A failed poll is an answer.
     pub async fn poll_now(&self, node_id: Uuid) -> Result<PollReport, Error> {
         let target = self.store.poll_target(node_id).await?;
-        if let Some(reason) = not_managed(target.status, target.management_ip.as_deref()) {
+        if let Some(reason) = not_managed(SNMP, target.status, target.management_ip.as_deref()) {
             return Err(not_pollable(&target.name, &reason));
         }
         let Some(_guard) = self.busy.begin(node_id) else {
@@ -428,7 +428,7 @@ fn not_pollable(name: &str, reason: &str) -> Error {
 pub async fn status_missing(store: &Store, node_id: Uuid) -> Error {
     match store.poll_target(node_id).await {
         Ok(target) => {
-            let reason = not_managed(target.status, target.management_ip.as_deref())
+            let reason = not_managed(SNMP, target.status, target.management_ip.as_deref())
                 .unwrap_or_else(|| "it was not managed a moment ago; ask again".to_string());
             not_pollable(&target.name, &reason)
         }

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::listing::bad_query;
+use super::listing::{bad_query, fleet_limit};
 use crate::auth::{Access, Caller, authorize, client_of};
 use crate::collector::{CollectionReport, Trigger};
 use crate::error::{Problem, Result};
@@ -243,19 +243,7 @@ async fn fleet_collection(
             )));
         }
     };
-    let limit = match query.limit.as_deref() {
-        None => 1000,
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=10_000).contains(&n) => n,
-            _ => {
-                return Err(bad_query(CoreError::invalid(
-                    "limit",
-                    "an integer from 1 to 10000",
-                    text,
-                )));
-            }
-        },
-    };
+    let limit = fleet_limit(query.limit.as_deref())?;
     let store = state.store();
     let statuses = store
         .collection_statuses(&CollectionFilter { result, failing }, limit)

@@ -47,6 +47,21 @@ pub(super) fn page_request(
     PageRequest::new(limit, cursor).map_err(bad_query)
 }
 
+/// The `limit` of a fleet-wide status listing: 1 to 10000, default 1000.
+pub(super) fn fleet_limit(text: Option<&str>) -> Result<u32, Error> {
+    match text {
+        None => Ok(1000),
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+            _ => Err(bad_query(CoreError::invalid(
+                "limit",
+                "an integer from 1 to 10000",
+                text,
+            ))),
+        },
+    }
+}
+
 /// An optional query value parsed with `FromStr` (enums of `unet-core` name their field).
 pub(super) fn parse_opt<T: FromStr<Err = CoreError>>(
     text: Option<&str>,

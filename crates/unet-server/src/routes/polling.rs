@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::listing::{bad_query, list_response, page_request, parse_opt, parse_uuid};
+use super::listing::{bad_query, fleet_limit, list_response, page_request, parse_opt, parse_uuid};
 use crate::auth::{Access, authorize};
 use crate::error::{Problem, Result};
 use crate::extract::{IdPath, QueryParams};
@@ -293,19 +293,7 @@ async fn fleet_status(
         unreachable: flag("unreachable", query.unreachable.as_deref())?,
         drift: flag("drift", query.drift.as_deref())?,
     };
-    let limit = match query.limit.as_deref() {
-        None => 1000,
-        Some(text) => match text.parse::<u32>() {
-            Ok(n) if (1..=10_000).contains(&n) => n,
-            _ => {
-                return Err(bad_query(CoreError::invalid(
-                    "limit",
-                    "an integer from 1 to 10000",
-                    text,
-                )));
-            }
-        },
-    };
+    let limit = fleet_limit(query.limit.as_deref())?;
     let store = state.store();
     let statuses = store.poll_statuses(&filter, limit).await?;
     let summary = store.poll_summary(Timestamp::now()).await?;
