@@ -75,6 +75,10 @@ pub fn compare(
             rates(old, interface, since);
         }
     }
+    // The first successful poll finds neighbours, it does not see them come.
+    if previous.uptime_ticks.is_none() {
+        return events;
+    }
     let key = |n: &Neighbour| (n.local_port.clone(), n.chassis_id.clone(), n.port.clone());
     let old: BTreeSet<_> = previous.neighbours.iter().map(key).collect();
     let new: BTreeSet<_> = now.neighbours.iter().map(key).collect();
@@ -324,6 +328,12 @@ mod tests {
         assert_eq!(events[1].detail["to"], "lower_layer_down");
         assert_eq!(events[3].detail["chassis_id"], "cc");
         assert_eq!(events[4].interface.as_deref(), Some("Gi0/1"));
+    }
+
+    #[test]
+    fn a_first_poll_reports_no_neighbour_as_new() {
+        let mut now = state(100, vec![], vec![neighbour("Gi0/1", "aa")]);
+        assert_eq!(compare(&LastPoll::default(), &mut now, None), []);
     }
 
     #[test]

@@ -194,7 +194,8 @@ struct EventsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<String>,
-    /// The cursor of the previous page's `Link` header.
+    /// The cursor of the previous page's `Link` header (the last event's id).
+    #[param(value_type = Option<Uuid>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     cursor: Option<String>,
 }
@@ -347,7 +348,8 @@ async fn status_events(
         node: parse_uuid("node_id", query.node_id.as_deref())?,
         kind: parse_opt::<StatusEventKind>(query.kind.as_deref())?,
         since,
-        before: parse_uuid("cursor", page.cursor.as_deref())?,
+        // The cursor is an event id: an empty one is not a page, as its schema says.
+        before: parse_uuid("cursor", query.cursor.as_deref())?,
     };
     let store = state.store();
     let mut items = store.status_events(&filter, page.limit + 1).await?;
