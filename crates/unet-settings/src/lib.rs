@@ -8,6 +8,7 @@ mod collect;
 mod configs;
 mod git;
 mod policies;
+mod profiles;
 mod reader;
 mod snmp;
 mod templates;

@@ -8,7 +8,7 @@ use toml::{Table, Value};
 use unet_core::Platform;
 use unet_snmp::{AuthProtocol, Credentials, PrivProtocol, Usm};
 
-use super::collect::{
+use super::profiles::{
     check_default, open_to_others, profile_name, profile_platforms, read_profiles,
 };
 use super::reader::Reader;

@@ -28,6 +28,7 @@ mod records;
 mod rules;
 mod running_configs;
 mod security;
+mod status_events;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "testing")]
@@ -64,11 +65,12 @@ pub use links::NamedLink;
 pub use maintenance::{InventoryCounts, PoolStatus};
 pub use migrate::MigrationStatus;
 pub use polling::{
-    EventFilter, InterfaceSample, NodeLink, PollFilter, PollOutcome, PollRecord, PollStatus,
-    PollSummary, PollTarget,
+    InterfaceSample, NodeLink, PollFilter, PollOutcome, PollRecord, PollStatus, PollSummary,
+    PollTarget,
 };
 pub use running_configs::{DEFAULT_MAX_CONFIG_BYTES, Retention};
 pub use security::{ApiKeyRecord, SecurityEventRecord, StoredPolicy};
+pub use status_events::EventFilter;
 pub use unet_core::Pushed;
 pub use users::{LoginFailure, SessionRecord, UserRecord};
 

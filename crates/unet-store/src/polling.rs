@@ -11,13 +11,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use unet_core::{
     Counters, Drift, EntityType, InterfaceState, LastPoll, Neighbour, NewStatusEvent, NodeStatus,
-    Platform, PollResult, PolledState, StatusEvent, StatusEventKind, SystemInfo, Timestamp, Uuid,
+    Platform, PollResult, PolledState, SystemInfo, Timestamp, Uuid,
 };
 
 use crate::collection::{MANAGED, due_query};
 use crate::db::{
-    Arg, Sql, as_i64, chunks, decode_error, get_json, get_opt_timestamp, get_parsed, get_timestamp,
-    get_uuid, multi_row, push_in,
+    Arg, Sql, as_i64, chunks, decode_error, get_json, get_opt_timestamp, get_parsed, get_uuid,
+    multi_row, push_in,
 };
 use crate::{Result, Store, StoreError};
 
@@ -137,16 +137,6 @@ pub struct InterfaceSample {
     pub out_discards: Option<u64>,
 }
 
-/// Which events to list; every field narrows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    pub node: Option<Uuid>,
-    pub kind: Option<StatusEventKind>,
-    pub since: Option<Timestamp>,
-    /// Keyset cursor: events strictly older than this event (newest first, then by id).
-    pub before: Option<Uuid>,
-}
-
 const TARGET_COLUMNS: &str = "SELECT n.id, n.name, n.fqdn, n.status, n.management_ip, \
      n.platform, n.custom_data, s.failures FROM nodes n \
      LEFT JOIN poll_status s ON s.node_id = n.id";
@@ -263,30 +253,6 @@ fn read_status(row: &AnyRow) -> Result<PollStatus> {
         interfaces_up: opt_u64(row, "interfaces_up")?.unwrap_or(0),
         neighbours: opt_u64(row, "neighbours")?.unwrap_or(0),
         drift,
-    })
-}
-
-fn push_event_filter(sql: &mut Sql, filter: &EventFilter) {
-    if let Some(node) = filter.node {
-        sql.push(" AND e.node_id = ").bind(node);
-    }
-    if let Some(kind) = filter.kind {
-        sql.push(" AND e.kind = ").bind(kind.as_str());
-    }
-    if let Some(since) = filter.since {
-        sql.push(" AND e.occurred_at >= ").bind(since);
-    }
-}
-
-fn read_event(row: &AnyRow) -> Result<StatusEvent> {
-    Ok(StatusEvent {
-        id: get_uuid(row, "id")?,
-        node_id: get_uuid(row, "node_id")?,
-        node: row.try_get("name")?,
-        kind: get_parsed(row, "kind")?,
-        interface: row.try_get("interface")?,
-        detail: get_json(row, "detail")?,
-        occurred_at: get_timestamp(row, "occurred_at")?,
     })
 }
 
@@ -743,44 +709,6 @@ impl Store {
         })
     }
 
-    /// Status events newest first, at most `limit`. One statement.
-    pub async fn status_events(
-        &self,
-        filter: &EventFilter,
-        limit: u32,
-    ) -> Result<Vec<StatusEvent>> {
-        let mut conn = self.read_conn().await?;
-        let mut sql = Sql::new(
-            "SELECT e.id, e.node_id, n.name, e.kind, e.interface, e.detail, e.occurred_at \
-             FROM status_events e JOIN nodes n ON n.id = e.node_id WHERE 1 = 1",
-        );
-        push_event_filter(&mut sql, filter);
-        if let Some(id) = filter.before {
-            sql.push(
-                " AND (e.occurred_at, e.id) < \
-                 (SELECT b.occurred_at, b.id FROM status_events b WHERE b.id = ",
-            )
-            .bind(id)
-            .push(")");
-        }
-        sql.push(" ORDER BY e.occurred_at DESC, e.id DESC LIMIT ")
-            .bind(i64::from(limit));
-        self.db
-            .fetch_all(&mut conn, sql)
-            .await?
-            .iter()
-            .map(read_event)
-            .collect()
-    }
-
-    /// How many events match `filter` (its cursor aside). One statement.
-    pub async fn count_status_events(&self, filter: &EventFilter) -> Result<u64> {
-        let mut conn = self.read_conn().await?;
-        let mut sql = Sql::new("SELECT COUNT(*) FROM status_events e WHERE 1 = 1");
-        push_event_filter(&mut sql, filter);
-        self.db.fetch_count(&mut conn, sql).await
-    }
-
     /// Every polled interface's figures, by node and ifIndex. One statement.
     pub async fn interface_samples(&self) -> Result<Vec<InterfaceSample>> {
         let mut conn = self.read_conn().await?;
@@ -810,14 +738,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Deletes status events older than `before`; returns how many. One statement.
-    pub async fn purge_status_events(&self, before: Timestamp) -> Result<u64> {
-        let mut conn = self.write_conn().await?;
-        let mut sql = Sql::new("DELETE FROM status_events WHERE occurred_at < ");
-        sql.bind(before);
-        self.db.execute(&mut conn, sql).await
     }
 
     /// The polled state of `ids` as rules read it (`status.*`): reachability, the system group,
